@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way (see ../shared/DESIGN.md):
+//   NetScouter (executable) → Capture, Traffic, HTTP, UISDL
+//   Capture → Packets + Ring + CPcap;  UISDL → CSDL2;  HTTP → CCurl
+// The UI core never imports SDL or pcap; the capture side never imports UI.
+let package = Package(
+    name: "NetScouter",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "netscouter", targets: ["NetScouter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // MARK: C libraries (system libraries with Debian providers; shims only)
+        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // MARK: Pure Swift libraries
+        .target(name: "Ring"),
+        .target(name: "Packets"),
+        .target(name: "Traffic", dependencies: ["Packets"]),
+        .target(name: "Capture", dependencies: ["Packets", "Ring", "CPcap"]),
+        .target(name: "HTTP", dependencies: ["CCurl"]),
+        .target(name: "UISDL", dependencies: ["CSDL2"]),
+
+        // MARK: The executable: command line and wiring, nothing else
+        .executableTarget(
+            name: "NetScouter",
+            dependencies: [
+                "Capture", "Traffic", "Packets",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Benchmarks (release build, `make bench`)
+        .executableTarget(
+            name: "NetScouterBench",
+            dependencies: ["Capture", "Traffic", "Packets", "Ring"],
+            path: "Benchmarks/NetScouterBench"
+        ),
+
+        // MARK: Tests (one target per library, plus end-to-end)
+        .testTarget(name: "RingTests", dependencies: ["Ring"]),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "Capture"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic"]),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "UISDLTests", dependencies: ["UISDL"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Packets"]),
+    ]
+)

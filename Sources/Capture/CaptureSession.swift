@@ -1,0 +1,234 @@
+import CPcap
+import Packets
+import Ring
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where packets come from.
+public enum CaptureSource: Sendable, Equatable {
+    case live(LiveCaptureOptions)
+    /// A pcap or pcapng file; with `replayAtRecordedSpeed` packets are released at the pace they
+    /// were captured, otherwise as fast as they can be read.
+    case file(path: String, replayAtRecordedSpeed: Bool = false)
+
+    public var displayName: String {
+        switch self {
+        case let .live(options): options.interface
+        case let .file(path, _): path
+        }
+    }
+}
+
+/// Counters of a running or finished capture, readable from any thread.
+public struct CaptureStatistics: Sendable, Equatable {
+    /// Packets read from libpcap and decoded.
+    public var packetsCaptured: Int
+    /// Packets the kernel dropped because its buffer was full (`pcap_stats`); 0 for files.
+    public var kernelDrops: UInt64
+    /// Packets the interface or driver dropped (`ps_ifdrop`); 0 for files.
+    public var interfaceDrops: UInt64
+    /// Summaries dropped because the UI thread did not drain the ring in time.
+    public var ringOverflows: Int
+    public var isFinished: Bool
+}
+
+/// A capture running on its own thread: the thread owns the pcap handle, decodes each frame into
+/// a `PacketSummary` and pushes it into a lock-free SPSC ring that one consumer drains.
+///
+/// Live captures never block on the consumer: a full ring counts an overflow. File captures wait
+/// for room instead, because a file can be read at the consumer's pace and nothing need be lost.
+public final class CaptureSession: @unchecked Sendable {
+    public let source: CaptureSource
+    public let filter: String?
+    public let linkType: LinkType
+    /// The consumer side of this ring belongs to whoever drains it (the UI thread or the CLI).
+    public let ring: SPSCRing<PacketSummary>
+    /// Stop after this many packets (nil: until the end of the file or `stop()`).
+    public let packetLimit: Int?
+
+    private let handle: PcapHandle
+    private let stopRequested = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+    private let captured = Atomic<Int>(0)
+    private let kernelDrops = Atomic<UInt64>(0)
+    private let interfaceDrops = Atomic<UInt64>(0)
+    private let failure = Mutex<PcapError?>(nil)
+    private var thread: pthread_t?
+
+    /// Opens the source and installs the filter at once, so configuration errors (permissions, a
+    /// missing file, bad BPF) are thrown here, on the caller's thread, before anything starts.
+    public init(source: CaptureSource, filter: String? = nil, ringCapacity: Int = 1 << 16, packetLimit: Int? = nil) throws(PcapError) {
+        self.source = source
+        self.packetLimit = packetLimit
+        let trimmed = filter?.trimmingWhitespace
+        self.filter = trimmed?.isEmpty == false ? trimmed : nil
+        switch source {
+        case let .live(options): handle = try PcapHandle.openLive(options)
+        case let .file(path, _): handle = try PcapHandle.openFile(path)
+        }
+        if let expression = self.filter { try handle.setFilter(expression) }
+        linkType = handle.linkType
+        ring = SPSCRing(minimumCapacity: ringCapacity)
+    }
+
+    deinit {
+        stop()
+    }
+
+    /// Starts the capture thread. Calling it twice has no effect.
+    public func start() {
+        guard !started.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let status = pthread_create(&thread, nil, { context in
+            let session = Unmanaged<CaptureSession>.fromOpaque(context!).takeRetainedValue()
+            session.run()
+            return nil
+        }, context)
+        if status != 0 {
+            Unmanaged<CaptureSession>.fromOpaque(context).release()
+            failure.withLock { $0 = .readFailed(message: "cannot start the capture thread (error \(status))") }
+            markFinished()
+            return
+        }
+        self.thread = thread
+    }
+
+    /// Asks the capture thread to stop and waits for it to exit. Safe to call more than once.
+    public func stop() {
+        stopRequested.store(true, ordering: .releasing)
+        handle.breakLoop()
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
+    }
+
+    /// Blocks the calling thread until the capture ends (end of file, limit, stop or error).
+    /// Not for the UI thread.
+    public func waitUntilFinished() {
+        guard let thread else { return }
+        pthread_join(thread, nil)
+        self.thread = nil
+    }
+
+    public var isFinished: Bool { finished.load(ordering: .acquiring) }
+
+    /// The error that ended the capture, if any.
+    public var error: PcapError? { failure.withLock { $0 } }
+
+    public var statistics: CaptureStatistics {
+        CaptureStatistics(
+            packetsCaptured: captured.load(ordering: .relaxed),
+            kernelDrops: kernelDrops.load(ordering: .relaxed),
+            interfaceDrops: interfaceDrops.load(ordering: .relaxed),
+            ringOverflows: ring.overflowCount,
+            isFinished: isFinished
+        )
+    }
+
+    // MARK: The capture thread
+
+    private func run() {
+        defer { markFinished() }
+        do throws(PcapError) {
+            switch source {
+            case .live: try runLive()
+            case let .file(_, replay): try runFile(replayAtRecordedSpeed: replay)
+            }
+        } catch {
+            failure.withLock { $0 = error }
+        }
+    }
+
+    private func runLive() throws(PcapError) {
+        // libpcap 1.10.3 may never return from a blocking read on an idle interface, so read
+        // non-blocking and wait on the descriptor ourselves with a short deadline.
+        try handle.setNonBlocking(true)
+        let descriptor = handle.selectableDescriptor
+        var count = 0
+        while !stopRequested.load(ordering: .relaxed) {
+            switch try handle.next() {
+            case let .packet(bytes, timestamp, wireLength):
+                let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
+                ring.push(summary)
+                count += 1
+                captured.store(count, ordering: .relaxed)
+                if let packetLimit, count >= packetLimit { return refreshKernelStatistics() }
+                // pcap_stats is a syscall; refresh it every 4,096 packets and whenever idle.
+                if count & 4095 == 0 { refreshKernelStatistics() }
+            case .none:
+                refreshKernelStatistics()
+                var waiter = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                _ = poll(&waiter, 1, 50)
+            case .endOfStream:
+                return refreshKernelStatistics()
+            }
+        }
+        refreshKernelStatistics()
+    }
+
+    private func refreshKernelStatistics() {
+        guard let stats = handle.statistics() else { return }
+        kernelDrops.store(stats.droppedByKernel, ordering: .relaxed)
+        interfaceDrops.store(stats.droppedByInterface, ordering: .relaxed)
+    }
+
+    private func runFile(replayAtRecordedSpeed: Bool) throws(PcapError) {
+        var count = 0
+        var firstTimestamp: Int64?
+        let startedAt = monotonicNanoseconds()
+        while !stopRequested.load(ordering: .relaxed) {
+            guard case let .packet(bytes, timestamp, wireLength) = try handle.next() else { return }
+            let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
+            if replayAtRecordedSpeed {
+                let first = firstTimestamp ?? timestamp
+                firstTimestamp = first
+                if !sleepUntil(startedAt + max(0, timestamp - first)) { return }
+            }
+            // A file can wait for the consumer: retry until there is room (or we are stopped).
+            while !ring.tryPush(summary) {
+                if stopRequested.load(ordering: .relaxed) { return }
+                sched_yield()
+            }
+            count += 1
+            if count & 255 == 0 { captured.store(count, ordering: .relaxed) }
+            if let packetLimit, count >= packetLimit { break }
+        }
+        captured.store(count, ordering: .relaxed)
+    }
+
+    /// Sleeps in short steps so `stop()` is honoured promptly; false when stopped.
+    private func sleepUntil(_ deadline: Int64) -> Bool {
+        while true {
+            if stopRequested.load(ordering: .relaxed) { return false }
+            let remaining = deadline - monotonicNanoseconds()
+            if remaining <= 0 { return true }
+            var request = timespec(tv_sec: 0, tv_nsec: Int(min(remaining, 50_000_000)))
+            nanosleep(&request, nil)
+        }
+    }
+
+    private func markFinished() {
+        finished.store(true, ordering: .releasing)
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds.
+public func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view.removeFirst() }
+        while let last = view.last, last.isWhitespace { view.removeLast() }
+        return String(view)
+    }
+}

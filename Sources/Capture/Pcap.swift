@@ -1,0 +1,272 @@
+import CPcap
+import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every way libpcap can fail us, each with a message that says what to do about it.
+public enum PcapError: Error, Equatable, CustomStringConvertible {
+    case cannotOpenFile(path: String, message: String)
+    case permissionDenied(interface: String, message: String)
+    case noSuchInterface(interface: String, message: String)
+    case interfaceDown(interface: String, message: String)
+    case activationFailed(interface: String, message: String)
+    case badFilter(filter: String, message: String)
+    case readFailed(message: String)
+    case deviceListFailed(message: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpenFile(path, message):
+            "Cannot open capture file \(path): \(message). Check the path and that it is a pcap or pcapng file."
+        case let .permissionDenied(interface, message):
+            "Capture on \(interface) needs the CAP_NET_RAW capability (\(message)). "
+                + "Run `sudo setcap cap_net_raw,cap_net_admin=eip \(PcapError.executablePath)` once, or start NetScouter with sudo."
+        case let .noSuchInterface(interface, message):
+            "There is no capture interface named \(interface) (\(message)). Run `netscouter interfaces` to list them."
+        case let .interfaceDown(interface, message):
+            "Interface \(interface) is down (\(message)). Bring it up with `sudo ip link set \(interface) up` or pick another."
+        case let .activationFailed(interface, message):
+            "Cannot start capture on \(interface): \(message)."
+        case let .badFilter(filter, message):
+            "The capture filter \"\(filter)\" is not valid BPF syntax: \(message). Examples: `tcp port 443`, `host 10.0.0.7`, `udp and not port 53`."
+        case let .readFailed(message):
+            "Reading packets failed: \(message)."
+        case let .deviceListFailed(message):
+            "Cannot list capture interfaces: \(message)."
+        }
+    }
+
+    /// The running binary, so the setcap hint can be pasted as is.
+    static var executablePath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "netscouter"
+    }
+}
+
+/// Options for a live capture, mirroring the `pcap_set_*` calls made before activation.
+public struct LiveCaptureOptions: Sendable, Equatable {
+    public var interface: String
+    public var snapLength: Int32 = 262_144
+    public var promiscuous: Bool = true
+    /// Kernel buffer in bytes; 0 keeps libpcap's default.
+    public var bufferSize: Int32 = 8 << 20
+    /// Deliver each packet as soon as it arrives (no batching in the kernel buffer).
+    public var immediateMode: Bool = true
+    /// Read timeout in milliseconds when not in immediate mode.
+    public var timeoutMilliseconds: Int32 = 100
+
+    public init(interface: String) { self.interface = interface }
+}
+
+/// One network interface as `pcap_findalldevs` reports it.
+public struct CaptureDevice: Sendable, Equatable, Codable {
+    public var name: String
+    public var description: String?
+    public var addresses: [String]
+    public var isLoopback: Bool
+    public var isUp: Bool
+    public var isRunning: Bool
+    public var isWireless: Bool
+}
+
+/// The one Swift wrapper around a `pcap_t`. Not thread-safe: the capture thread owns it, and
+/// only `breakLoop()` may be called from elsewhere (libpcap documents it as such).
+public final class PcapHandle: @unchecked Sendable {
+    private let raw: OpaquePointer
+    public let linkType: LinkType
+    /// Whether `pcap_pkthdr.ts.tv_usec` holds nanoseconds rather than microseconds.
+    private let nanosecondTimestamps: Bool
+    public let sourceName: String
+
+    private init(raw: OpaquePointer, sourceName: String, nanosecond: Bool) {
+        self.raw = raw
+        self.sourceName = sourceName
+        nanosecondTimestamps = nanosecond
+        linkType = LinkType(rawValue: pcap_datalink(raw))
+    }
+
+    deinit { pcap_close(raw) }
+
+    /// Opens a pcap or pcapng file (libpcap reads both), with nanosecond timestamps.
+    public static func openFile(_ path: String) throws(PcapError) -> PcapHandle {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let raw = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &errorBuffer) else {
+            throw .cannotOpenFile(path: path, message: cString(errorBuffer))
+        }
+        return PcapHandle(raw: raw, sourceName: path, nanosecond: true)
+    }
+
+    /// Creates, configures and activates a live capture.
+    public static func openLive(_ options: LiveCaptureOptions) throws(PcapError) -> PcapHandle {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        let name = options.interface
+        guard let raw = pcap_create(name, &errorBuffer) else {
+            throw .activationFailed(interface: name, message: cString(errorBuffer))
+        }
+        pcap_set_snaplen(raw, options.snapLength)
+        pcap_set_promisc(raw, options.promiscuous ? 1 : 0)
+        if options.bufferSize > 0 { pcap_set_buffer_size(raw, options.bufferSize) }
+        pcap_set_immediate_mode(raw, options.immediateMode ? 1 : 0)
+        pcap_set_timeout(raw, options.timeoutMilliseconds)
+        let nanosecond = pcap_set_tstamp_precision(raw, Int32(PCAP_TSTAMP_PRECISION_NANO)) == 0
+        let status = pcap_activate(raw)
+        if status < 0 {
+            let message = status == PCAP_ERROR ? String(cString: pcap_geterr(raw)) : String(cString: pcap_statustostr(status))
+            let detail = message.isEmpty ? String(cString: pcap_statustostr(status)) : message
+            pcap_close(raw)
+            switch status {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+                throw .permissionDenied(interface: name, message: detail)
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw .noSuchInterface(interface: name, message: detail)
+            case PCAP_ERROR_IFACE_NOT_UP:
+                throw .interfaceDown(interface: name, message: detail)
+            default:
+                // Some kernels report EPERM as a generic error; recognise it by libpcap's text.
+                if detail.contains("ermission") || detail.contains("not permitted") {
+                    throw .permissionDenied(interface: name, message: detail)
+                }
+                throw .activationFailed(interface: name, message: detail)
+            }
+        }
+        return PcapHandle(raw: raw, sourceName: name, nanosecond: nanosecond)
+    }
+
+    /// Compiles `expression` for this handle's link type and installs it.
+    public func setFilter(_ expression: String) throws(PcapError) {
+        var program = bpf_program()
+        guard pcap_compile(raw, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw .badFilter(filter: expression, message: String(cString: pcap_geterr(raw)))
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(raw, &program) == 0 else {
+            throw .badFilter(filter: expression, message: String(cString: pcap_geterr(raw)))
+        }
+    }
+
+    /// Checks a filter's syntax without opening an interface (for the GUI's filter field).
+    public static func validateFilter(_ expression: String, linkType: LinkType = .ethernet) throws(PcapError) {
+        guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {
+            throw .badFilter(filter: expression, message: "libpcap could not create a compiler handle")
+        }
+        defer { pcap_close(dead) }
+        var program = bpf_program()
+        guard pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw .badFilter(filter: expression, message: String(cString: pcap_geterr(dead)))
+        }
+        pcap_freecode(&program)
+    }
+
+    public enum ReadResult {
+        /// A packet: its bytes (valid until the next read), capture time in ns, and wire length.
+        case packet(UnsafeRawBufferPointer, timestamp: Int64, wireLength: Int)
+        /// No packet available now (non-blocking mode or a read timeout).
+        case none
+        /// The end of a capture file, or `breakLoop()` was called (libpcap reports both as -2).
+        case endOfStream
+    }
+
+    @inline(__always)
+    public func next() throws(PcapError) -> ReadResult {
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let status = pcap_next_ex(raw, &header, &data)
+        switch status {
+        case 1:
+            guard let header, let data else { return .none }
+            let h = header.pointee
+            let fraction = Int64(h.ts.tv_usec)
+            let timestamp = Int64(h.ts.tv_sec) * 1_000_000_000 + (nanosecondTimestamps ? fraction : fraction * 1000)
+            return .packet(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), timestamp: timestamp, wireLength: Int(h.len))
+        case 0: return .none
+        case PCAP_ERROR_BREAK:
+            return .endOfStream
+        default:
+            throw .readFailed(message: String(cString: pcap_geterr(raw)))
+        }
+    }
+
+    /// Non-blocking mode makes `next()` return `.none` at once when nothing is queued, so the
+    /// capture thread can wait on `selectableDescriptor` with its own deadline.
+    public func setNonBlocking(_ enabled: Bool) throws(PcapError) {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        if pcap_setnonblock(raw, enabled ? 1 : 0, &errorBuffer) != 0 {
+            throw .readFailed(message: PcapHandle.cString(errorBuffer))
+        }
+    }
+
+    public var selectableDescriptor: Int32 { pcap_get_selectable_fd(raw) }
+
+    /// Safe to call from any thread: makes the owner's current or next read return `.interrupted`.
+    public func breakLoop() { pcap_breakloop(raw) }
+
+    /// Kernel statistics of a live capture: packets received and dropped. Nil for files.
+    public func statistics() -> (received: UInt64, droppedByKernel: UInt64, droppedByInterface: UInt64)? {
+        var stats = pcap_stat()
+        guard pcap_stats(raw, &stats) == 0 else { return nil }
+        return (UInt64(stats.ps_recv), UInt64(stats.ps_drop), UInt64(stats.ps_ifdrop))
+    }
+
+    /// Lists capture devices with their addresses.
+    public static func devices() throws(PcapError) -> [CaptureDevice] {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &errorBuffer) == 0 else {
+            throw .deviceListFailed(message: cString(errorBuffer))
+        }
+        defer { pcap_freealldevs(list) }
+        var devices: [CaptureDevice] = []
+        var cursor = list
+        while let device = cursor {
+            let entry = device.pointee
+            var addresses: [String] = []
+            var address = entry.addresses
+            while let current = address {
+                if let socketAddress = current.pointee.addr, let text = describe(socketAddress) { addresses.append(text) }
+                address = current.pointee.next
+            }
+            let flags = entry.flags
+            devices.append(CaptureDevice(
+                name: String(cString: entry.name),
+                description: entry.description.map { String(cString: $0) },
+                addresses: addresses,
+                isLoopback: flags & UInt32(PCAP_IF_LOOPBACK) != 0,
+                isUp: flags & UInt32(PCAP_IF_UP) != 0,
+                isRunning: flags & UInt32(PCAP_IF_RUNNING) != 0,
+                isWireless: flags & UInt32(PCAP_IF_WIRELESS) != 0
+            ))
+            cursor = entry.next
+        }
+        return devices
+    }
+
+    private static func describe(_ socketAddress: UnsafeMutablePointer<sockaddr>) -> String? {
+        switch Int32(socketAddress.pointee.sa_family) {
+        case AF_INET:
+            return socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                IPAddress(ipv4: UInt32(bigEndian: $0.pointee.sin_addr.s_addr)).description
+            }
+        case AF_INET6:
+            return socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                let words = withUnsafeBytes(of: pointer.pointee.sin6_addr) {
+                    ($0.loadUnaligned(fromByteOffset: 0, as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                }
+                return IPAddress(high: UInt64(bigEndian: words.0), low: UInt64(bigEndian: words.1)).description
+            }
+        case AF_PACKET:
+            return socketAddress.withMemoryRebound(to: sockaddr_ll.self, capacity: 1) { pointer in
+                guard pointer.pointee.sll_halen == 6 else { return nil }
+                let octets = withUnsafeBytes(of: pointer.pointee.sll_addr) { Array($0.prefix(6)) }
+                return MACAddress(octets).description
+            }
+        default:
+            return nil
+        }
+    }
+
+    static func cString(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,122 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Packets
+import Traffic
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture live traffic or read a pcap/pcapng file, then print totals, protocols, top hosts and top flows.",
+        discussion: """
+            Examples:
+              netscouter capture --interface eth0 --duration 10
+              netscouter capture --interface lo --filter "udp port 53" --count 100 --json
+              netscouter capture --read trace.pcapng --json
+            """
+    )
+
+    @Option(name: [.short, .long], help: "Interface to capture on (see `netscouter interfaces`).")
+    var interface: String?
+
+    @Option(name: [.short, .long], help: "Read packets from a pcap or pcapng file instead.")
+    var read: String?
+
+    @Option(name: [.short, .long], help: "BPF capture filter, e.g. \"tcp port 443\".")
+    var filter: String?
+
+    @Option(help: "Stop a live capture after this many seconds.")
+    var duration: Double?
+
+    @Option(name: [.short, .long], help: "Stop after this many packets.")
+    var count: Int?
+
+    @Option(help: "How many top hosts and flows to list.")
+    var top = 10
+
+    @Flag(help: "With --read: release packets at the speed they were recorded.")
+    var replay = false
+
+    @Flag(help: "Do not put the interface into promiscuous mode.")
+    var noPromiscuous = false
+
+    @Option(help: "Bytes to capture per packet.")
+    var snaplen: Int32 = 262_144
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if (interface == nil) == (read == nil) {
+            throw ValidationError("Give exactly one of --interface IF (live) or --read FILE.")
+        }
+        if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
+        if let count, count <= 0 { throw ValidationError("--count must be positive.") }
+        if read != nil, duration != nil, !replay { throw ValidationError("--duration applies to live capture (or --read with --replay).") }
+    }
+
+    func run() throws {
+        let source: CaptureSource
+        if let read {
+            source = .file(path: read, replayAtRecordedSpeed: replay)
+        } else {
+            var options = LiveCaptureOptions(interface: interface!)
+            options.promiscuous = !noPromiscuous
+            options.snapLength = snaplen
+            source = .live(options)
+        }
+        let session: CaptureSession
+        do {
+            session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 16, packetLimit: count)
+        } catch {
+            throw fail(error)
+        }
+
+        let interrupted = InterruptFlag.install()
+        let aggregator = TrafficAggregator()
+        let deadline = duration.map { monotonicNanoseconds() + Int64($0 * 1e9) }
+        session.start()
+        // This thread is the ring's single consumer: drain, and sleep briefly when it is empty.
+        while true {
+            let drained = session.ring.drain { aggregator.ingest($0) }
+            if drained == 0 {
+                if session.isFinished && session.ring.count == 0 { break }
+                if interrupted.isSet { break }
+                if let deadline, monotonicNanoseconds() >= deadline { break }
+                usleep(2_000)
+            }
+        }
+        session.stop()
+        session.ring.drain { aggregator.ingest($0) }
+        if let error = session.error { throw fail(error) }
+
+        let statistics = session.statistics
+        let report = TrafficReport(
+            aggregator: aggregator, source: source.displayName, filter: session.filter, linkType: session.linkType,
+            counters: .init(kernelDrops: statistics.kernelDrops, interfaceDrops: statistics.interfaceDrops,
+                            ringOverflows: statistics.ringOverflows),
+            top: top)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.renderTable())
+        }
+    }
+}
+
+/// Turns the first SIGINT into a flag the capture loop checks, so Ctrl+C still prints the report.
+final class InterruptFlag: @unchecked Sendable {
+    nonisolated(unsafe) private static var raised: sig_atomic_t = 0
+
+    var isSet: Bool { Self.raised != 0 }
+
+    static func install() -> InterruptFlag {
+        signal(SIGINT) { _ in
+            InterruptFlag.raised = 1
+            signal(SIGINT, SIG_DFL)  // a second Ctrl+C quits at once
+        }
+        return InterruptFlag()
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct NetScouter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netscouter",
+        abstract: "A network-security dashboard: live capture, traffic aggregates, scanning and threat intelligence.",
+        discussion: """
+            Live capture needs the CAP_NET_RAW capability:
+              sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v netscouter)"
+            or run with sudo. Reading capture files needs no privileges.
+            """,
+        subcommands: [InterfacesCommand.self, CaptureCommand.self]
+    )
+
+    mutating func run() throws {
+        // Running without a subcommand is reserved for the dashboard window; until it lands,
+        // show what the command line can do.
+        print(Self.helpMessage())
+    }
+}
+
+/// Prints an actionable error on stderr and exits non-zero (never a stack trace).
+func fail(_ message: CustomStringConvertible) -> ExitCode {
+    var standardError = StandardError()
+    print("netscouter: \(message)", to: &standardError)
+    return ExitCode(1)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandle.standardError.write(Data(string.utf8))
+    }
+}

@@ -1,0 +1,212 @@
+import Packets
+
+/// A conversation's identity with both directions merged: the endpoint that sorts lower is
+/// always `a`, so A→B and B→A packets land on the same entry.
+public struct FlowKey: TableKey, Hashable, Sendable {
+    public var a: IPAddress
+    public var b: IPAddress
+    public var portA: UInt16
+    public var portB: UInt16
+    public var ipProtocol: UInt8
+
+    @inline(__always)
+    public init(_ summary: PacketSummary) {
+        let sourceFirst = summary.source < summary.destination
+            || (summary.source == summary.destination && summary.sourcePort <= summary.destinationPort)
+        if sourceFirst {
+            a = summary.source; b = summary.destination
+            portA = summary.sourcePort; portB = summary.destinationPort
+        } else {
+            a = summary.destination; b = summary.source
+            portA = summary.destinationPort; portB = summary.sourcePort
+        }
+        ipProtocol = summary.ipProtocol
+    }
+
+    @inline(__always)
+    public var tableHash: UInt64 {
+        let ports = UInt64(portA) << 24 | UInt64(portB) << 8 | UInt64(ipProtocol)
+        return fastMix(a.high &* 0x9E37_79B9_7F4A_7C15 ^ a.low ^ (b.high &* 0xC2B2_AE3D_27D4_EB4F)
+            ^ (b.low &* 0x1656_67B1_9E37_79F9) ^ ports)
+    }
+}
+
+/// TCP connection state inferred from the flags seen in both directions.
+public enum TCPState: UInt8, Sendable, CustomStringConvertible {
+    /// Not TCP.
+    case none
+    /// SYN seen from the initiator, no answer yet.
+    case synSent
+    /// SYN+ACK seen from the responder.
+    case synReceived
+    /// Handshake completed, or the flow was first seen mid-stream.
+    case established
+    /// A FIN was seen from one side.
+    case closing
+    /// FINs seen from both sides.
+    case closed
+    /// An RST was seen.
+    case reset
+
+    public var description: String {
+        switch self {
+        case .none: "-"
+        case .synSent: "SYN_SENT"
+        case .synReceived: "SYN_RECEIVED"
+        case .established: "ESTABLISHED"
+        case .closing: "CLOSING"
+        case .closed: "CLOSED"
+        case .reset: "RESET"
+        }
+    }
+
+    public var isFinished: Bool { self == .closed || self == .reset }
+}
+
+/// One flow. "Forward" is the initiator→responder direction.
+public struct FlowStats: Sendable {
+    public var key: FlowKey
+    public var initiator: IPAddress
+    public var initiatorPort: UInt16
+    public var responder: IPAddress
+    public var responderPort: UInt16
+    public var transport: TransportProtocol
+    public var packetsForward: UInt64 = 0
+    public var packetsReverse: UInt64 = 0
+    public var bytesForward: UInt64 = 0
+    public var bytesReverse: UInt64 = 0
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    public var tcpState: TCPState
+    var finFromInitiator = false
+    var finFromResponder = false
+
+    public var totalBytes: UInt64 { bytesForward &+ bytesReverse }
+    public var totalPackets: UInt64 { packetsForward &+ packetsReverse }
+
+    init(first summary: PacketSummary, key: FlowKey) {
+        self.key = key
+        // A flow first seen on a SYN+ACK was opened by the packet's destination.
+        let answeredHandshake = summary.transport == .tcp && summary.tcpFlags.contains([.syn, .ack])
+        initiator = answeredHandshake ? summary.destination : summary.source
+        initiatorPort = answeredHandshake ? summary.destinationPort : summary.sourcePort
+        responder = answeredHandshake ? summary.source : summary.destination
+        responderPort = answeredHandshake ? summary.sourcePort : summary.destinationPort
+        transport = summary.transport
+        firstSeen = summary.timestamp
+        lastSeen = summary.timestamp
+        tcpState = summary.transport == .tcp ? .established : .none
+        if summary.transport == .tcp {
+            let flags = summary.tcpFlags
+            if flags.contains(.syn) { tcpState = flags.contains(.ack) ? .synReceived : .synSent }
+        }
+    }
+
+    @inline(__always)
+    mutating func update(with summary: PacketSummary, isForward: Bool) {
+        let length = UInt64(summary.wireLength)
+        if isForward {
+            packetsForward &+= 1
+            bytesForward &+= length
+        } else {
+            packetsReverse &+= 1
+            bytesReverse &+= length
+        }
+        if summary.timestamp > lastSeen { lastSeen = summary.timestamp }
+        if transport == .tcp { advanceTCPState(summary.tcpFlags, isForward: isForward) }
+    }
+
+    /// Counts the first packet and applies its flags (the state was seeded in `init`).
+    mutating func countFirst(_ summary: PacketSummary) {
+        let isForward = summary.source == initiator && summary.sourcePort == initiatorPort
+        let length = UInt64(summary.wireLength)
+        if isForward { packetsForward = 1; bytesForward = length } else { packetsReverse = 1; bytesReverse = length }
+        if summary.tcpFlags.contains(.rst) { tcpState = .reset }
+        if summary.tcpFlags.contains(.fin) {
+            if isForward { finFromInitiator = true } else { finFromResponder = true }
+            tcpState = .closing
+        }
+    }
+
+    @inline(__always)
+    mutating func advanceTCPState(_ flags: TCPFlags, isForward: Bool) {
+        if flags.contains(.rst) { tcpState = .reset; return }
+        if flags.contains(.fin) {
+            if isForward { finFromInitiator = true } else { finFromResponder = true }
+            tcpState = finFromInitiator && finFromResponder ? .closed : .closing
+            return
+        }
+        switch tcpState {
+        case .synSent where flags.contains([.syn, .ack]) && !isForward: tcpState = .synReceived
+        case .synSent where !flags.contains(.syn): tcpState = .established
+        case .synReceived where flags.contains(.ack) && !flags.contains(.syn): tcpState = .established
+        case .reset where flags.contains(.syn) && !flags.contains(.ack): tcpState = .synSent  // port reused
+        case .closed where flags.contains(.syn) && !flags.contains(.ack): tcpState = .synSent
+        default: break
+        }
+    }
+}
+
+/// How long a flow may stay idle before it is forgotten.
+public struct FlowTimeouts: Sendable {
+    /// After FIN/FIN or RST.
+    public var finishedTCP: Int64 = 10 * 1_000_000_000
+    public var activeTCP: Int64 = 300 * 1_000_000_000
+    public var other: Int64 = 60 * 1_000_000_000
+    public init() {}
+}
+
+/// Every flow seen, keyed by 5-tuple, with idle expiry and a cap that evicts the least recent.
+public final class FlowTable {
+    let table: OpenHashTable<FlowKey, FlowStats>
+    public let maximumCount: Int
+    public var timeouts: FlowTimeouts
+    public private(set) var expiredCount = 0
+    public private(set) var evictedCount = 0
+
+    public init(maximumCount: Int = 262_144, timeouts: FlowTimeouts = FlowTimeouts()) {
+        self.maximumCount = maximumCount
+        self.timeouts = timeouts
+        table = OpenHashTable(minimumCapacity: min(maximumCount, 16_384))
+    }
+
+    public var count: Int { table.count }
+    public subscript(key: FlowKey) -> FlowStats? { table[key] }
+    public func forEach(_ body: (FlowStats) throws -> Void) rethrows { try table.forEach { try body($1) } }
+    public var all: [FlowStats] { table.allValues }
+
+    /// Records one packet; returns the flow when this packet created it.
+    @inline(__always)
+    func record(_ summary: PacketSummary) -> FlowStats? {
+        let key = FlowKey(summary)
+        if table.count >= maximumCount, table.slot(of: key) == nil { evictLeastRecent() }
+        let (slot, inserted) = table.slot(forInserting: key) { FlowStats(first: summary, key: key) }
+        if inserted {
+            table[slot: slot].countFirst(summary)
+            return table[slot: slot]
+        }
+        let isForward = summary.source == table[slot: slot].initiator && summary.sourcePort == table[slot: slot].initiatorPort
+        table[slot: slot].update(with: summary, isForward: isForward)
+        return nil
+    }
+
+    /// Forgets flows idle for longer than their timeout at time `now` (ns).
+    @discardableResult
+    public func expire(now: Int64) -> Int {
+        let timeouts = timeouts
+        let removed = table.removeAll { _, flow in
+            let idle = now - flow.lastSeen
+            if flow.transport == .tcp {
+                return idle > (flow.tcpState.isFinished ? timeouts.finishedTCP : timeouts.activeTCP)
+            }
+            return idle > timeouts.other
+        }
+        expiredCount += removed
+        return removed
+    }
+
+    private func evictLeastRecent() {
+        let cutoff = leastRecentCutoff(table.allValues.map(\.lastSeen), fraction: 8)
+        evictedCount += table.removeAll { $1.lastSeen <= cutoff }
+    }
+}

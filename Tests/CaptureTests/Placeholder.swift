@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderCaptureTests: XCTestCase { func testBuilds() {} }

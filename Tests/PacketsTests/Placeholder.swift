@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderPacketsTests: XCTestCase { func testBuilds() {} }

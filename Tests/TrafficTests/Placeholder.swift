@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderTrafficTests: XCTestCase { func testBuilds() {} }
