@@ -1,0 +1,46 @@
+# NetScouter — `make run` opens the dashboard, `make test` runs every test, `make bench` the
+# benchmarks. Each first installs the Debian packages that are missing (as root directly, else
+# through sudo, printing the exact command).
+
+DEBIAN_PACKAGES := pkg-config libsdl2-dev libsdl2-ttf-dev libpcap-dev libcurl4-openssl-dev \
+                   fontconfig fonts-dejavu-core tcpdump iproute2 xvfb xauth jq python3
+SWIFT ?= swift
+TEST_FLAGS ?=
+
+.PHONY: all deps build release run test bench clean
+
+all: build
+
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH. Install the Swift toolchain from swift.org (Debian 12 build) and re-run."; exit 1; }
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo "; fi; \
+	  echo "Installing missing Debian packages:$$missing"; \
+	  echo "  $${sudo}apt-get update && $${sudo}apt-get install -y$$missing"; \
+	  $${sudo}apt-get update -qq && $${sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product netscouter
+
+run: build
+	$(SWIFT) run netscouter
+
+# XCTest only: --disable-swift-testing so the closing line counts the XCTest tests that ran.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --disable-swift-testing $(TEST_FLAGS)
+
+bench: deps
+	$(SWIFT) build -c release --product NetScouterBench
+	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
+
+clean:
+	rm -rf .build bench-data

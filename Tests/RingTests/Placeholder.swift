@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderRingTests: XCTestCase { func testBuilds() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderTrafficTests: XCTestCase { func testBuilds() {} }
