@@ -179,6 +179,7 @@ public final class CaptureSession: @unchecked Sendable {
 
     private func runFile(replayAtRecordedSpeed: Bool) throws(PcapError) {
         var count = 0
+        defer { captured.store(count, ordering: .relaxed) }
         var firstTimestamp: Int64?
         let startedAt = monotonicNanoseconds()
         while !stopRequested.load(ordering: .relaxed) {
@@ -196,9 +197,8 @@ public final class CaptureSession: @unchecked Sendable {
             }
             count += 1
             if count & 255 == 0 { captured.store(count, ordering: .relaxed) }
-            if let packetLimit, count >= packetLimit { break }
+            if let packetLimit, count >= packetLimit { return }
         }
-        captured.store(count, ordering: .relaxed)
     }
 
     /// Sleeps in short steps so `stop()` is honoured promptly; false when stopped.

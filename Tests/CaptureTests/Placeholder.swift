@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderCaptureTests: XCTestCase { func testBuilds() {} }

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderUISDLTests: XCTestCase { func testBuilds() {} }
