@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Dependencies point one way (see ../shared/DESIGN.md):
-//   NetScouter (executable) → Capture, Traffic, HTTP, UISDL
-//   Capture → Packets + Ring + CPcap;  UISDL → CSDL2;  HTTP → CCurl
+//   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL
+//   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
     name: "NetScouter",
@@ -16,8 +16,9 @@ let package = Package(
     ],
     targets: [
         // MARK: C libraries (system libraries with Debian providers; shims only)
-        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev"])]),
+        .systemLibrary(name: "CSDL2", pkgConfig: "sdl2", providers: [.apt(["libsdl2-dev", "libsdl2-ttf-dev", "libsdl2-image-dev"])]),
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // MARK: Pure Swift libraries
@@ -26,7 +27,8 @@ let package = Package(
         .target(name: "Traffic", dependencies: ["Packets"]),
         .target(name: "Capture", dependencies: ["Packets", "Ring", "CPcap"]),
         .target(name: "HTTP", dependencies: ["CCurl"]),
-        .target(name: "UISDL", dependencies: ["CSDL2"]),
+        .target(name: "UI"),
+        .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
 
         // MARK: The executable: command line and wiring, nothing else
         .executableTarget(
@@ -46,11 +48,12 @@ let package = Package(
 
         // MARK: Tests (one target per library, plus end-to-end)
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
-        .testTarget(name: "PacketsTests", dependencies: ["Packets", "Capture"]),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "Capture", "CPcap"]),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "UISDLTests", dependencies: ["UISDL"]),
+        .testTarget(name: "UITests", dependencies: ["UI"]),
+        .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets"]),
     ]
 )

@@ -4,6 +4,7 @@
 // need are re-exported here as static inline functions with an `ns_` prefix.
 #include <SDL.h>
 #include <SDL_ttf.h>
+#include <SDL_image.h>
 
 static inline int ns_SDL_WindowPosUndefined(void) { return SDL_WINDOWPOS_UNDEFINED; }
 static inline int ns_SDL_WindowPosCentered(void) { return SDL_WINDOWPOS_CENTERED; }

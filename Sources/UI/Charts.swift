@@ -1,0 +1,202 @@
+/// What a chart's values measure, for axis labels and the hover read-out.
+public enum ChartUnit: Sendable {
+    case packetsPerSecond
+    case bitsPerSecond
+    case count
+
+    public func format(_ value: Double) -> String {
+        switch self {
+        case .packetsPerSecond: siPrefixed(value) + " pps"
+        case .bitsPerSecond: siPrefixed(value) + "bit/s"
+        case .count: siPrefixed(value).trimmingSpace()
+        }
+    }
+}
+
+/// One line (or band, when stacked) of a time chart.
+public struct ChartSeries: Sendable {
+    public var name: String
+    public var color: Color
+    public init(_ name: String, color: Color) {
+        self.name = name
+        self.color = color
+    }
+}
+
+/// 1 234 → "1.2 k", 5 600 000 → "5.6 M"; small values keep one decimal.
+public func siPrefixed(_ value: Double) -> String {
+    let prefixes = ["", "k", "M", "G", "T"]
+    var scaled = value
+    var index = 0
+    while abs(scaled) >= 1000 && index < prefixes.count - 1 { scaled /= 1000; index += 1 }
+    let rounded = (scaled * 10).rounded() / 10
+    let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    return text + " " + prefixes[index]
+}
+
+extension String {
+    fileprivate func trimmingSpace() -> String { last == " " ? String(dropLast()) : self }
+}
+
+/// "Nice" axis ticks (1, 2, 2.5, 5 × 10ⁿ) from 0 to at least `maximum`.
+public func niceTicks(maximum: Double, targetCount: Int = 4) -> [Double] {
+    guard maximum > 0, maximum.isFinite else { return [0, 1] }
+    let rough = maximum / Double(max(1, targetCount))
+    var magnitude = 1.0
+    while magnitude * 10 <= rough { magnitude *= 10 }
+    while magnitude > rough { magnitude /= 10 }
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].map { $0 * magnitude }.first { $0 >= rough } ?? magnitude * 10
+    var ticks: [Double] = []
+    var value = 0.0
+    repeat {
+        ticks.append(value)
+        value += step
+    } while ticks.last! < maximum - step * 1e-9
+    return ticks
+}
+
+extension UIContext {
+    /// A time chart of `pointCount` samples per series (oldest first), e.g. the packet-rate graph.
+    ///
+    /// `value(series, index)` reads samples straight from the caller's ring-shaped history, so
+    /// nothing is copied. With more samples than pixels, each pixel column shows the maximum of
+    /// its samples (spikes stay visible). `stacked` draws bands on top of each other; otherwise
+    /// lines overlay. Hovering shows a crosshair with every series' value at that time;
+    /// `timeLabel(index)` names a sample's time for the read-out and the x axis.
+    @discardableResult
+    public func timeChart(_ label: String, series: [ChartSeries], pointCount: Int, unit: ChartUnit, stacked: Bool,
+                          rect explicitRect: Rect? = nil, timeLabel: (Int) -> String,
+                          value: (_ series: Int, _ index: Int) -> Double) -> Interaction {
+        let id = id(label)
+        let rect = explicitRect ?? nextRect()
+        guard itemAdd(rect, id: id, label: label, kind: "chart") else { return [] }
+        let result = buttonBehavior(rect, id: id)
+        draw(.fillRect(rect, theme.panel, cornerRadius: theme.cornerRadius))
+        guard pointCount > 1, !series.isEmpty else {
+            drawText("Waiting for data…", in: rect, color: theme.mutedText, alignment: .center)
+            return result
+        }
+        let axisWidth: Float = 78
+        let legendHeight = measurer.lineHeight(.small) + 6
+        let plot = Rect(x: rect.x + axisWidth, y: rect.y + legendHeight + 4, width: max(10, rect.width - axisWidth - theme.padding),
+                        height: max(10, rect.height - legendHeight - measurer.lineHeight(.small) - 14))
+        let columns = max(2, min(pointCount, Int(plot.width)))
+
+        // Downsample into pixel columns (max per column), cumulating when stacked.
+        func sample(_ seriesIndex: Int, _ column: Int) -> Double {
+            let start = column * pointCount / columns
+            let end = max(start + 1, (column + 1) * pointCount / columns)
+            var best = 0.0
+            for index in start..<end { best = max(best, value(seriesIndex, index)) }
+            return best
+        }
+        var tops = [[Double]](repeating: [Double](repeating: 0, count: columns), count: series.count)
+        var peak = 0.0
+        for column in 0..<columns {
+            var running = 0.0
+            for seriesIndex in series.indices {
+                let sampleValue = sample(seriesIndex, column)
+                running = stacked ? running + sampleValue : sampleValue
+                tops[seriesIndex][column] = running
+                peak = max(peak, running)
+            }
+        }
+        let ticks = niceTicks(maximum: peak)
+        let axisMaximum = ticks.last ?? 1
+        func y(_ value: Double) -> Float { plot.maxY - Float(value / axisMaximum) * plot.height }
+        func x(_ column: Int) -> Float { plot.x + Float(column) * plot.width / Float(columns - 1) }
+
+        // Grid and y-axis labels.
+        for tick in ticks {
+            let tickY = y(tick)
+            draw(.line(from: Point(plot.x, tickY), to: Point(plot.maxX, tickY), theme.gridLine, thickness: 1))
+            drawText(unit.format(tick), in: Rect(x: rect.x + 4, y: tickY - 8, width: axisWidth - 10, height: 16), color: theme.mutedText, role: .small, alignment: .right)
+        }
+        // X-axis labels: oldest, middle, newest.
+        for fraction in [0.0, 0.5, 1.0] {
+            let index = Int(Double(pointCount - 1) * fraction)
+            let text = timeLabel(index)
+            let width = textSize(text, .small).width
+            let labelX = plot.x + Float(fraction) * plot.width - width * Float(fraction)
+            drawText(text, in: Rect(x: labelX, y: plot.maxY + 4, width: width + 2, height: measurer.lineHeight(.small)), color: theme.mutedText, role: .small)
+        }
+
+        // Series: bands when stacked (drawn bottom-up), lines otherwise.
+        withClip(plot.insetBy(-1, -1)) {
+            for seriesIndex in series.indices {
+                let color = series[seriesIndex].color
+                let start = appendPoints((0..<columns).map { Point(x($0), y(tops[seriesIndex][$0])) })
+                if stacked {
+                    let baseline = appendPoints((0..<columns).map { Point(x($0), seriesIndex == 0 ? plot.maxY : y(tops[seriesIndex - 1][$0])) })
+                    draw(.area(start: start, baselineStart: baseline, count: columns, color.withAlpha(150)))
+                }
+                draw(.polyline(start: start, count: columns, color, thickness: 1.5))
+            }
+        }
+
+        // Legend.
+        var legendX = plot.x
+        for item in series {
+            draw(.fillRect(Rect(x: legendX, y: rect.y + 7, width: 10, height: 10), item.color, cornerRadius: 2))
+            let width = textSize(item.name, .small).width
+            drawText(item.name, in: Rect(x: legendX + 14, y: rect.y + 4, width: width + 2, height: legendHeight), color: theme.mutedText, role: .small)
+            legendX += width + 30
+        }
+
+        // Hover: crosshair and the values under it.
+        if result.contains(.hovered), plot.contains(input.mousePosition) {
+            let column = min(columns - 1, max(0, Int(((input.mousePosition.x - plot.x) / plot.width * Float(columns - 1)).rounded())))
+            let crossX = x(column)
+            draw(.line(from: Point(crossX, plot.y), to: Point(crossX, plot.maxY), theme.text.withAlpha(140), thickness: 1))
+            let index = min(pointCount - 1, column * pointCount / columns)
+            var lines = [timeLabel(index)]
+            var total = 0.0
+            for seriesIndex in series.indices {
+                let sampleValue = sample(seriesIndex, column)
+                total += sampleValue
+                lines.append("\(series[seriesIndex].name): \(unit.format(sampleValue))")
+                draw(.circle(center: Point(crossX, y(tops[seriesIndex][column])), radius: 3, series[seriesIndex].color, filled: true))
+            }
+            if stacked { lines.append("Total: \(unit.format(total))") }
+            showTooltip(lines.joined(separator: "\n"))
+        }
+        return result
+    }
+
+    /// Horizontal bars, largest first (top talkers). Returns the index of a clicked bar.
+    @discardableResult
+    public func barChart(_ label: String, items: [(label: String, value: Double)], unit: ChartUnit, color: Color? = nil,
+                         rect explicitRect: Rect? = nil) -> Int? {
+        let rect = explicitRect ?? nextRect()
+        let id = id(label)
+        guard itemAdd(rect, id: id, label: label, kind: "barchart") else { return nil }
+        draw(.fillRect(rect, theme.panel, cornerRadius: theme.cornerRadius))
+        guard !items.isEmpty else {
+            drawText("No hosts yet", in: rect, color: theme.mutedText, alignment: .center)
+            return nil
+        }
+        let maximum = max(items.map(\.value).max() ?? 1, 1e-9)
+        let barHeight = min(26, (rect.height - theme.padding) / Float(items.count))
+        let labelWidth = min(rect.width * 0.42, 190)
+        var clicked: Int?
+        withID(label) {
+            for (index, item) in items.enumerated() {
+                let rowRect = Rect(x: rect.x + theme.padding / 2, y: rect.y + theme.padding / 2 + Float(index) * barHeight,
+                                   width: rect.width - theme.padding, height: barHeight - 3)
+                let rowID = self.id(item.label)
+                itemAdd(rowRect, id: rowID, label: item.label, kind: "bar")
+                let interaction = buttonBehavior(rowRect, id: rowID)
+                if interaction.contains(.pressed) { clicked = index }
+                drawText(item.label, in: Rect(x: rowRect.x, y: rowRect.y, width: labelWidth - 6, height: rowRect.height),
+                         color: theme.text, role: .small)
+                let valueText = unit.format(item.value)
+                let valueWidth = textSize(valueText, .small).width + 8
+                let barSpace = rowRect.width - labelWidth - valueWidth
+                let barRect = Rect(x: rowRect.x + labelWidth, y: rowRect.y + 3, width: max(2, barSpace * Float(item.value / maximum)), height: rowRect.height - 6)
+                draw(.fillRect(barRect, (color ?? theme.accent).withAlpha(interaction.contains(.hovered) ? 255 : 200), cornerRadius: 2))
+                drawText(valueText, in: Rect(x: barRect.maxX + 4, y: rowRect.y, width: valueWidth, height: rowRect.height), color: theme.mutedText, role: .small)
+            }
+        }
+        return clicked
+    }
+}

@@ -1,0 +1,72 @@
+/// Which face and size text is drawn with; the backend maps roles to loaded fonts and multiplies
+/// by the scale factor.
+public enum FontRole: Int, Sendable, CaseIterable {
+    case body = 0, small, heading, monospace, display
+}
+
+/// One flat drawing command. The UI core emits these; the SDL backend turns them into
+/// `SDL_RenderGeometry` calls and text-texture blits; tests print them as text.
+public enum DrawCommand: Equatable, Sendable {
+    case fillRect(Rect, Color, cornerRadius: Float)
+    case strokeRect(Rect, Color, thickness: Float)
+    case line(from: Point, to: Point, Color, thickness: Float)
+    /// Points `start..<start+count` of `DrawList.points`, joined in order.
+    case polyline(start: Int, count: Int, Color, thickness: Float)
+    /// The area between the polyline `start..<start+count` of `DrawList.points` and a matching
+    /// baseline polyline `baselineStart..<baselineStart+count` (stacked area charts).
+    case area(start: Int, baselineStart: Int, count: Int, Color)
+    case circle(center: Point, radius: Float, Color, filled: Bool)
+    case text(String, at: Point, Color, FontRole)
+    /// Restricts later commands to a rectangle; nil lifts the restriction.
+    case clip(Rect?)
+}
+
+/// The frame's drawing, in painter's order. Points for polylines and areas live in one shared
+/// array so a chart adds no per-series allocations.
+public struct DrawList: Sendable {
+    public private(set) var commands: [DrawCommand] = []
+    public private(set) var points: [Point] = []
+
+    public init() {}
+
+    public mutating func removeAll() {
+        commands.removeAll(keepingCapacity: true)
+        points.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func append(_ command: DrawCommand) { commands.append(command) }
+
+    /// Stores points and returns the index of the first one.
+    public mutating func appendPoints<S: Sequence>(_ newPoints: S) -> Int where S.Element == Point {
+        let start = points.count
+        points.append(contentsOf: newPoints)
+        return start
+    }
+
+    public mutating func appendPoint(_ point: Point) { points.append(point) }
+    public var pointCount: Int { points.count }
+
+    /// A stable text rendering of the commands, for golden snapshot tests.
+    public func snapshot() -> String {
+        func f(_ value: Float) -> String {
+            value == value.rounded() ? String(Int(value)) : String(Double((value * 10).rounded()) / 10)
+        }
+        func p(_ point: Point) -> String { "\(f(point.x)),\(f(point.y))" }
+        func r(_ rect: Rect) -> String { "\(f(rect.x)),\(f(rect.y)) \(f(rect.width))x\(f(rect.height))" }
+        return commands.map { command in
+            switch command {
+            case let .fillRect(rect, color, radius):
+                "fill \(r(rect)) \(color.hexString)" + (radius > 0 ? " r\(f(radius))" : "")
+            case let .strokeRect(rect, color, thickness): "stroke \(r(rect)) \(color.hexString) w\(f(thickness))"
+            case let .line(from, to, color, thickness): "line \(p(from)) \(p(to)) \(color.hexString) w\(f(thickness))"
+            case let .polyline(start, count, color, thickness):
+                "polyline [\(points[start..<start + count].map(p).joined(separator: " "))] \(color.hexString) w\(f(thickness))"
+            case let .area(start, baseline, count, color):
+                "area [\(points[start..<start + count].map(p).joined(separator: " "))] over [\(points[baseline..<baseline + count].map(p).joined(separator: " "))] \(color.hexString)"
+            case let .circle(center, radius, color, filled): "circle \(p(center)) r\(f(radius)) \(color.hexString)\(filled ? " filled" : "")"
+            case let .text(text, point, color, role): "text \"\(text)\" \(p(point)) \(color.hexString) \(role)"
+            case let .clip(rect): rect.map { "clip \(r($0))" } ?? "clip off"
+            }
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderUITests: XCTestCase { func testBuilds() {} }
