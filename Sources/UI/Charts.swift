@@ -6,7 +6,7 @@ public enum ChartUnit: Sendable {
 
     public func format(_ value: Double) -> String {
         switch self {
-        case .packetsPerSecond: siPrefixed(value) + " pps"
+        case .packetsPerSecond: siPrefixed(value) + "pps"
         case .bitsPerSecond: siPrefixed(value) + "bit/s"
         case .count: siPrefixed(value).trimmingSpace()
         }

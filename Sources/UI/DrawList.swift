@@ -49,7 +49,8 @@ public struct DrawList: Sendable {
     /// A stable text rendering of the commands, for golden snapshot tests.
     public func snapshot() -> String {
         func f(_ value: Float) -> String {
-            value == value.rounded() ? String(Int(value)) : String(Double((value * 10).rounded()) / 10)
+            let tenths = Int((value * 10).rounded())
+            return tenths % 10 == 0 ? String(tenths / 10) : String(Double(tenths) / 10)
         }
         func p(_ point: Point) -> String { "\(f(point.x)),\(f(point.y))" }
         func r(_ rect: Rect) -> String { "\(f(rect.x)),\(f(rect.y)) \(f(rect.width))x\(f(rect.height))" }

@@ -136,7 +136,8 @@ extension UIContext {
 
             // Scrolling: wheel, scrollbar, and keeping the selection in view.
             let tableID = self.id("rows")
-            let bodyInteraction = buttonBehavior(Rect(x: body.x, y: body.y, width: usableWidth, height: body.height), id: tableID, focusOnPress: true)
+            let bodyRect = Rect(x: body.x, y: body.y, width: usableWidth, height: body.height)
+            let bodyHovered = mouseOver(bodyRect) && (activeID == 0 || activeID == tableID)
             keepFocus(tableID)
             if mouseOver(body), input.wheel.y != 0 { state.scroll -= input.wheel.y * Self.wheelStep }
             let visibleRows = max(1, Int(body.height / rowHeight))
@@ -186,7 +187,7 @@ extension UIContext {
                     } else if index % 2 == 1 {
                         draw(.fillRect(rowRect, theme.tableRowAlternate, cornerRadius: 0))
                     }
-                    if bodyInteraction.contains(.hovered), rowRect.contains(input.mousePosition) {
+                    if bodyHovered, rowRect.contains(input.mousePosition) {
                         if !isSelected { draw(.fillRect(rowRect, theme.controlHovered.withAlpha(110), cornerRadius: 0)) }
                         if input.mousePressed[0] {
                             if selection != index { result.insert(.changed) }
@@ -201,6 +202,8 @@ extension UIContext {
                     }
                 }
             }
+            // After the rows, so a per-row button pressed this frame keeps the mouse.
+            _ = buttonBehavior(bodyRect, id: tableID, focusOnPress: true)
             if isFocused(tableID) {
                 draw(.strokeRect(rect, theme.accent.withAlpha(160), thickness: 1))
             } else {

@@ -1,0 +1,111 @@
+@testable import UI
+import XCTest
+
+final class TableTests: XCTestCase {
+    struct Host { var address: String; var bytes: Int }
+
+    func testHundredThousandRowsOnlyBuildTheVisibleOnes() {
+        var sort: TableSort?
+        var selection: Int?
+        var built: [Int] = []
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            built.removeAll()
+            ui.table("Flows", columns: [TableColumn("Row", width: 100), TableColumn("Value", width: 100)], rowCount: 100_000,
+                     sort: &sort, selection: &selection, rect: Rect(x: 0, y: 0, width: 800, height: 600)) { row in
+                built.append(row.index)
+                row.text(0, "\(row.index)")
+            }
+        }
+        harness.frame()
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        let expectedVisible = Int((600 - harness.ui.theme.rowHeight) / rowHeight) + 2
+        XCTAssertLessThanOrEqual(built.count, expectedVisible)
+        XCTAssertGreaterThan(built.count, 15)
+        XCTAssertEqual(built.first, 0)
+        // Scroll far down: still only a screenful, from the right place.
+        harness.scroll(at: Point(400, 300), lines: -100_000)
+        harness.frame()
+        XCTAssertLessThanOrEqual(built.count, expectedVisible)
+        XCTAssertEqual(built.last, 99_999)
+    }
+
+    func testHeaderClicksSortAndReverse() {
+        var hosts = [Host(address: "10.0.0.2", bytes: 500), Host(address: "10.0.0.1", bytes: 900), Host(address: "10.0.0.3", bytes: 100)]
+        var sort: TableSort?
+        var selection: Int?
+        var shown: [String] = []
+        let harness = UIHarness { ui in
+            if let sort {
+                hosts.sort { sort.column == 0 ? ($0.address < $1.address) == sort.ascending : ($0.bytes < $1.bytes) == sort.ascending }
+            }
+            shown.removeAll()
+            ui.table("Hosts", columns: [TableColumn("Address", width: 200), TableColumn("Bytes", width: 100, alignment: .right)],
+                     rowCount: hosts.count, sort: &sort, selection: &selection, rect: Rect(x: 0, y: 0, width: 600, height: 300)) { row in
+                shown.append(hosts[row.index].address)
+                row.text(0, hosts[row.index].address)
+                row.text(1, "\(hosts[row.index].bytes)")
+            }
+        }
+        harness.frame()
+        harness.click("Hosts/header:Bytes")
+        harness.frame()
+        XCTAssertEqual(sort, TableSort(column: 1, ascending: true))
+        XCTAssertEqual(shown, ["10.0.0.3", "10.0.0.2", "10.0.0.1"])
+        harness.click("Hosts/header:Bytes")
+        harness.frame()
+        XCTAssertEqual(shown, ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        harness.click("Hosts/header:Address")
+        harness.frame()
+        XCTAssertEqual(shown, ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        XCTAssertEqual(sort, TableSort(column: 0, ascending: true))
+    }
+
+    func testSelectionByClickAndKeyboardAndActivation() {
+        var sort: TableSort?
+        var selection: Int?
+        var activated = 0
+        let harness = UIHarness(size: Size(600, 400)) { ui in
+            let result = ui.table("T", columns: [TableColumn("N", width: 100)], rowCount: 1000, sort: &sort, selection: &selection,
+                                  rect: Rect(x: 0, y: 0, width: 600, height: 400)) { row in row.text(0, "row \(row.index)") }
+            if result.contains(.submitted) { activated += 1 }
+        }
+        harness.frame()
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        harness.click(at: Point(50, harness.ui.theme.rowHeight + rowHeight * 2.5))
+        XCTAssertEqual(selection, 2)
+        harness.press(.down)
+        harness.press(.down)
+        XCTAssertEqual(selection, 4)
+        harness.press(.end)
+        XCTAssertEqual(selection, 999)
+        harness.frame()
+        XCTAssertTrue(harness.items.contains { $0.path.hasSuffix("999") || $0.kind == "table" })
+        harness.press(.pageUp)
+        XCTAssertLessThan(selection!, 999)
+        harness.press(.home)
+        XCTAssertEqual(selection, 0)
+        harness.press(.enter)
+        XCTAssertEqual(activated, 1)
+    }
+
+    func testPerRowButtonsHaveKeyedIDsAndColumnsResize() {
+        let addresses = ["203.0.113.9", "198.51.100.4"]
+        var sort: TableSort?
+        var selection: Int?
+        var blocked: [String] = []
+        let harness = UIHarness { ui in
+            ui.table("Threats", columns: [TableColumn("Address", width: 200), TableColumn("Action", width: 100)], rowCount: addresses.count,
+                     sort: &sort, selection: &selection, rect: Rect(x: 0, y: 0, width: 800, height: 300)) { row in
+                row.text(0, addresses[row.index])
+                if row.button(1, "Block##\(addresses[row.index])", style: .danger) { blocked.append(addresses[row.index]) }
+            }
+        }
+        harness.frame()
+        harness.click("Threats/1/Block##198.51.100.4")
+        XCTAssertEqual(blocked, ["198.51.100.4"])
+        let header = harness.item("Threats/header:Address")!.rect
+        harness.drag(from: Point(header.maxX, header.center.y), to: Point(header.maxX + 80, header.center.y))
+        harness.frame()
+        XCTAssertEqual(harness.item("Threats/header:Address")!.rect.width, 280)
+    }
+}
