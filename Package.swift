@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "UI"),
         .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets"]),
 
         // MARK: The executable: command line and wiring, nothing else
         .executableTarget(
@@ -53,6 +54,7 @@ let package = Package(
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "UITests", dependencies: ["UI"]),
+        .testTarget(name: "ScreensTests", dependencies: ["Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets"]),
     ]

@@ -157,31 +157,35 @@ public enum PacketDecoder {
         var cursor = offset + 40
         var headerPresent = true
         var walked = 0
-        // Walk the extension-header chain to the upper-layer protocol.
-        extensionWalk: while true {
+        // Walk the extension-header chain to the upper-layer protocol. Each header must fit
+        // completely; a later fragment stops the walk, because what follows its fragment header
+        // is the middle of the original payload, not another header.
+        extensionWalk: while headerPresent {
+            let headerLength: Int
             switch next {
             case 0, 43, 60, 135, 139, 140:  // hop-by-hop, routing, destination options, mobility, HIP, shim6
-                guard limited.has(8, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
-                let length = (Int(limited.u8(at: cursor + 1)) + 1) * 8
-                next = limited.u8(at: cursor)
-                cursor += length
+                guard limited.has(2, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
+                headerLength = (Int(limited.u8(at: cursor + 1)) + 1) * 8
             case 44:  // fragment header: fixed 8 bytes
-                guard limited.has(8, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
-                let fragmentField = limited.u16(at: cursor + 2)
-                summary.flags.insert(.fragment)
-                if fragmentField & 0xFFF8 != 0 { headerPresent = false }
-                next = limited.u8(at: cursor)
-                cursor += 8
+                headerLength = 8
             case 51:  // authentication header: length in 4-byte units, minus 2
-                guard limited.has(8, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
-                let length = (Int(limited.u8(at: cursor + 1)) + 2) * 4
-                next = limited.u8(at: cursor)
-                cursor += length
+                guard limited.has(2, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
+                headerLength = (Int(limited.u8(at: cursor + 1)) + 2) * 4
             default:
                 break extensionWalk
             }
+            guard limited.has(headerLength, at: cursor) else { summary.ipProtocol = next; return summary.markMalformed() }
             walked += 1
             if walked > maximumNestedHeaders { summary.ipProtocol = next; return summary.markMalformed() }
+            if next == 44 {
+                summary.flags.insert(.fragment)
+                if limited.u16(at: cursor + 2) & 0xFFF8 != 0 {
+                    // A later fragment: report the protocol the fragment header names.
+                    headerPresent = false
+                }
+            }
+            next = limited.u8(at: cursor)
+            cursor += headerLength
         }
         summary.ipProtocol = next
         decodeTransport(next, limited, at: cursor, &summary, headerPresent: headerPresent, isIPv6: true)

@@ -39,10 +39,16 @@ public final class PcapFileWriter {
         append32(0)  // thiszone
         append32(0)  // sigfigs
         append32(snapLength)
-        append32(UInt32(bitPattern: linkType == .raw ? 101 : linkType.rawValue))
+        // DLT_RAW differs per platform (12, 14); files always carry LINKTYPE_RAW (101).
+        let isRaw = linkType == .raw || linkType == .rawOpenBSD || linkType == .rawLinktype
+        append32(UInt32(bitPattern: isRaw ? 101 : linkType.rawValue))
     }
 
-    deinit { fclose(file) }
+    deinit {
+        // Nothing lost: records still buffered are written even if `close()` was not called.
+        try? flush()
+        fclose(file)
+    }
 
     /// Appends one record. `timestamp` is nanoseconds since the epoch; `wireLength` defaults to
     /// the captured length.

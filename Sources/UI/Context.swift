@@ -83,7 +83,6 @@ public final class UIContext {
     public var wantsAnotherFrame = false
 
     var toasts: [Toast] = []
-    var suppressTextOnce = false
 
     public init(theme: Theme = .dark, measurer: TextMeasuring) {
         self.theme = theme
@@ -94,10 +93,6 @@ public final class UIContext {
 
     public func beginFrame(input: InputSnapshot, viewport: Rect) {
         self.input = input
-        if suppressTextOnce {
-            self.input.text = ""
-            suppressTextOnce = false
-        }
         self.viewport = viewport
         frameNumber += 1
         drawList.removeAll()
@@ -239,7 +234,8 @@ public final class UIContext {
     public func focus(_ id: WidgetID, swallowTypedText: Bool = false) {
         focusedID = id
         focusSeenThisFrame = true
-        if swallowTypedText { suppressTextOnce = true }
+        // The key that moved focus (e.g. "/") must not also be typed into the field.
+        if swallowTypedText { input.text = "" }
     }
 
     /// Marks the focused widget as still present this frame.

@@ -126,12 +126,13 @@ extension UIContext {
             inner.y += titleHeight + theme.spacing
             inner.height = max(0, inner.height - titleHeight - theme.spacing)
         }
-        return try withID(title ?? "panel") {
-            try withClip(area) {
-                pushLayout(bounds: inner)
-                defer { layoutStack.removeLast() }
-                return try body()
-            }
+        // A titled panel scopes the IDs inside it; an untitled one is only decoration.
+        if let title { idStack.append(id(title)); if recordsItems { nameStack.append(title) } }
+        defer { if title != nil { idStack.removeLast(); if recordsItems { nameStack.removeLast() } } }
+        return try withClip(area) {
+            pushLayout(bounds: inner)
+            defer { layoutStack.removeLast() }
+            return try body()
         }
     }
 

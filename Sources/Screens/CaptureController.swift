@@ -1,0 +1,114 @@
+import Capture
+import Packets
+import Traffic
+
+/// Owns the running capture and everything aggregated from it. Lives on the UI thread: the
+/// capture thread only ever touches the ring, and `drain()` is called at the start of each frame.
+public final class CaptureController {
+    public private(set) var traffic: TrafficAggregator
+    public private(set) var session: CaptureSession?
+    /// The last packets seen, newest last, for the packet list.
+    public private(set) var recentPackets: [PacketSummary] = []
+    public let recentPacketLimit: Int
+    private var recentStart = 0
+    /// A message for the user when opening or running a capture failed, with the fix.
+    public private(set) var lastError: String?
+    public private(set) var devices: [CaptureDevice] = []
+    public private(set) var deviceError: String?
+    /// Bumps whenever new packets arrive, so views know their cached rows are stale.
+    public private(set) var generation = 0
+    /// The most packets drained in one frame, so a fast producer cannot stall a frame.
+    public var drainLimitPerFrame = 500_000
+    public let configuration: TrafficConfiguration
+
+    public init(configuration: TrafficConfiguration = TrafficConfiguration(), recentPacketLimit: Int = 2000) {
+        self.configuration = configuration
+        traffic = TrafficAggregator(configuration: configuration)
+        self.recentPacketLimit = recentPacketLimit
+        recentPackets.reserveCapacity(recentPacketLimit)
+    }
+
+    public var isCapturing: Bool { session.map { !$0.isFinished } ?? false }
+    public var sourceName: String? { session?.source.displayName }
+    public var statistics: CaptureStatistics? { session?.statistics }
+
+    public func refreshDevices() {
+        do {
+            devices = try PcapHandle.devices()
+            deviceError = nil
+        } catch {
+            devices = []
+            deviceError = error.description
+        }
+    }
+
+    /// Starts a new capture, replacing the current one and clearing the aggregates.
+    /// Returns false (and sets `lastError`) when it could not start.
+    @discardableResult
+    public func start(_ source: CaptureSource, filter: String?) -> Bool {
+        stop()
+        do {
+            let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17)
+            traffic = TrafficAggregator(configuration: configuration)
+            recentPackets.removeAll(keepingCapacity: true)
+            recentStart = 0
+            lastError = nil
+            self.session = session
+            session.start()
+            generation += 1
+            return true
+        } catch {
+            lastError = error.description
+            return false
+        }
+    }
+
+    public func stop() {
+        session?.stop()
+        if session != nil { drain() }
+    }
+
+    /// Moves everything the capture thread queued into the aggregates. Returns packets drained.
+    @discardableResult
+    public func drain(now wallClock: Int64? = nil) -> Int {
+        guard let session else { return 0 }
+        let drained = session.ring.drain(limit: drainLimitPerFrame) { batch in
+            traffic.ingest(batch)
+            remember(batch)
+        }
+        if drained > 0 { generation += 1 }
+        if let error = session.error, lastError == nil { lastError = error.description }
+        // A quiet live link still moves time forward, so rates fall to zero and flows expire.
+        if case .live = session.source, drained == 0, let wallClock { traffic.advanceClock(to: wallClock) }
+        return drained
+    }
+
+    /// Keeps the last `recentPacketLimit` summaries in a ring (no per-packet allocation).
+    private func remember(_ batch: UnsafeBufferPointer<PacketSummary>) {
+        let tail = batch.count > recentPacketLimit ? UnsafeBufferPointer(rebasing: batch[(batch.count - recentPacketLimit)...]) : batch
+        for summary in tail {
+            if recentPackets.count < recentPacketLimit {
+                recentPackets.append(summary)
+            } else {
+                recentPackets[recentStart] = summary
+                recentStart = (recentStart + 1) % recentPacketLimit
+            }
+        }
+    }
+
+    /// Recent packets in arrival order.
+    public var recentCount: Int { recentPackets.count }
+    public func recentPacket(at index: Int) -> PacketSummary {
+        recentPackets[(recentStart + index) % max(1, recentPackets.count)]
+    }
+
+    /// Replaces the aggregates (benchmarks and tests load synthetic data this way).
+    public func load(_ aggregator: TrafficAggregator) {
+        stop()
+        session = nil
+        traffic = aggregator
+        generation += 1
+    }
+
+    public func dismissError() { lastError = nil }
+}

@@ -1,0 +1,385 @@
+import Capture
+import Packets
+import Traffic
+import UI
+
+/// The live traffic dashboard: capture controls, counters, the packet-rate graph, top talkers,
+/// and the flows / hosts / packets tables.
+public final class DashboardScreen {
+    public let capture: CaptureController
+
+    // Capture controls.
+    public var interfaceIndex = 0
+    public var filterText = ""
+    public var filePath = ""
+    public var filterError: String?
+
+    // Graph.
+    public enum GraphWindow: Int, CaseIterable, Sendable {
+        case oneMinute = 60, fiveMinutes = 300, oneHour = 3600
+        var title: String { self == .oneMinute ? "1 min" : self == .fiveMinutes ? "5 min" : "1 hour" }
+    }
+    public var graphWindow = GraphWindow.oneMinute
+    public var stacked = true
+    public var showBits = false
+
+    // Tables.
+    public var tableTab = 0
+    public var rowFilter = ""
+    public var flowSort: TableSort? = TableSort(column: 4, ascending: false)
+    public var hostSort: TableSort? = TableSort(column: 2, ascending: false)
+    public var flowSelection: Int?
+    public var hostSelection: Int?
+    public var packetSelection: Int?
+    public let flowRows = RowCache<FlowStats>()
+    public let hostRows = RowCache<HostStats>()
+
+    public init(capture: CaptureController) {
+        self.capture = capture
+    }
+
+    static let flowColumns = [
+        TableColumn("Proto", width: 62), TableColumn("Initiator", width: 230), TableColumn("Responder", width: 230),
+        TableColumn("State", width: 110), TableColumn("Packets", width: 80, alignment: .right),
+        TableColumn("Bytes →", width: 90, alignment: .right), TableColumn("Bytes ←", width: 90, alignment: .right),
+        TableColumn("Last seen", width: 110),
+    ]
+    static let hostColumns = [
+        TableColumn("Address", width: 250), TableColumn("MAC", width: 140), TableColumn("Sent", width: 90, alignment: .right),
+        TableColumn("Received", width: 90, alignment: .right), TableColumn("Packets", width: 80, alignment: .right),
+        TableColumn("Ports", width: 160), TableColumn("First seen", width: 110), TableColumn("Last seen", width: 110),
+    ]
+    static let packetColumns = [
+        TableColumn("Time", width: 110, sortable: false), TableColumn("Source", width: 230, sortable: false),
+        TableColumn("Destination", width: 230, sortable: false), TableColumn("Proto", width: 62, sortable: false),
+        TableColumn("Length", width: 70, alignment: .right, sortable: false), TableColumn("Info", width: 200, sortable: false),
+    ]
+
+    // MARK: Frame
+
+    public func build(_ ui: UIContext, in area: Rect) {
+        ui.withID("Dashboard") {
+            ui.group(area) {
+                toolbar(ui)
+                if let message = capture.lastError ?? filterError { errorBanner(ui, message) }
+                counters(ui)
+                let rest = ui.remainingRect
+                let halves = ui.rows(rest, [.flex(0.42), .flex(0.58)])
+                let top = ui.columns(halves[0], [.flex(2), .flex(1)])
+                rateGraph(ui, in: top[0])
+                topTalkers(ui, in: top[1])
+                tables(ui, in: halves[1])
+            }
+        }
+    }
+
+    /// The capture-filter field's ID, for the `/` shortcut.
+    public func filterFieldID(_ ui: UIContext) -> WidgetID { ui.withID("Dashboard") { ui.id("Capture filter") } }
+
+    func toolbar(_ ui: UIContext) {
+        if capture.devices.isEmpty && capture.deviceError == nil { capture.refreshDevices() }
+        let names = capture.devices.map(\.name)
+        ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(250), .fixed(86)])
+        if names.isEmpty {
+            ui.label(capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable", color: ui.theme.mutedText)
+        } else {
+            interfaceIndex = min(interfaceIndex, names.count - 1)
+            ui.dropdown("Interface", options: names, selection: &interfaceIndex)
+        }
+        let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
+        if filterResult.contains(.changed) { filterError = nil }
+        if capture.isCapturing {
+            if ui.button("Stop", style: .danger).contains(.pressed) { capture.stop() }
+        } else {
+            let start = ui.button("Start", style: .primary, enabled: !names.isEmpty)
+            if start.contains(.pressed) || (filterResult.contains(.submitted) && !names.isEmpty) {
+                startLive(interface: names[interfaceIndex])
+            }
+        }
+        let pathResult = ui.textField("Capture file", text: &filePath, placeholder: "/path/to/trace.pcapng")
+        if ui.button("Open file", enabled: !filePath.isEmpty).contains(.pressed) || pathResult.contains(.submitted) {
+            openFile(filePath)
+        }
+    }
+
+    public func startLive(interface: String) {
+        guard validateFilter() else { return }
+        capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText)
+        flowRows.invalidate()
+        hostRows.invalidate()
+    }
+
+    public func openFile(_ path: String, replay: Bool = false) {
+        guard validateFilter() else { return }
+        filePath = path
+        capture.start(.file(path: path, replayAtRecordedSpeed: replay), filter: filterText)
+        flowRows.invalidate()
+        hostRows.invalidate()
+    }
+
+    private func validateFilter() -> Bool {
+        let trimmed = filterText.trimmingCharacters(in: " ")
+        guard !trimmed.isEmpty else { filterError = nil; return true }
+        do {
+            try PcapHandle.validateFilter(trimmed)
+            filterError = nil
+            return true
+        } catch {
+            filterError = error.description
+            return false
+        }
+    }
+
+    func errorBanner(_ ui: UIContext, _ message: String) {
+        let lines = ui.wrap(message, width: ui.remainingRect.width - 140)
+        ui.row([.flex(1), .fixed(110)], height: .fixed(max(30, Float(lines.count) * 18 + 10)))
+        let rect = ui.nextRect()
+        ui.draw(.fillRect(rect, ui.theme.danger.withAlpha(60), cornerRadius: ui.theme.cornerRadius))
+        ui.draw(.fillRect(Rect(x: rect.x, y: rect.y, width: 4, height: rect.height), ui.theme.danger, cornerRadius: 0))
+        ui.itemAdd(rect, id: 0, label: "error:" + message, kind: "error")
+        for (index, line) in lines.enumerated() {
+            ui.drawText(line, in: Rect(x: rect.x + 12, y: rect.y + 5 + Float(index) * 18, width: rect.width - 16, height: 18), color: ui.theme.text)
+        }
+        if ui.button("Dismiss").contains(.pressed) {
+            capture.dismissError()
+            filterError = nil
+        }
+    }
+
+    // MARK: Counters
+
+    /// The figures in the counter strip, by title (also what tests read).
+    public func counterValues() -> [(title: String, value: String)] {
+        let traffic = capture.traffic
+        let totals = traffic.totals
+        let rates = traffic.rates
+        let lastSecond = (rates.latestSecond ?? 0) - 1
+        let packetsPerSecond = Double(rates.value(at: lastSecond))
+        let bitsPerSecond = Double(rates.value(at: lastSecond, metric: .bytes)) * 8
+        let statistics = capture.statistics
+        return [
+            ("Packets/s", ChartUnit.count.format(packetsPerSecond)),
+            ("Bit/s", ChartUnit.bitsPerSecond.format(bitsPerSecond)),
+            ("Packets", "\(totals.packets)"),
+            ("Bytes", formatBytes(totals.bytes)),
+            ("Hosts", "\(traffic.hosts.count)"),
+            ("Flows", "\(traffic.flows.count)"),
+            ("Kernel drops", "\(statistics?.kernelDrops ?? 0)"),
+            ("Ring overflows", "\(statistics?.ringOverflows ?? 0)"),
+        ]
+    }
+
+    func counters(_ ui: UIContext) {
+        let values = counterValues()
+        ui.row(Array(repeating: .flex(1), count: values.count), height: .fixed(54))
+        for (title, value) in values {
+            let rect = ui.nextRect()
+            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter")
+            ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
+            let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
+            ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
+            ui.drawText(value, in: Rect(x: rect.x + 10, y: rect.y + 22, width: rect.width - 20, height: 26), color: warn ? ui.theme.warning : ui.theme.text, role: .heading)
+        }
+    }
+
+    // MARK: Graph and talkers
+
+    func rateGraph(_ ui: UIContext, in rect: Rect) {
+        ui.panel("Packet rate", rect: rect) {
+            ui.row([.fixed(70), .fixed(70), .fixed(80), .fixed(110), .fixed(110), .flex(1)])
+            for window in GraphWindow.allCases {
+                ui.radio(window.title, value: window, selection: &graphWindow)
+            }
+            ui.toggle("Stacked", isOn: &stacked)
+            ui.toggle("Bits/s", isOn: &showBits)
+            _ = ui.nextRect()
+            let chartRect = ui.remainingRect
+            let rates = capture.traffic.rates
+            let seconds = graphWindow.rawValue
+            let latest = rates.latestSecond ?? 0
+            let first = latest - Int64(seconds) + 1
+            let metric: RateHistory.Metric = showBits ? .bytes : .packets
+            let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
+            let factor = showBits ? 8.0 : 1.0
+            ui.timeChart("Rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: showBits ? .bitsPerSecond : .packetsPerSecond,
+                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) + " UTC" }) { series, index in
+                Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series), metric: metric)) * factor
+            }
+        }
+    }
+
+    func topTalkers(_ ui: UIContext, in rect: Rect) {
+        ui.panel("Top talkers", rect: rect) {
+            let talkers = capture.traffic.topTalkers(8)
+            let chosen = ui.barChart("Talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .count, rect: ui.remainingRect)
+            if let chosen {
+                rowFilter = talkers[chosen].address.description
+                tableTab = 1
+            }
+        }
+    }
+
+    // MARK: Tables
+
+    func tables(_ ui: UIContext, in rect: Rect) {
+        ui.panel(nil, rect: rect) {
+            let flowCount = capture.traffic.flows.count, hostCount = capture.traffic.hosts.count
+            ui.row([.fixed(420), .flex(1), .fixed(260)])
+            ui.tabs("Tables", ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"], selection: &tableTab)
+            _ = ui.nextRect()
+            ui.textField("Filter rows", text: &rowFilter, placeholder: "Filter by address, port, protocol…")
+            let area = ui.remainingRect
+            switch tableTab {
+            case 0: flowsTable(ui, in: area)
+            case 1: hostsTable(ui, in: area)
+            default: packetsTable(ui, in: area)
+            }
+        }
+    }
+
+    func flowsTable(_ ui: UIContext, in rect: Rect) {
+        let traffic = capture.traffic
+        flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time,
+                        source: { traffic.flows.all },
+                        matches: { flow, needle in
+                            endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
+                                || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
+                                || flow.tcpState.description.lowercased().contains(needle)
+                        },
+                        less: { a, b, column in
+                            switch column {
+                            case 0: protocolName(a.transport, ipProtocol: a.key.ipProtocol) < protocolName(b.transport, ipProtocol: b.key.ipProtocol)
+                            case 1: (a.initiator, a.initiatorPort) < (b.initiator, b.initiatorPort)
+                            case 2: (a.responder, a.responderPort) < (b.responder, b.responderPort)
+                            case 3: a.tcpState.rawValue < b.tcpState.rawValue
+                            case 4: a.totalPackets < b.totalPackets
+                            case 5: a.bytesForward < b.bytesForward
+                            case 6: a.bytesReverse < b.bytesReverse
+                            default: a.lastSeen < b.lastSeen
+                            }
+                        })
+        let rows = flowRows.rows
+        ui.table("Flows", columns: Self.flowColumns, rowCount: rows.count, sort: &flowSort, selection: &flowSelection, rect: rect) { row in
+            let flow = rows[row.index]
+            row.text(0, protocolName(flow.transport, ipProtocol: flow.key.ipProtocol))
+            row.text(1, endpoint(flow.initiator, flow.initiatorPort))
+            row.text(2, endpoint(flow.responder, flow.responderPort))
+            row.text(3, flow.tcpState.description, color: flow.tcpState == .reset ? ui.theme.warning : nil)
+            row.text(4, "\(flow.totalPackets)")
+            row.text(5, formatBytes(flow.bytesForward))
+            row.text(6, formatBytes(flow.bytesReverse))
+            row.text(7, clockTime(flow.lastSeen))
+        }
+    }
+
+    func hostsTable(_ ui: UIContext, in rect: Rect) {
+        let traffic = capture.traffic
+        hostRows.update(generation: capture.generation, sort: hostSort, filter: rowFilter, now: ui.input.time,
+                        source: { traffic.hosts.all },
+                        matches: { host, needle in
+                            host.address.description.contains(needle) || host.mac.description.contains(needle)
+                                || host.ports.contains { String($0) == needle }
+                        },
+                        less: { a, b, column in
+                            switch column {
+                            case 0: a.address < b.address
+                            case 1: a.mac < b.mac
+                            case 2: a.bytesSent < b.bytesSent
+                            case 3: a.bytesReceived < b.bytesReceived
+                            case 4: a.totalPackets < b.totalPackets
+                            case 5: a.ports.count < b.ports.count
+                            case 6: a.firstSeen < b.firstSeen
+                            default: a.lastSeen < b.lastSeen
+                            }
+                        })
+        let rows = hostRows.rows
+        ui.table("Hosts", columns: Self.hostColumns, rowCount: rows.count, sort: &hostSort, selection: &hostSelection, rect: rect) { row in
+            let host = rows[row.index]
+            row.text(0, host.address.description)
+            row.text(1, host.mac == .zero ? "—" : host.mac.description, color: ui.theme.mutedText)
+            row.text(2, formatBytes(host.bytesSent))
+            row.text(3, formatBytes(host.bytesReceived))
+            row.text(4, "\(host.totalPackets)")
+            row.text(5, host.ports.sorted().prefix(8).map(String.init).joined(separator: ", "))
+            row.text(6, clockTime(host.firstSeen))
+            row.text(7, clockTime(host.lastSeen))
+        }
+    }
+
+    func packetsTable(_ ui: UIContext, in rect: Rect) {
+        let parts = ui.columns(rect, [.flex(1), .fixed(300)])
+        let count = capture.recentCount
+        var noSort: TableSort?
+        // Newest first.
+        ui.table("Packets", columns: Self.packetColumns, rowCount: count, sort: &noSort, selection: &packetSelection, rect: parts[0]) { row in
+            let packet = capture.recentPacket(at: count - 1 - row.index)
+            row.text(0, clockTime(packet.timestamp))
+            row.text(1, packet.network == .arp ? packet.source.description : endpoint(packet.source, packet.sourcePort))
+            row.text(2, packet.network == .arp ? packet.destination.description : endpoint(packet.destination, packet.destinationPort))
+            row.text(3, packetProtocolName(packet))
+            row.text(4, "\(packet.wireLength)")
+            row.text(5, packetInfo(packet), color: packet.isMalformed ? ui.theme.danger : nil)
+        }
+        ui.panel("Packet detail", rect: parts[1]) {
+            guard let selection = packetSelection, selection < count else {
+                ui.label("Select a packet to see its fields.", color: ui.theme.mutedText)
+                return
+            }
+            for (name, value) in packetDetail(capture.recentPacket(at: count - 1 - selection)) {
+                ui.row([.fixed(92), .flex(1)], height: .fixed(20))
+                ui.label(name, color: ui.theme.mutedText, role: .small)
+                ui.label(value, role: .small)
+            }
+        }
+    }
+}
+
+/// Field/value pairs for the packet detail pane.
+public func packetDetail(_ packet: PacketSummary) -> [(String, String)] {
+    var fields: [(String, String)] = [
+        ("Time", clockTime(packet.timestamp) + " UTC"),
+        ("Length", "\(packet.wireLength) bytes (\(packet.capturedLength) captured)"),
+    ]
+    if packet.sourceMAC != .zero || packet.destinationMAC != .zero {
+        fields.append(("Ethernet", "\(packet.sourceMAC) → \(packet.destinationMAC)"))
+    }
+    if packet.flags.contains(.vlanTagged) { fields.append(("VLAN", "\(packet.vlanID)")) }
+    switch packet.network {
+    case .ipv4, .ipv6:
+        fields.append((packet.network == .ipv4 ? "IPv4" : "IPv6", "\(packet.source) → \(packet.destination)"))
+        fields.append((packet.network == .ipv4 ? "TTL" : "Hop limit", "\(packet.ttl)"))
+        fields.append(("Protocol", "\(packetProtocolName(packet)) (\(packet.ipProtocol))"))
+    case .arp:
+        fields.append(("ARP", packet.arpOperation == 1 ? "request" : packet.arpOperation == 2 ? "reply" : "op \(packet.arpOperation)"))
+        fields.append(("Sender", "\(packet.source) (\(packet.sourceMAC))"))
+        fields.append(("Target", "\(packet.destination) (\(packet.destinationMAC))"))
+    case .none:
+        fields.append(("Network", "not IP"))
+    }
+    switch packet.transport {
+    case .tcp:
+        fields.append(("Ports", "\(packet.sourcePort) → \(packet.destinationPort)"))
+        fields.append(("TCP flags", packet.tcpFlags.description))
+    case .udp:
+        fields.append(("Ports", "\(packet.sourcePort) → \(packet.destinationPort)"))
+    case .icmp, .icmpv6:
+        fields.append(("ICMP", "type \(packet.icmpType), code \(packet.icmpCode)"))
+    case .none, .other:
+        break
+    }
+    var notes: [String] = []
+    if packet.isMalformed { notes.append("malformed") }
+    if packet.flags.contains(.truncated) { notes.append("truncated by snaplen") }
+    if packet.flags.contains(.fragment) { notes.append("IP fragment") }
+    if !notes.isEmpty { fields.append(("Notes", notes.joined(separator: ", "))) }
+    return fields
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        var view = Substring(self)
+        while let first = view.first, set.contains(first) { view.removeFirst() }
+        while let last = view.last, set.contains(last) { view.removeLast() }
+        return String(view)
+    }
+}

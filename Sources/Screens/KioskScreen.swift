@@ -1,0 +1,68 @@
+import Packets
+import Traffic
+import UI
+
+/// Wall-screen mode: large type, no controls that change anything, and a rotation between the
+/// packet-rate graph and the summary panels every `rotateSeconds`.
+public final class KioskScreen {
+    public let capture: CaptureController
+    public var rotateSeconds: Double
+    /// The key combination that leaves kiosk mode (shown in small print).
+    public static let exitHint = "Press Ctrl+Alt+Q to exit kiosk mode"
+    public private(set) var exitRequested = false
+    private var pageStartedAt: Double?
+    public private(set) var page = 0
+
+    public init(capture: CaptureController, rotateSeconds: Double = 15) {
+        self.capture = capture
+        self.rotateSeconds = max(1, rotateSeconds)
+    }
+
+    public func build(_ ui: UIContext) {
+        let input = ui.input
+        if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
+        let started = pageStartedAt ?? input.time
+        pageStartedAt = started
+        if input.time - started >= rotateSeconds {
+            page = (page + 1) % 2
+            pageStartedAt = input.time
+        }
+        ui.wantsAnotherFrame = true
+        let viewport = ui.viewport.insetBy(24, 24)
+        let parts = ui.rows(viewport, [.fixed(60), .flex(1), .fixed(20)])
+        let title = capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter"
+        ui.drawText(title, in: parts[0], color: ui.theme.text, role: .display)
+        ui.itemAdd(parts[1], id: 0, label: "kiosk-page-\(page)", kind: "kiosk")
+        if page == 0 { graphPage(ui, in: parts[1]) } else { summaryPage(ui, in: parts[1]) }
+        ui.drawText(Self.exitHint, in: parts[2], color: ui.theme.mutedText, role: .small, alignment: .right)
+    }
+
+    func graphPage(_ ui: UIContext, in rect: Rect) {
+        let rates = capture.traffic.rates
+        let seconds = 300
+        let latest = rates.latestSecond ?? 0
+        let first = latest - Int64(seconds) + 1
+        let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
+        ui.timeChart("Kiosk rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: .packetsPerSecond, stacked: true,
+                     rect: rect, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) }) { series, index in
+            Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series)))
+        }
+    }
+
+    func summaryPage(_ ui: UIContext, in rect: Rect) {
+        let halves = ui.columns(rect, [.flex(1), .flex(1)])
+        let totals = capture.traffic.totals
+        let figures: [(String, String)] = [
+            ("Packets", "\(totals.packets)"), ("Data", formatBytes(totals.bytes)),
+            ("Hosts", "\(capture.traffic.hosts.count)"), ("Flows", "\(capture.traffic.flows.count)"),
+        ] + ProtocolClass.allCases.map { ($0.description, "\(totals.packets($0))") }
+        let rowHeight = min(64, halves[0].height / Float(figures.count))
+        for (index, figure) in figures.enumerated() {
+            let row = Rect(x: halves[0].x, y: halves[0].y + Float(index) * rowHeight, width: halves[0].width, height: rowHeight)
+            ui.drawText(figure.0, in: Rect(x: row.x, y: row.y, width: row.width * 0.45, height: row.height), color: ui.theme.mutedText, role: .heading)
+            ui.drawText(figure.1, in: Rect(x: row.x + row.width * 0.45, y: row.y, width: row.width * 0.55, height: row.height), color: ui.theme.text, role: .display)
+        }
+        let talkers = capture.traffic.topTalkers(10)
+        ui.barChart("Kiosk talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .count, rect: halves[1])
+    }
+}

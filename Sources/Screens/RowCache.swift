@@ -1,0 +1,83 @@
+import Packets
+import UI
+import Traffic
+
+/// Sorted, filtered copies of the host and flow tables for display.
+///
+/// Sorting 100,000 flows takes milliseconds, far too long to do every frame; the cache rebuilds
+/// only when the sort or the filter changes, or when new data arrived and `refreshInterval`
+/// has passed, so steady frames only index into an array.
+public final class RowCache<Row> {
+    public private(set) var rows: [Row] = []
+    private var builtGeneration = -1
+    private var builtSort: TableSort?
+    private var builtFilter = ""
+    private var builtAt = -Double.infinity
+    public var refreshInterval: Double = 1.0
+    public private(set) var rebuildCount = 0
+
+    public init() {}
+
+    /// Rebuilds when stale; `source` lists all rows, `matches` filters, `less` orders.
+    public func update(generation: Int, sort: TableSort?, filter: String, now: Double,
+                       source: () -> [Row], matches: (Row, String) -> Bool, less: (Row, Row, Int) -> Bool) {
+        let sortOrFilterChanged = sort != builtSort || filter != builtFilter
+        let dataChanged = generation != builtGeneration && now - builtAt >= refreshInterval
+        guard sortOrFilterChanged || dataChanged || builtGeneration < 0 else { return }
+        var fresh = source()
+        let needle = filter.lowercased()
+        if !needle.isEmpty { fresh = fresh.filter { matches($0, needle) } }
+        if let sort {
+            fresh.sort { sort.ascending ? less($0, $1, sort.column) : less($1, $0, sort.column) }
+        }
+        rows = fresh
+        builtGeneration = generation
+        builtSort = sort
+        builtFilter = filter
+        builtAt = now
+        rebuildCount += 1
+    }
+
+    public func invalidate() { builtGeneration = -1 }
+}
+
+// MARK: Display text shared by the tables, the packet detail and exports
+
+/// "12:34:56.789" in UTC from nanoseconds since the epoch.
+public func clockTime(_ nanoseconds: Int64, milliseconds: Bool = true) -> String {
+    let totalSeconds = nanoseconds / 1_000_000_000
+    let secondOfDay = ((totalSeconds % 86_400) + 86_400) % 86_400
+    func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    var text = "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+    if milliseconds {
+        let millis = (nanoseconds / 1_000_000) % 1000
+        text += "." + (millis < 10 ? "00" : millis < 100 ? "0" : "") + "\(abs(millis))"
+    }
+    return text
+}
+
+public func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
+    port == 0 ? address.description : address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+}
+
+/// A one-line description of a packet for the packet list.
+public func packetInfo(_ packet: PacketSummary) -> String {
+    switch packet.network {
+    case .arp:
+        return packet.arpOperation == 1 ? "Who has \(packet.destination)? Tell \(packet.source)"
+            : packet.arpOperation == 2 ? "\(packet.source) is at \(packet.sourceMAC)" : "ARP op \(packet.arpOperation)"
+    case .none:
+        return packet.flags.contains(.unknownLinkType) ? "Unsupported link type" : "Non-IP frame"
+    case .ipv4, .ipv6:
+        switch packet.transport {
+        case .tcp: return "\(packet.sourcePort) → \(packet.destinationPort) [\(packet.tcpFlags)]"
+        case .udp: return "\(packet.sourcePort) → \(packet.destinationPort)"
+        case .icmp, .icmpv6: return "type \(packet.icmpType) code \(packet.icmpCode)"
+        case .none, .other: return "IP protocol \(packet.ipProtocol)"
+        }
+    }
+}
+
+public func packetProtocolName(_ packet: PacketSummary) -> String {
+    packet.network == .arp ? "ARP" : packet.network == .none ? "Other" : protocolName(packet.transport, ipProtocol: packet.ipProtocol)
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class PlaceholderPacketsTests: XCTestCase { func testBuilds() {} }

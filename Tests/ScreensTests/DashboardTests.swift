@@ -1,0 +1,212 @@
+import Capture
+import Foundation
+import Packets
+import Screens
+import Traffic
+import UI
+import XCTest
+
+/// Writes a capture with known content: 40 TCP flows × 5 packets, 30 UDP datagrams, 4 ICMP,
+/// 2 ARP, spread over 3 seconds.
+func writeDashboardFixture(in directory: URL) throws -> String {
+    let path = directory.appendingPathComponent("dashboard.pcap").path
+    let writer = try PcapFileWriter(path: path, linkType: .ethernet)
+    var time: Int64 = 1_700_000_000_000_000_000
+    func next() -> Int64 { time += 10_000_000; return time }
+    for flow in 0..<40 {
+        let client = FrameBuilder.Endpoint(IPAddress(192, 168, 1, UInt8(10 + flow % 20)), UInt16(40000 + flow))
+        let server = FrameBuilder.Endpoint(IPAddress(93, 184, 216, UInt8(flow % 5)), 443)
+        for (flags, fromClient) in [(TCPFlags.syn, true), ([.syn, .ack], false), ([.ack], true), ([.ack, .psh], false), ([.fin, .ack], true)] as [(TCPFlags, Bool)] {
+            let frame = FrameBuilder.ethernetIP(from: fromClient ? client : server, to: fromClient ? server : client, transport: .tcp,
+                                                tcpFlags: flags, payload: fromClient ? [] : [UInt8](repeating: 0x55, count: 300))
+            try writer.write(frame, timestamp: next())
+        }
+    }
+    for index in 0..<30 {
+        let frame = FrameBuilder.ethernetIP(from: .init(IPAddress(192, 168, 1, 2), 5353), to: .init(IPAddress(224, 0, 0, 251), 5353),
+                                            transport: .udp, payload: [UInt8](repeating: UInt8(index), count: 60))
+        try writer.write(frame, timestamp: next())
+    }
+    for _ in 0..<4 {
+        try writer.write(FrameBuilder.ethernetIP(from: .init(IPAddress(192, 168, 1, 10), 0), to: .init(IPAddress(8, 8, 8, 8), 0), transport: .icmp),
+                         timestamp: next())
+    }
+    for target in [1, 7] as [UInt8] {
+        let arp = FrameBuilder.arp(operation: 1, senderMAC: MACAddress(value: 0x02_00_00_00_00_0A), senderIP: IPAddress(192, 168, 1, 10),
+                                   targetMAC: .zero, targetIP: IPAddress(192, 168, 1, target))
+        try writer.write(FrameBuilder.ethernet(source: MACAddress(value: 0x02_00_00_00_00_0A), destination: .broadcast, etherType: 0x0806, payload: arp),
+                         timestamp: next())
+    }
+    try writer.close()
+    return path
+}
+
+final class DashboardTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-dashboard-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func makeShell() -> (AppShell, UIHarness) {
+        let shell = AppShell(capture: CaptureController())
+        shell.wallClock = { 1_700_000_010_000_000_000 }
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        return (shell, harness)
+    }
+
+    /// Frames until the file is fully read and drained.
+    private func runUntilLoaded(_ shell: AppShell, _ harness: UIHarness) {
+        harness.frame()
+        var frames = 0
+        while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
+            harness.frame()
+            frames += 1
+            if frames > 2000 { return XCTFail("capture never finished") }
+            usleep(1000)
+        }
+        harness.frames(2)
+    }
+
+    private func counter(_ harness: UIHarness, _ title: String) -> String? {
+        harness.items.first { $0.kind == "counter" && $0.path.contains("counter:\(title)=") }
+            .map { String($0.path.split(separator: "=").last ?? "") }
+    }
+
+    func testOpeningAFileFromTheToolbarShowsItsCountsAndTables() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let (shell, harness) = makeShell()
+        harness.frame()
+        harness.click("Dashboard/Capture file")
+        harness.type(path)
+        harness.click("Dashboard/Open file")
+        runUntilLoaded(shell, harness)
+
+        XCTAssertEqual(counter(harness, "Packets"), "236")
+        XCTAssertEqual(counter(harness, "Flows"), "42", "40 TCP + 1 UDP multicast + 1 ICMP")
+        XCTAssertEqual(shell.capture.traffic.totals.packets(.arp), 2)
+        // The flows table lists them, busiest first by default.
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
+        // Switch to hosts and sort by address.
+        harness.click("Dashboard/Tables/Hosts (\(shell.capture.traffic.hosts.count))###Hosts")
+        harness.frame()
+        XCTAssertEqual(shell.dashboard.tableTab, 1)
+        harness.click("Dashboard/Hosts/header:Address")
+        harness.frame()
+        let sorted = shell.dashboard.hostRows.rows.map(\.address)
+        XCTAssertEqual(sorted, sorted.sorted())
+        XCTAssertEqual(shell.dashboard.hostSort, TableSort(column: 0, ascending: true))
+        // Filtering rows by text.
+        harness.click("Dashboard/Filter rows")
+        harness.type("93.184.216.3")
+        harness.frame()
+        XCTAssertEqual(shell.dashboard.hostRows.rows.map(\.address.description), ["93.184.216.3"])
+    }
+
+    /// The dashboard and `netscouter capture --read` agree on the same file.
+    func testDashboardCountsMatchTheCommandLine() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let (shell, harness) = makeShell()
+        shell.dashboard.openFile(path)
+        runUntilLoaded(shell, harness)
+
+        let binary = Bundle.main.bundleURL.appendingPathComponent("netscouter")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("netscouter not built at \(binary.path)") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["capture", "--read", path, "--json"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(counter(harness, "Packets"), "\(json["packets"] as! Int)")
+        XCTAssertEqual(counter(harness, "Bytes"), formatBytes(UInt64(json["bytes"] as! Int)))
+        XCTAssertEqual(counter(harness, "Hosts"), "\(json["hostCount"] as! Int)")
+        XCTAssertEqual(counter(harness, "Flows"), "\(json["flowCount"] as! Int)")
+        let protocols = try XCTUnwrap(json["protocols"] as? [String: [String: Int]])
+        for protocolClass in ProtocolClass.allCases {
+            XCTAssertEqual(Int(shell.capture.traffic.totals.packets(protocolClass)), protocols[protocolClass.description]?["packets"])
+        }
+    }
+
+    func testBadFilterShowsAnErrorWithExamplesAndStartsNothing() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let (shell, harness) = makeShell()
+        harness.frame()
+        harness.click("Dashboard/Capture filter")
+        harness.type("tcp prot 80")
+        shell.dashboard.openFile(path)
+        harness.frame()
+        XCTAssertNil(shell.capture.session)
+        let banner = try XCTUnwrap(harness.items.first { $0.kind == "error" })
+        XCTAssertTrue(banner.path.contains("not valid BPF syntax"), banner.path)
+        harness.click("Dashboard/Dismiss")
+        harness.frame()
+        XCTAssertFalse(harness.items.contains { $0.kind == "error" })
+    }
+
+    func testMissingFileShowsTheFixInTheWindow() {
+        let (shell, harness) = makeShell()
+        shell.dashboard.openFile("/nonexistent/trace.pcap")
+        harness.frame()
+        XCTAssertTrue(harness.items.contains { $0.kind == "error" && $0.path.contains("Check the path") })
+    }
+
+    func testShortcutsSwitchTabsFocusTheFilterAndQuit() {
+        let (shell, harness) = makeShell()
+        harness.frame()
+        harness.press(.tab, modifiers: .control)
+        XCTAssertEqual(shell.selectedTab, .scanner)
+        harness.frame()
+        XCTAssertTrue(harness.items.contains { $0.path.contains("TCP port scans") || $0.path.hasPrefix("Scanner") })
+        harness.press(.tab, modifiers: [.control, .shift])
+        XCTAssertEqual(shell.selectedTab, .dashboard)
+        harness.click("Tabs/Settings")
+        XCTAssertEqual(shell.selectedTab, .settings)
+        harness.click("Tabs/Dashboard")
+        // "/" focuses the capture filter without typing the slash into it.
+        harness.type("/")
+        XCTAssertTrue(harness.ui.isFocused(shell.dashboard.filterFieldID(harness.ui)))
+        harness.type("udp")
+        XCTAssertEqual(shell.dashboard.filterText, "udp")
+        harness.press(.f11)
+        XCTAssertTrue(shell.fullscreenToggleRequested)
+        XCTAssertFalse(shell.quitRequested)
+        harness.press(.character("q"), modifiers: .control)
+        XCTAssertTrue(shell.quitRequested)
+    }
+
+    func testPlaceholdersHaveNoButtons() {
+        let (shell, harness) = makeShell()
+        for tab in AppShell.Tab.allCases where tab != .dashboard {
+            shell.selectedTab = tab
+            harness.frame()
+            let buttons = harness.items.filter { $0.kind == "button" }
+            XCTAssertEqual(buttons.count, 0, "\(tab.title) shows dead buttons: \(buttons.map(\.path))")
+        }
+    }
+
+    func testKioskRotatesAndExitsOnlyWithTheCombination() {
+        let capture = CaptureController()
+        let kiosk = KioskScreen(capture: capture, rotateSeconds: 1)
+        let harness = UIHarness(size: Size(1920, 1080), frameTime: 0.25) { ui in kiosk.build(ui) }
+        harness.frame()
+        XCTAssertEqual(kiosk.page, 0)
+        harness.frames(5)
+        XCTAssertEqual(kiosk.page, 1)
+        XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no controls in kiosk mode")
+        harness.press(.character("q"), modifiers: .control)
+        XCTAssertFalse(kiosk.exitRequested)
+        harness.press(.escape)
+        XCTAssertFalse(kiosk.exitRequested)
+        harness.press(.character("q"), modifiers: [.control, .alt])
+        XCTAssertTrue(kiosk.exitRequested)
+    }
+}
