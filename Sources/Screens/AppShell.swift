@@ -109,7 +109,7 @@ public final class AppShell {
             selectedTab = Tab(rawValue: (selectedTab.rawValue + step) % count) ?? .dashboard
         }
         if input.pressed(.f11) { fullscreenToggleRequested = true }
-        if ui.focusedID == 0, input.text == "/", selectedTab == .dashboard {
+        if ui.focusedID == 0, input.text == "/" || input.keysPressed.contains(.character("/")), selectedTab == .dashboard {
             ui.focus(dashboard.filterFieldID(ui), swallowTypedText: true)
         }
     }

@@ -79,8 +79,16 @@ public final class UIContext {
     public var clipboardWrite: String?
     /// A text field has keyboard focus: the backend should enable text input events.
     public private(set) var wantsTextInput = false
-    /// Something animates (caret, toast, tooltip delay): redraw soon even without input.
+    /// Something changes every frame (live data, an indeterminate progress bar): draw again as
+    /// soon as the frame-rate cap allows.
     public var wantsAnotherFrame = false
+    /// The earliest time (in `input.time`'s clock) something timed changes: the caret blinks,
+    /// a toast expires. An idle backend may sleep until then.
+    public private(set) var nextWakeTime: Double?
+
+    public func requestWake(at time: Double) {
+        nextWakeTime = min(nextWakeTime ?? time, time)
+    }
 
     var toasts: [Toast] = []
 
@@ -111,6 +119,7 @@ public final class UIContext {
         modalOpenLastFrame = modalOpenThisFrame
         modalOpenThisFrame = false
         wantsAnotherFrame = false
+        nextWakeTime = nil
         clipboardWrite = nil
         layer = 0
         if input.focusLost { activeID = 0 }
@@ -131,7 +140,8 @@ public final class UIContext {
         if !activeSeenThisFrame || !input.mouseDown[0] { activeID = 0 }
         if !focusSeenThisFrame { focusedID = 0 }
         wantsTextInput = focusedID != 0 && (storage[focusedID] is TextFieldState)
-        if wantsTextInput { wantsAnotherFrame = true }
+        // The caret blinks every half second.
+        if wantsTextInput { requestWake(at: ((input.time * 2).rounded(.down) + 1) / 2) }
         storage = storage.filter { storageTouched.contains($0.key) || $0.value is PersistentWidgetState }
         storageTouched.removeAll(keepingCapacity: true)
         // Merge the overlay, shifting its point indices behind the base list's points.

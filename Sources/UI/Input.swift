@@ -34,7 +34,7 @@ public struct InputSnapshot: Sendable {
     public var modifiers: Modifiers = []
     /// Text typed this frame (already composed by the platform).
     public var text = ""
-    /// The clipboard's text, when the backend was asked for it (see `UIContext.clipboardRequest`).
+    /// The clipboard's text; backends fill it in the frame Ctrl+V is pressed.
     public var clipboard: String?
     /// Seconds since an arbitrary start, for caret blinking, toasts and tooltips.
     public var time: Double = 0

@@ -107,7 +107,7 @@ extension UIContext {
     func drawToasts() {
         toasts.removeAll { $0.expires <= input.time }
         guard !toasts.isEmpty else { return }
-        wantsAnotherFrame = true
+        if let soonest = toasts.map(\.expires).min() { requestWake(at: soonest) }
         onOverlay(blocking: nil) {
             var y = viewport.maxY - theme.padding - 30
             for toast in toasts.reversed() {

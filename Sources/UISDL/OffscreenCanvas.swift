@@ -1,0 +1,123 @@
+import CSDL2
+import UI
+
+/// A software renderer drawing into an offscreen 32-bit ARGB surface: screenshots, golden
+/// images and headless tests need neither a display nor `SDL_Init`.
+///
+/// `width` and `height` are surface pixels; the UI is laid out in logical pixels, so a UI built
+/// for this canvas uses `viewport` (pixels divided by `scale`) and `measurer`.
+public final class OffscreenCanvas {
+    public let width: Int32
+    public let height: Int32
+    public let scale: Float
+    public let fonts: FontSet
+    public let measurer: SDLTextMeasurer
+    public let drawListRenderer: DrawListRenderer
+    let surface: UnsafeMutablePointer<SDL_Surface>
+    let renderer: OpaquePointer
+    public private(set) var isDestroyed = false
+
+    public init(width: Int32, height: Int32, scale: Float = 1) throws(SDLError) {
+        precondition(scale > 0, "OffscreenCanvas scale must be positive")
+        guard let surface = SDL_CreateRGBSurfaceWithFormat(0, width, height, 32, SDL_PIXELFORMAT_ARGB8888.rawValue) else {
+            throw .surfaceFailed(SDLError.lastError())
+        }
+        guard let renderer = SDL_CreateSoftwareRenderer(surface) else {
+            SDL_FreeSurface(surface)
+            throw .rendererFailed(SDLError.lastError())
+        }
+        let fonts: FontSet
+        do throws(SDLError) {
+            fonts = try FontSet(scale: scale)
+        } catch {
+            SDL_DestroyRenderer(renderer)
+            SDL_FreeSurface(surface)
+            throw error
+        }
+        self.width = width
+        self.height = height
+        self.scale = scale
+        self.surface = surface
+        self.renderer = renderer
+        self.fonts = fonts
+        measurer = SDLTextMeasurer(fonts: fonts)
+        drawListRenderer = DrawListRenderer(renderer: renderer, fonts: fonts)
+    }
+
+    /// Releases, in order, the text textures and fonts, the renderer, then the surface. Teardown
+    /// order matters in SDL, and leaving it to `deinit` has crashed on this platform, so callers
+    /// destroy explicitly. Idempotent.
+    public func destroy() {
+        guard !isDestroyed else { return }
+        isDestroyed = true
+        drawListRenderer.destroy()
+        fonts.close()
+        SDL_DestroyRenderer(renderer)
+        SDL_FreeSurface(surface)
+    }
+
+    deinit { destroy() }
+
+    /// The logical area a UI for this canvas lays out in.
+    public var viewport: Rect { Rect(x: 0, y: 0, width: Float(width) / scale, height: Float(height) / scale) }
+
+    // MARK: Drawing
+
+    /// Renders a draw list, after filling the canvas with `background` when given, and flushes
+    /// it so the pixels can be read.
+    public func render(_ list: DrawList, background: Color? = nil) {
+        precondition(!isDestroyed, "OffscreenCanvas used after destroy()")
+        if let background { drawListRenderer.clear(background) }
+        drawListRenderer.render(list)
+        SDL_RenderPresent(renderer)
+    }
+
+    /// Renders a finished UI frame on its theme's background.
+    public func render(_ ui: UIContext) {
+        render(ui.drawList, background: ui.theme.background)
+    }
+
+    public func clear(red: UInt8, green: UInt8, blue: UInt8) {
+        SDL_RenderSetClipRect(renderer, nil)
+        SDL_SetRenderDrawColor(renderer, red, green, blue, 255)
+        SDL_RenderClear(renderer)
+    }
+
+    public func fillRect(x: Int32, y: Int32, width: Int32, height: Int32, red: UInt8, green: UInt8, blue: UInt8) {
+        SDL_SetRenderDrawColor(renderer, red, green, blue, 255)
+        var rect = SDL_Rect(x: x, y: y, w: width, h: height)
+        SDL_RenderFillRect(renderer, &rect)
+    }
+
+    /// Flushes queued drawing into the surface.
+    public func present() { SDL_RenderPresent(renderer) }
+
+    // MARK: Reading pixels
+
+    /// The pixel at (x, y) as 0xAARRGGBB.
+    public func pixel(x: Int32, y: Int32) -> UInt32 {
+        precondition(x >= 0 && y >= 0 && x < width && y < height, "pixel (\(x), \(y)) outside \(width)×\(height)")
+        let pitch = Int(surface.pointee.pitch)
+        let row = surface.pointee.pixels.advanced(by: Int(y) * pitch)
+        return row.load(fromByteOffset: Int(x) * 4, as: UInt32.self)
+    }
+
+    /// The pixel at (x, y) as a colour.
+    public func color(x: Int32, y: Int32) -> Color {
+        let value = pixel(x: x, y: y)
+        return Color(UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF), UInt8(value >> 24))
+    }
+
+    /// A copy of every pixel.
+    public func image() -> PixelImage { PixelImage(argbSurface: surface) }
+
+    // MARK: Saving
+
+    public func saveBMP(to path: String) throws(SDLError) {
+        if ns_SDL_SaveBMP(surface, path) != 0 { throw .saveFailed(path: path, message: SDLError.lastError()) }
+    }
+
+    public func savePNG(to path: String) throws(SDLError) {
+        if IMG_SavePNG(surface, path) != 0 { throw .saveFailed(path: path, message: SDLError.lastError()) }
+    }
+}
