@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,14 +11,9 @@ struct NetScouter: ParsableCommand {
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v netscouter)"
             or run with sudo. Reading capture files needs no privileges.
             """,
-        subcommands: [InterfacesCommand.self, CaptureCommand.self]
+        subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ScreenshotCommand.self],
+        defaultSubcommand: GUICommand.self
     )
-
-    mutating func run() throws {
-        // Running without a subcommand is reserved for the dashboard window; until it lands,
-        // show what the command line can do.
-        print(Self.helpMessage())
-    }
 }
 
 /// Prints an actionable error on stderr and exits non-zero (never a stack trace).

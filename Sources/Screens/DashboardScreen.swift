@@ -211,7 +211,7 @@ public final class DashboardScreen {
     func topTalkers(_ ui: UIContext, in rect: Rect) {
         ui.panel("Top talkers", rect: rect) {
             let talkers = capture.traffic.topTalkers(8)
-            let chosen = ui.barChart("Talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .count, rect: ui.remainingRect)
+            let chosen = ui.barChart("Talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .bytes, rect: ui.remainingRect)
             if let chosen {
                 rowFilter = talkers[chosen].address.description
                 tableTab = 1

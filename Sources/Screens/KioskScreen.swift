@@ -18,7 +18,9 @@ public final class KioskScreen {
         self.rotateSeconds = max(1, rotateSeconds)
     }
 
-    public func build(_ ui: UIContext) {
+    /// Builds one frame, draining the capture ring first (as `AppShell.build` does).
+    public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
+        capture.drain(now: wallClock)
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
         let started = pageStartedAt ?? input.time
@@ -63,6 +65,6 @@ public final class KioskScreen {
             ui.drawText(figure.1, in: Rect(x: row.x + row.width * 0.45, y: row.y, width: row.width * 0.55, height: row.height), color: ui.theme.text, role: .display)
         }
         let talkers = capture.traffic.topTalkers(10)
-        ui.barChart("Kiosk talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .count, rect: halves[1])
+        ui.barChart("Kiosk talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .bytes, rect: halves[1])
     }
 }

@@ -2,12 +2,15 @@
 public enum ChartUnit: Sendable {
     case packetsPerSecond
     case bitsPerSecond
+    case bytes
     case count
 
     public func format(_ value: Double) -> String {
         switch self {
         case .packetsPerSecond: siPrefixed(value) + "pps"
         case .bitsPerSecond: siPrefixed(value) + "bit/s"
+        // Byte counts use "KB" like the tables (`formatBytes`), not the SI "kB".
+        case .bytes: siPrefixed(value).replacingFirstK() + "B"
         case .count: siPrefixed(value).trimmingSpace()
         }
     }
@@ -36,6 +39,7 @@ public func siPrefixed(_ value: Double) -> String {
 
 extension String {
     fileprivate func trimmingSpace() -> String { last == " " ? String(dropLast()) : self }
+    fileprivate func replacingFirstK() -> String { last == "k" ? String(dropLast()) + "K" : self }
 }
 
 /// "Nice" axis ticks (1, 2, 2.5, 5 × 10ⁿ) from 0 to at least `maximum`.

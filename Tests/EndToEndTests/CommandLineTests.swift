@@ -13,13 +13,14 @@ struct CommandRun {
         Bundle.main.bundleURL.appendingPathComponent("netscouter")
     }
 
-    static func netscouter(_ arguments: [String]) throws -> CommandRun {
+    static func netscouter(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandRun {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
             throw XCTSkip("netscouter is not built at \(executable.path); run `swift build` (make test does).")
         }
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
@@ -168,11 +169,20 @@ final class CaptureCommandTests: XCTestCase {
         XCTAssertTrue(both.standardError.contains("exactly one of --interface"), both.standardError)
     }
 
-    func testNoSubcommandPrintsHelpForNow() throws {
-        let run = try CommandRun.netscouter([])
-        XCTAssertEqual(run.status, 0)
-        XCTAssertTrue(run.standardOutput.contains("capture"))
-        XCTAssertTrue(run.standardOutput.contains("interfaces"))
+    func testNoSubcommandOpensTheWindowOrSaysWhyItCannot() throws {
+        // Without a display the default (GUI) command explains itself instead of hanging.
+        var environment = ProcessInfo.processInfo.environment
+        environment["DISPLAY"] = nil
+        environment["WAYLAND_DISPLAY"] = nil
+        environment["SDL_VIDEODRIVER"] = nil
+        let run = try CommandRun.netscouter([], environment: environment)
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.standardError.contains("No display"), run.standardError)
+        XCTAssertTrue(run.standardError.contains("netscouter screenshot"), run.standardError)
+        let help = try CommandRun.netscouter(["--help"])
+        for subcommand in ["gui", "capture", "interfaces", "screenshot"] {
+            XCTAssertTrue(help.standardOutput.contains(subcommand), help.standardOutput)
+        }
     }
 
     func testInterfacesListsLoopback() throws {
@@ -180,5 +190,25 @@ final class CaptureCommandTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.standardError)
         let devices = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
         XCTAssertTrue(devices.contains { $0["name"] as? String == "lo" && $0["isLoopback"] as? Bool == true })
+    }
+}
+
+final class ScreenshotCommandTests: XCTestCase {
+    func testScreenshotWritesAPNGOfTheRequestedSize() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-shot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("shot.png").path
+        let run = try CommandRun.netscouter(["screenshot", "--out", out, "--size", "800x600", "--tab", "Scanner"])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // IHDR: width and height, big-endian, at bytes 16–23.
+        let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertEqual([width, height], [800, 600])
+
+        let bad = try CommandRun.netscouter(["screenshot", "--out", out, "--tab", "Nowhere"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("Unknown tab"), bad.standardError)
     }
 }

@@ -1,0 +1,202 @@
+import ArgumentParser
+import Capture
+import Foundation
+import Screens
+import UI
+import UISDL
+
+/// `netscouter` with no subcommand, or `netscouter gui`: the dashboard window.
+struct GUICommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gui",
+        abstract: "Open the dashboard window (the default when no subcommand is given).",
+        discussion: """
+            Examples:
+              netscouter                          # open the dashboard
+              netscouter --read trace.pcapng      # open it on a capture file
+              netscouter --kiosk --interface eth0 --rotate 20
+            Keys: Ctrl+Tab next tab, / edit the capture filter, F11 full screen, Ctrl+Q quit.
+            In kiosk mode, Ctrl+Alt+Q leaves.
+            """
+    )
+
+    @Option(name: [.short, .long], help: "Open this pcap or pcapng file at start.")
+    var read: String?
+
+    @Option(name: [.short, .long], help: "Start capturing on this interface at start.")
+    var interface: String?
+
+    @Option(name: [.short, .long], help: "BPF capture filter for --interface or --read.")
+    var filter: String?
+
+    @Flag(help: "With --read: play the file back at the speed it was recorded.")
+    var replay = false
+
+    @Flag(help: "Wall-screen mode: full screen, large type, no controls, rotating panels.")
+    var kiosk = false
+
+    @Option(help: "Kiosk mode: seconds between panel rotations.")
+    var rotate: Double = 15
+
+    @Option(help: "Interface scale factor (default: from the display's pixel density).")
+    var scale: Float?
+
+    @Option(help: "Colour theme: dark or light.")
+    var theme: String?
+
+    func validate() throws {
+        if read != nil && interface != nil { throw ValidationError("Give --read FILE or --interface IF, not both.") }
+        if rotate < 1 { throw ValidationError("--rotate must be at least 1 second.") }
+        if let theme, theme != "dark" && theme != "light" { throw ValidationError("--theme is dark or light.") }
+    }
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if (environment["DISPLAY"] ?? "").isEmpty && (environment["WAYLAND_DISPLAY"] ?? "").isEmpty && environment["SDL_VIDEODRIVER"] == nil {
+            throw fail("No display to open the window on (DISPLAY is not set). Run it in a desktop session, "
+                + "or use the command line: `netscouter capture --read FILE`, `netscouter screenshot --out shot.png`.")
+        }
+        var preferences = UIPreferences.load()
+        let backend: SDLWindowBackend
+        do {
+            let position = preferences.x.flatMap { x in preferences.y.map { (x: x, y: $0) } }
+            backend = try SDLWindowBackend(title: "NetScouter", width: preferences.width, height: preferences.height,
+                                           fullscreen: kiosk, scale: scale, position: position)
+        } catch {
+            throw fail(error)
+        }
+        let ui = UIContext(theme: (theme ?? preferences.theme) == "light" ? .light : .dark, measurer: backend.measurer)
+        ui.scale = backend.scale
+        let capture = CaptureController()
+        let shell = AppShell(capture: capture)
+        shell.theme = ui.theme
+        shell.selectedTab = AppShell.Tab(name: preferences.lastTab) ?? .dashboard
+        let kioskScreen = kiosk ? KioskScreen(capture: capture, rotateSeconds: rotate) : nil
+        if kiosk { backend.setCursorVisible(false) }
+        shell.dashboard.filterText = filter ?? ""
+        if let read {
+            shell.dashboard.openFile(read, replay: replay)
+        } else if let interface {
+            capture.refreshDevices()
+            if let index = capture.devices.firstIndex(where: { $0.name == interface }) { shell.dashboard.interfaceIndex = index }
+            shell.dashboard.startLive(interface: interface)
+        }
+
+        let pacer = FramePacer()
+        var activity = FramePacer.Activity.idle
+        var lastFrameStart = -Double.infinity
+        while true {
+            let plan = pacer.plan(now: backend.now, lastFrameStart: lastFrameStart, activity: activity)
+            guard let input = backend.pollInput(plan: plan) else { break }
+            lastFrameStart = backend.now
+            ui.beginFrame(input: input, viewport: backend.viewport)
+            if let kioskScreen { kioskScreen.build(ui) } else { shell.build(ui) }
+            ui.endFrame()
+            backend.present(ui)
+            if shell.quitRequested || kioskScreen?.exitRequested == true { break }
+            if shell.fullscreenToggleRequested {
+                backend.toggleFullscreen()
+                shell.fullscreenToggleRequested = false
+            }
+            // UI wake times are on the input clock; the pacer runs on the backend's clock.
+            let deadline = ui.nextWakeTime.map { backend.now + max(0, $0 - input.time) }
+            activity = FramePacer.Activity(hasLiveData: ui.wantsAnotherFrame || capture.isCapturing, isAnimating: false,
+                                           hadInput: backend.didReceiveEvents, nextDeadline: deadline)
+        }
+
+        capture.stop()
+        if !kiosk && !backend.isFullscreen {
+            let size = backend.windowSize, position = backend.windowPosition
+            preferences.width = size.width
+            preferences.height = size.height
+            preferences.x = position.x
+            preferences.y = position.y
+        }
+        preferences.lastTab = shell.selectedTab.title
+        preferences.theme = ui.theme.name
+        backend.destroy()
+        do { try preferences.save() } catch {
+            var standardError = StandardError()
+            print("netscouter: could not save window preferences to \(UIPreferences.defaultURL.path): \(error.localizedDescription)", to: &standardError)
+        }
+    }
+}
+
+/// Renders one frame offscreen and writes a PNG: reproducible README images and visual checks.
+struct ScreenshotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "screenshot",
+        abstract: "Render the dashboard offscreen (no display needed) and save it as a PNG.",
+        discussion: "Example: netscouter screenshot --out dashboard.png --read trace.pcap --size 1280x800"
+    )
+
+    @Option(help: "Where to write the PNG.")
+    var out: String
+
+    @Option(help: "Which tab: Dashboard, Scanner, Intel, Firewall, IoT Map, Scheduler, Settings, or Kiosk.")
+    var tab: String = "Dashboard"
+
+    @Option(help: "Load this pcap or pcapng file first.")
+    var read: String?
+
+    @Option(help: "Image size as WIDTHxHEIGHT.")
+    var size: String = "1280x800"
+
+    @Option(help: "Colour theme: dark or light.")
+    var theme: String = "dark"
+
+    @Option(help: "Scale factor (2 for a HiDPI image).")
+    var scale: Float = 1
+
+    @Option(help: "Which table to show under the graph: flows, hosts or packets.")
+    var table: String = "flows"
+
+    func validate() throws {
+        guard parsedSize != nil else { throw ValidationError("--size is WIDTHxHEIGHT, e.g. 1280x800.") }
+        guard tab.lowercased() == "kiosk" || AppShell.Tab(name: tab) != nil else {
+            throw ValidationError("Unknown tab \"\(tab)\". Choose one of: \(AppShell.Tab.allCases.map(\.title).joined(separator: ", ")), Kiosk.")
+        }
+        guard ["flows", "hosts", "packets"].contains(table) else { throw ValidationError("--table is flows, hosts or packets.") }
+    }
+
+    var parsedSize: (Int32, Int32)? {
+        let parts = size.lowercased().split(separator: "x").compactMap { Int32($0) }
+        guard parts.count == 2, parts[0] >= 320, parts[1] >= 240, parts[0] <= 7680, parts[1] <= 4320 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    func run() throws {
+        let (width, height) = parsedSize!
+        let canvas: OffscreenCanvas
+        do { canvas = try OffscreenCanvas(width: Int32(Float(width) * scale), height: Int32(Float(height) * scale), scale: scale) } catch { throw fail(error) }
+        defer { canvas.destroy() }
+        let ui = UIContext(theme: theme == "light" ? .light : .dark, measurer: canvas.measurer)
+        ui.scale = scale
+        let capture = CaptureController()
+        let shell = AppShell(capture: capture)
+        shell.selectedTab = AppShell.Tab(name: tab) ?? .dashboard
+        shell.dashboard.tableTab = ["flows", "hosts", "packets"].firstIndex(of: table) ?? 0
+        if table == "packets" { shell.dashboard.packetSelection = 0 }
+        let kiosk = tab.lowercased() == "kiosk" ? KioskScreen(capture: capture) : nil
+        if let read {
+            shell.dashboard.openFile(read)
+            if let error = capture.lastError { throw fail(error) }
+            // Read the whole file before drawing.
+            while capture.isCapturing || (capture.session?.ring.count ?? 0) > 0 {
+                if capture.drain() == 0 { usleep(1000) }
+            }
+        }
+        var time = 0.0
+        for _ in 0..<3 {  // a few frames so cached rows and hover state settle
+            var input = InputSnapshot()
+            input.time = time
+            time += 1
+            ui.beginFrame(input: input, viewport: canvas.viewport)
+            if let kiosk { kiosk.build(ui) } else { shell.build(ui) }
+            ui.endFrame()
+        }
+        canvas.render(ui)
+        do { try canvas.savePNG(to: out) } catch { throw fail(error) }
+        print("Wrote \(out) (\(width)×\(height)\(scale != 1 ? " at \(scale)×" : ""))")
+    }
+}
