@@ -47,6 +47,12 @@ let package = Package(
             path: "Benchmarks/NetScouterBench"
         ),
 
+        .executableTarget(
+            name: "NetScouterUIBench",
+            dependencies: ["Screens", "UI", "UISDL", "Traffic", "Packets"],
+            path: "Benchmarks/NetScouterUIBench"
+        ),
+
         // MARK: Tests (one target per library, plus end-to-end)
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "Capture", "CPcap"]),

@@ -82,7 +82,8 @@ struct GUICommand: ParsableCommand {
             shell.dashboard.startLive(interface: interface)
         }
 
-        let pacer = FramePacer()
+        // Idle (no capture, no input, nothing timed): sleep in SDL_WaitEventTimeout for up to 5 s.
+        let pacer = FramePacer(maxFramesPerSecond: 60, idleTimeout: 5)
         var activity = FramePacer.Activity.idle
         var lastFrameStart = -Double.infinity
         while true {
@@ -100,7 +101,7 @@ struct GUICommand: ParsableCommand {
             }
             // UI wake times are on the input clock; the pacer runs on the backend's clock.
             let deadline = ui.nextWakeTime.map { backend.now + max(0, $0 - input.time) }
-            activity = FramePacer.Activity(hasLiveData: ui.wantsAnotherFrame || capture.isCapturing, isAnimating: false,
+            activity = FramePacer.Activity(hasLiveData: ui.wantsAnotherFrame, isAnimating: false,
                                            hadInput: backend.didReceiveEvents, nextDeadline: deadline)
         }
 

@@ -71,7 +71,13 @@ public final class AppShell {
     /// Builds one frame: drains the capture ring into the aggregates first, then the widgets.
     /// Call between `beginFrame` and `endFrame`.
     public func build(_ ui: UIContext) {
-        if capture.drain(now: wallClock()) > 0 || capture.isCapturing { ui.wantsAnotherFrame = true }
+        // New packets: draw again at the frame-rate cap. A quiet live capture still redraws four
+        // times a second so the graph scrolls and rates fall to zero; nothing else needs frames.
+        if capture.drain(now: wallClock()) > 0 {
+            ui.wantsAnotherFrame = true
+        } else if capture.isCapturing {
+            ui.requestWake(at: ui.input.time + 0.25)
+        }
         handleShortcuts(ui)
         let viewport = ui.viewport
         let statusHeight: Float = 24

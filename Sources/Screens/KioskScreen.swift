@@ -20,7 +20,7 @@ public final class KioskScreen {
 
     /// Builds one frame, draining the capture ring first (as `AppShell.build` does).
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
-        capture.drain(now: wallClock)
+        if capture.drain(now: wallClock) > 0 { ui.wantsAnotherFrame = true } else if capture.isCapturing { ui.requestWake(at: ui.input.time + 0.5) }
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
         let started = pageStartedAt ?? input.time
@@ -29,7 +29,7 @@ public final class KioskScreen {
             page = (page + 1) % 2
             pageStartedAt = input.time
         }
-        ui.wantsAnotherFrame = true
+        ui.requestWake(at: (pageStartedAt ?? input.time) + rotateSeconds)
         let viewport = ui.viewport.insetBy(24, 24)
         let parts = ui.rows(viewport, [.fixed(60), .flex(1), .fixed(20)])
         let title = capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter"
