@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries with Debian providers; shims only)
@@ -29,6 +31,9 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CCurl"]),
         .target(name: "UI"),
         .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Export", dependencies: ["Traffic", "Packets"]),
+        .target(name: "Schedule"),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets"]),
 
         // MARK: The executable: command line and wiring, nothing else
@@ -60,6 +65,9 @@ let package = Package(
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "UITests", dependencies: ["UI"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets"]),
+        .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
         .testTarget(name: "ScreensTests", dependencies: ["Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets"]),

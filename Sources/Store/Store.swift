@@ -1,0 +1,1 @@
+// The SQLite store (GRDB): see Database.swift.

@@ -1,0 +1,2 @@
+import XCTest
+final class PlaceholderExportTests: XCTestCase { func testBuilds() {} }
