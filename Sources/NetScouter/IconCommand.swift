@@ -1,0 +1,33 @@
+import ArgumentParser
+import Screens
+import UI
+import UISDL
+
+/// Renders the application icon (Assets/netscouter.png is made with this).
+struct IconCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "icon", abstract: "Render NetScouter's icon as a PNG.")
+
+    @Option(help: "Where to write the PNG.")
+    var out: String
+
+    @Option(help: "Size in pixels.")
+    var size: Int32 = 256
+
+    func validate() throws {
+        if size < 16 || size > 2048 { throw ValidationError("--size must be between 16 and 2048.") }
+    }
+
+    func run() throws {
+        do {
+            let canvas = try OffscreenCanvas(width: size, height: size)
+            defer { canvas.destroy() }
+            var list = DrawList()
+            AppIcon.draw(into: &list, size: Float(size))
+            canvas.render(list, background: Color(0, 0, 0, 0))
+            try canvas.savePNG(to: out)
+        } catch {
+            throw fail(error)
+        }
+        print("Wrote \(out) (\(size)×\(size))")
+    }
+}
