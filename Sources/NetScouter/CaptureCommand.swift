@@ -16,14 +16,7 @@ struct CaptureCommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .long], help: "Interface to capture on (see `netscouter interfaces`).")
-    var interface: String?
-
-    @Option(name: [.short, .long], help: "Read packets from a pcap or pcapng file instead.")
-    var read: String?
-
-    @Option(name: [.short, .long], help: "BPF capture filter, e.g. \"tcp port 443\".")
-    var filter: String?
+    @OptionGroup var source: SourceOptions
 
     @Option(help: "Stop a live capture after this many seconds.")
     var duration: Double?
@@ -34,9 +27,6 @@ struct CaptureCommand: ParsableCommand {
     @Option(help: "How many top hosts and flows to list.")
     var top = 10
 
-    @Flag(help: "With --read: release packets at the speed they were recorded.")
-    var replay = false
-
     @Flag(help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
 
@@ -45,6 +35,11 @@ struct CaptureCommand: ParsableCommand {
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
+
+    var interface: String? { source.interface }
+    var read: String? { source.read }
+    var filter: String? { source.filter }
+    var replay: Bool { source.replay }
 
     func validate() throws {
         if (interface == nil) == (read == nil) {

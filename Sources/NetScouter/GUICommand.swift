@@ -20,17 +20,7 @@ struct GUICommand: ParsableCommand {
             """
     )
 
-    @Option(name: [.short, .long], help: "Open this pcap or pcapng file at start.")
-    var read: String?
-
-    @Option(name: [.short, .long], help: "Start capturing on this interface at start.")
-    var interface: String?
-
-    @Option(name: [.short, .long], help: "BPF capture filter for --interface or --read.")
-    var filter: String?
-
-    @Flag(help: "With --read: play the file back at the speed it was recorded.")
-    var replay = false
+    @OptionGroup var source: SourceOptions
 
     @Flag(help: "Wall-screen mode: full screen, large type, no controls, rotating panels.")
     var kiosk = false
@@ -43,6 +33,11 @@ struct GUICommand: ParsableCommand {
 
     @Option(help: "Colour theme: dark or light.")
     var theme: String?
+
+    var interface: String? { source.interface }
+    var read: String? { source.read }
+    var filter: String? { source.filter }
+    var replay: Bool { source.replay }
 
     func validate() throws {
         if read != nil && interface != nil { throw ValidationError("Give --read FILE or --interface IF, not both.") }

@@ -38,14 +38,8 @@ extension UIContext {
     /// A checkbox with its label; toggles `isOn` when clicked.
     @discardableResult
     public func checkbox(_ label: String, isOn: inout Bool) -> Interaction {
-        let id = id(label)
         let rect = nextRect()
-        guard itemAdd(rect, id: id, label: label, kind: "checkbox") else { return [] }
-        var result = buttonBehavior(rect, id: id)
-        if result.contains(.pressed) {
-            isOn.toggle()
-            result.insert(.changed)
-        }
+        guard let result = toggleBehavior(label, kind: "checkbox", rect: rect, isOn: &isOn) else { return [] }
         let side = min(rect.height - 6, 18)
         let box = Rect(x: rect.x, y: rect.y + (rect.height - side) / 2, width: side, height: side)
         draw(.fillRect(box, isOn ? theme.accent : (result.contains(.hovered) ? theme.controlHovered : theme.control), cornerRadius: 3))
@@ -61,20 +55,26 @@ extension UIContext {
     /// A sliding on/off switch with its label.
     @discardableResult
     public func toggle(_ label: String, isOn: inout Bool) -> Interaction {
-        let id = id(label)
         let rect = nextRect()
-        guard itemAdd(rect, id: id, label: label, kind: "toggle") else { return [] }
-        var result = buttonBehavior(rect, id: id)
-        if result.contains(.pressed) {
-            isOn.toggle()
-            result.insert(.changed)
-        }
+        guard let result = toggleBehavior(label, kind: "toggle", rect: rect, isOn: &isOn) else { return [] }
         let height = min(rect.height - 6, 18)
         let track = Rect(x: rect.x, y: rect.y + (rect.height - height) / 2, width: height * 1.8, height: height)
         draw(.fillRect(track, isOn ? theme.accent : theme.control, cornerRadius: height / 2))
         let knobX = isOn ? track.maxX - height / 2 : track.x + height / 2
         draw(.circle(center: Point(knobX, track.center.y), radius: height / 2 - 2, theme.accentText, filled: true))
         drawText(visibleLabel(label), in: Rect(x: track.maxX + theme.spacing, y: rect.y, width: rect.width - track.width - theme.spacing, height: rect.height), color: theme.text)
+        return result
+    }
+
+    /// The shared behaviour of on/off widgets: flips `isOn` when clicked. Nil when clipped away.
+    private func toggleBehavior(_ label: String, kind: String, rect: Rect, isOn: inout Bool) -> Interaction? {
+        let id = id(label)
+        guard itemAdd(rect, id: id, label: label, kind: kind) else { return nil }
+        var result = buttonBehavior(rect, id: id)
+        if result.contains(.pressed) {
+            isOn.toggle()
+            result.insert(.changed)
+        }
         return result
     }
 
