@@ -14,21 +14,26 @@ import Synchronization
 ///
 /// Exactly one thread may call the producer methods (`push`) and exactly one thread the consumer
 /// methods (`pop`, `drain`) at any time.
+///
+/// The hot methods are `@inlinable` so other modules get them specialised for their element type
+/// (the capture thread pushes `PacketSummary`): called generically, every element went through a
+/// type-erased copy and the ring ran at half speed. Each cached index is touched by one thread
+/// only, which is why they skip Swift's dynamic exclusivity checks.
 public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     public let capacity: Int
-    private let mask: Int
-    private let slots: UnsafeMutablePointer<Element>
+    @usableFromInline let mask: Int
+    @usableFromInline let slots: UnsafeMutablePointer<Element>
 
     // Producer-owned cache line: the write index it publishes and its cached view of `readIndex`.
-    private let writeIndex = Atomic<Int>(0)
-    private var cachedReadIndex = 0
-    private let overflows = Atomic<Int>(0)
+    @usableFromInline let writeIndex = Atomic<Int>(0)
+    @usableFromInline @exclusivity(unchecked) var cachedReadIndex = 0
+    @usableFromInline let overflows = Atomic<Int>(0)
     // Padding keeps the producer's and consumer's hot fields on different cache lines so the two
     // threads do not invalidate each other's line on every operation (false sharing).
     private var padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
     // Consumer-owned cache line.
-    private let readIndex = Atomic<Int>(0)
-    private var cachedWriteIndex = 0
+    @usableFromInline let readIndex = Atomic<Int>(0)
+    @usableFromInline @exclusivity(unchecked) var cachedWriteIndex = 0
 
     /// Creates a ring holding at least `minimumCapacity` elements (rounded up to a power of two).
     public init(minimumCapacity: Int) {
@@ -59,7 +64,7 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// Appends `element`, or counts an overflow and returns false when the ring is full.
     /// Live capture uses this: the producer must never wait on the consumer.
-    @discardableResult
+    @inlinable @discardableResult
     public func push(_ element: Element) -> Bool {
         if tryPush(element) { return true }
         // Only the producer writes this counter, so a relaxed load-and-store suffices.
@@ -69,6 +74,7 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
 
     /// Appends `element` if there is room; when full returns false without counting an overflow,
     /// so a producer with a replayable source (a file) can retry instead of losing data.
+    @inlinable
     public func tryPush(_ element: Element) -> Bool {
         let write = writeIndex.load(ordering: .relaxed)
         if write &- cachedReadIndex == capacity {
@@ -86,6 +92,7 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     // MARK: Consumer side
 
     /// Removes and returns the oldest element, or nil when the ring is empty.
+    @inlinable
     public func pop() -> Element? {
         let read = readIndex.load(ordering: .relaxed)
         if read == cachedWriteIndex {
@@ -101,7 +108,7 @@ public final class SPSCRing<Element: BitwiseCopyable>: @unchecked Sendable {
     /// (before and after the wrap), then releases them all with a single index store. Returns the
     /// number of elements drained. At most `limit` elements are taken, so one frame's drain stays
     /// bounded even when the producer is faster than the consumer.
-    @discardableResult
+    @inlinable @discardableResult
     public func drain(limit: Int = .max, _ body: (UnsafeBufferPointer<Element>) throws -> Void) rethrows -> Int {
         let read = readIndex.load(ordering: .relaxed)
         cachedWriteIndex = writeIndex.load(ordering: .acquiring)

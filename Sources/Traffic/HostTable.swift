@@ -24,7 +24,7 @@ public final class HostTable {
     public static let portLimit = 64
     let table: OpenHashTable<IPAddress, HostStats>
     public let maximumCount: Int
-    public private(set) var evictedCount = 0
+    @exclusivity(unchecked) public private(set) var evictedCount = 0
 
     public init(maximumCount: Int = 65_536) {
         self.maximumCount = maximumCount

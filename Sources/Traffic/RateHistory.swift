@@ -11,12 +11,13 @@ public final class RateHistory {
     /// Seconds kept: one hour, the longest graph window.
     public let capacity: Int
     private let classCount = ProtocolClass.allCases.count
-    private var packets: [UInt64]
-    private var bytes: [UInt64]
+    // Single owner, updated per packet: no dynamic exclusivity checks (see OpenHashTable).
+    @exclusivity(unchecked) private var packets: [UInt64]
+    @exclusivity(unchecked) private var bytes: [UInt64]
     /// The newest second recorded so far (nil before the first packet).
-    public private(set) var latestSecond: Int64?
+    @exclusivity(unchecked) public private(set) var latestSecond: Int64?
     /// Packets older than the window when they arrived (out-of-order input); still in the totals.
-    public private(set) var tooOldCount = 0
+    @exclusivity(unchecked) public private(set) var tooOldCount = 0
 
     public init(capacity: Int = 3600) {
         self.capacity = capacity

@@ -27,12 +27,13 @@ public struct TrafficConfiguration: Sendable {
 /// All traffic aggregates, fed from the capture ring by its single consumer (the UI thread or
 /// the CLI). Not thread-safe by design: one owner, no locks on the per-packet path.
 public final class TrafficAggregator {
-    public private(set) var totals = TrafficTotals()
+    // Single owner, updated per packet: no dynamic exclusivity checks (see OpenHashTable).
+    @exclusivity(unchecked) public private(set) var totals = TrafficTotals()
     public let rates: RateHistory
     public let hosts: HostTable
     public let flows: FlowTable
     private let sweepInterval: Int64
-    private var nextSweep: Int64 = .min
+    @exclusivity(unchecked) private var nextSweep: Int64 = .min
 
     public init(configuration: TrafficConfiguration = TrafficConfiguration()) {
         rates = RateHistory(capacity: configuration.historySeconds)
@@ -67,8 +68,8 @@ public final class TrafficAggregator {
         // the sender is recorded, and no flow.
         guard summary.network != .arp else { return }
         hosts.recordReceived(by: summary.destination, length: length, at: time)
-        if let created = flows.record(summary), created.responderPort != 0 {
-            hosts.recordServicePort(created.responderPort, on: created.responder)
+        if let created = flows.record(summary), created.port != 0 {
+            hosts.recordServicePort(created.port, on: created.responder)
         }
         if time >= nextSweep {
             if nextSweep != .min { flows.expire(now: time) }
