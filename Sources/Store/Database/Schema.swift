@@ -1,0 +1,152 @@
+import GRDB
+
+/// The versioned schema. Each migration runs once, in order, inside a transaction, and is
+/// recorded in GRDB's `grdb_migrations` table.
+///
+/// Rules for whoever adds the next one:
+/// - Never edit a migration that has shipped: users' databases already ran it. Add "v3".
+/// - Set `PRAGMA user_version` to the migration number at the end, so `sqlite3` users (and bug
+///   reports) can tell the schema version without knowing GRDB.
+/// - Timestamps are REAL unix seconds (UTC); JSON columns are TEXT checked with `json_valid`.
+public enum Schema {
+    /// Identifiers of all migrations, oldest first.
+    public static var migrationIdentifiers: [String] { migrator.migrations }
+
+    /// The migrator with every migration registered. Public so tests (and a future
+    /// `netscouter db migrate --to`) can apply a prefix of it with `migrate(_:upTo:)`.
+    public static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1", migrate: createTables)
+        migrator.registerMigration("v2", migrate: addVendorRunIndexAndSnapshots)
+        return migrator
+    }()
+
+    /// v1: every table the first release needs.
+    private static func createTables(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE scans (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                kind        TEXT NOT NULL,
+                target      TEXT NOT NULL,
+                started_at  REAL NOT NULL,
+                finished_at REAL,
+                status      TEXT NOT NULL,
+                summary     TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX scans_by_started_at ON scans(started_at);
+
+            CREATE TABLE scan_results (
+                id       INTEGER PRIMARY KEY AUTOINCREMENT,
+                scan_id  INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+                address  TEXT NOT NULL,
+                port     INTEGER,
+                protocol TEXT NOT NULL,
+                state    TEXT NOT NULL,
+                service  TEXT,
+                detail   TEXT
+            );
+            -- Foreign keys need an index on the child side, or every cascade scans the table.
+            CREATE INDEX scan_results_by_scan ON scan_results(scan_id);
+
+            -- NULL macs are distinct under UNIQUE: DeviceStore.upsert matches with `mac IS ?`
+            -- so a MAC-less host is still stored once per address.
+            CREATE TABLE devices (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                mac         TEXT,
+                address     TEXT NOT NULL,
+                hostname    TEXT,
+                device_type TEXT,
+                first_seen  REAL NOT NULL,
+                last_seen   REAL NOT NULL,
+                UNIQUE(mac, address)
+            );
+
+            CREATE TABLE reputation_cache (
+                address    TEXT NOT NULL,
+                provider   TEXT NOT NULL,
+                flagged    INTEGER NOT NULL CHECK (flagged IN (0, 1)),
+                score      REAL,
+                detail     TEXT NOT NULL DEFAULT '',
+                fetched_at REAL NOT NULL,
+                expires_at REAL NOT NULL,
+                PRIMARY KEY (address, provider)
+            );
+            CREATE INDEX reputation_cache_by_expiry ON reputation_cache(expires_at);
+
+            CREATE TABLE blocks (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                address    TEXT NOT NULL,
+                reason     TEXT NOT NULL,
+                source     TEXT NOT NULL CHECK (source IN ('manual', 'auto')),
+                created_at REAL NOT NULL,
+                expires_at REAL,
+                removed_at REAL
+            );
+            CREATE INDEX blocks_by_address ON blocks(address);
+
+            CREATE TABLE audit_events (
+                id      INTEGER PRIMARY KEY AUTOINCREMENT,
+                at      REAL NOT NULL,
+                actor   TEXT NOT NULL,
+                action  TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail  TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX audit_events_by_at ON audit_events(at);
+
+            -- "trigger" is an SQL keyword, hence the quotes.
+            CREATE TABLE schedules (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                name        TEXT NOT NULL,
+                kind        TEXT NOT NULL,
+                "trigger"   TEXT NOT NULL,
+                time_zone   TEXT NOT NULL,
+                options     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options)),
+                enabled     INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+                next_run_at REAL,
+                last_run_at REAL,
+                created_at  REAL NOT NULL
+            );
+
+            CREATE TABLE job_runs (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id      INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                started_at  REAL NOT NULL,
+                finished_at REAL,
+                outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'skipped')),
+                summary     TEXT NOT NULL DEFAULT ''
+            );
+            CREATE INDEX job_runs_by_job ON job_runs(job_id);
+
+            CREATE TABLE settings (
+                key   TEXT PRIMARY KEY NOT NULL,
+                value TEXT NOT NULL CHECK (json_valid(value))
+            );
+
+            PRAGMA user_version = 1;
+            """)
+    }
+
+    /// v2: MAC vendor on devices (filled by Intel's OUI lookup), the scheduler's "last runs of
+    /// this job" query served by one index instead of a sort, and capture snapshots so
+    /// `export flows/hosts` can read the last capture window after the capture has stopped.
+    private static func addVendorRunIndexAndSnapshots(_ db: Database) throws {
+        try db.execute(sql: """
+            ALTER TABLE devices ADD COLUMN vendor TEXT;
+
+            DROP INDEX job_runs_by_job;
+            CREATE INDEX job_runs_by_job_started ON job_runs(job_id, started_at);
+
+            CREATE TABLE capture_snapshots (
+                id       INTEGER PRIMARY KEY AUTOINCREMENT,
+                taken_at REAL NOT NULL,
+                source   TEXT NOT NULL,
+                kind     TEXT NOT NULL CHECK (kind IN ('flows', 'hosts')),
+                payload  TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'array')
+            );
+            CREATE INDEX capture_snapshots_by_kind ON capture_snapshots(kind, taken_at);
+
+            PRAGMA user_version = 2;
+            """)
+    }
+}
