@@ -1,1 +1,0 @@
-// Schedules, cron expressions and the runner.
