@@ -34,14 +34,18 @@ let package = Package(
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
         .target(name: "Schedule"),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets"]),
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets",
+                                             .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export",
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

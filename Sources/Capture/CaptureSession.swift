@@ -32,6 +32,9 @@ public struct CaptureStatistics: Sendable, Equatable {
     /// Summaries dropped because the UI thread did not drain the ring in time.
     public var ringOverflows: Int
     public var isFinished: Bool
+    /// Packets written to the pcap recording (0 when not recording). Every captured packet is
+    /// recorded, including those later lost to ring overflows.
+    public var recordedPackets: Int = 0
 }
 
 /// A capture running on its own thread: the thread owns the pcap handle, decodes each frame into
@@ -39,6 +42,10 @@ public struct CaptureStatistics: Sendable, Equatable {
 ///
 /// Live captures never block on the consumer: a full ring counts an overflow. File captures wait
 /// for room instead, because a file can be read at the consumer's pace and nothing need be lost.
+///
+/// With `recording`, the capture thread also saves every captured frame to pcap files (see
+/// `PcapRecorder`) before decoding it; the files are flushed whenever the capture is idle and
+/// closed when the capture ends, before `isFinished` becomes true.
 public final class CaptureSession: @unchecked Sendable {
     public let source: CaptureSource
     public let filter: String?
@@ -47,6 +54,8 @@ public final class CaptureSession: @unchecked Sendable {
     public let ring: SPSCRing<PacketSummary>
     /// Stop after this many packets (nil: until the end of the file or `stop()`).
     public let packetLimit: Int?
+    /// Where captured packets are saved, if anywhere.
+    public let recording: PcapRecordingOptions?
 
     private let handle: PcapHandle
     private let stopRequested = Atomic<Bool>(false)
@@ -56,11 +65,17 @@ public final class CaptureSession: @unchecked Sendable {
     private let kernelDrops = Atomic<UInt64>(0)
     private let interfaceDrops = Atomic<UInt64>(0)
     private let failure = Mutex<PcapError?>(nil)
+    /// Owned by the capture thread while it runs; by whoever holds the session before and after.
+    private let recorder: PcapRecorder?
+    private let recordedFileList = Mutex<[String]>([])
+    private let recordedPacketCount = Atomic<Int>(0)
     private var thread: pthread_t?
 
-    /// Opens the source and installs the filter at once, so configuration errors (permissions, a
-    /// missing file, bad BPF) are thrown here, on the caller's thread, before anything starts.
-    public init(source: CaptureSource, filter: String? = nil, ringCapacity: Int = 1 << 16, packetLimit: Int? = nil) throws(PcapError) {
+    /// Opens the source, installs the filter and creates the first recording file at once, so
+    /// configuration errors (permissions, a missing file, bad BPF, an unwritable recording
+    /// folder) are thrown here, on the caller's thread, before anything starts.
+    public init(source: CaptureSource, filter: String? = nil, ringCapacity: Int = 1 << 16, packetLimit: Int? = nil,
+                recording: PcapRecordingOptions? = nil) throws(PcapError) {
         self.source = source
         self.packetLimit = packetLimit
         let trimmed = filter?.trimmingWhitespace
@@ -72,10 +87,20 @@ public final class CaptureSession: @unchecked Sendable {
         if let expression = self.filter { try handle.setFilter(expression) }
         linkType = handle.linkType
         ring = SPSCRing(minimumCapacity: ringCapacity)
+        self.recording = recording
+        if let recording {
+            let recorder = try PcapRecorder(handle: handle, options: recording)
+            self.recorder = recorder
+            recordedFileList.withLock { $0 = recorder.files }
+        } else {
+            recorder = nil
+        }
     }
 
     deinit {
         stop()
+        // A session that never started still closes its (empty) recording file properly.
+        finishRecording()
     }
 
     /// Starts the capture thread. Calling it twice has no effect.
@@ -105,6 +130,8 @@ public final class CaptureSession: @unchecked Sendable {
             pthread_join(thread, nil)
             self.thread = nil
         }
+        // Never started: no capture thread will close the recording, so do it here.
+        if !started.load(ordering: .acquiring) { finishRecording() }
     }
 
     /// Blocks the calling thread until the capture ends (end of file, limit, stop or error).
@@ -126,9 +153,15 @@ public final class CaptureSession: @unchecked Sendable {
             kernelDrops: kernelDrops.load(ordering: .relaxed),
             interfaceDrops: interfaceDrops.load(ordering: .relaxed),
             ringOverflows: ring.overflowCount,
-            isFinished: isFinished
+            isFinished: isFinished,
+            recordedPackets: recordedPacketCount.load(ordering: .relaxed)
         )
     }
+
+    /// The pcap files written so far, in order, the one being written last (empty when not
+    /// recording). Each file before the last is complete; the last is complete once
+    /// `isFinished` is true.
+    public var recordedFiles: [String] { recordedFileList.withLock { $0 } }
 
     // MARK: The capture thread
 
@@ -142,6 +175,32 @@ public final class CaptureSession: @unchecked Sendable {
         } catch {
             failure.withLock { $0 = error }
         }
+        finishRecording()
+    }
+
+    /// Saves one frame to the recording, if there is one, and publishes a new file name when the
+    /// recorder rotated.
+    @inline(__always)
+    private func record(_ bytes: UnsafeRawBufferPointer, timestamp: Int64, wireLength: Int) throws(PcapError) {
+        guard let recorder else { return }
+        let fileCount = recorder.files.count
+        try recorder.record(bytes, timestamp: timestamp, wireLength: wireLength)
+        recordedPacketCount.store(recorder.packetCount, ordering: .relaxed)
+        if recorder.files.count != fileCount {
+            let files = recorder.files
+            recordedFileList.withLock { $0 = files }
+        }
+    }
+
+    /// Closes the current recording file; a failure becomes the session's error unless an earlier
+    /// one already is. Idempotent.
+    private func finishRecording() {
+        guard let recorder, !recorder.isFinished else { return }
+        do throws(PcapError) {
+            try recorder.finish()
+        } catch {
+            failure.withLock { if $0 == nil { $0 = error } }
+        }
     }
 
     private func runLive() throws(PcapError) {
@@ -153,6 +212,7 @@ public final class CaptureSession: @unchecked Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             switch try handle.next() {
             case let .packet(bytes, timestamp, wireLength):
+                try record(bytes, timestamp: timestamp, wireLength: wireLength)
                 let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
                 ring.push(summary)
                 count += 1
@@ -162,6 +222,8 @@ public final class CaptureSession: @unchecked Sendable {
                 if count & 4095 == 0 { refreshKernelStatistics() }
             case .none:
                 refreshKernelStatistics()
+                // Idle: put what was recorded on disk, so the file can be followed live.
+                try recorder?.flush()
                 var waiter = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                 _ = poll(&waiter, 1, 50)
             case .endOfStream:
@@ -184,6 +246,7 @@ public final class CaptureSession: @unchecked Sendable {
         let startedAt = monotonicNanoseconds()
         while !stopRequested.load(ordering: .relaxed) {
             guard case let .packet(bytes, timestamp, wireLength) = try handle.next() else { return }
+            try record(bytes, timestamp: timestamp, wireLength: wireLength)
             let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
             if replayAtRecordedSpeed {
                 let first = firstTimestamp ?? timestamp

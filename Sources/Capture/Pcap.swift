@@ -14,6 +14,12 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
     case badFilter(filter: String, message: String)
     case readFailed(message: String)
     case deviceListFailed(message: String)
+    /// A pcap recording file could not be created (see `PcapRecorder`).
+    case cannotCreateRecording(path: String, message: String)
+    /// Writing a pcap recording failed part-way (typically a full disk).
+    case recordingFailed(path: String, message: String)
+    /// `PcapRecordingOptions.rotateBytes` was zero or negative.
+    case invalidRotationSize(bytes: Int64)
 
     public var description: String {
         switch self {
@@ -34,6 +40,13 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
             "Reading packets failed: \(message)."
         case let .deviceListFailed(message):
             "Cannot list capture interfaces: \(message)."
+        case let .cannotCreateRecording(path, message):
+            "Cannot create the capture file \(path): \(message). Choose a folder that exists and that you can write to."
+        case let .recordingFailed(path, message):
+            "Writing the capture file \(path) failed: \(message). Free some disk space or record to another folder; "
+                + "the packets written before the failure are still in the file."
+        case let .invalidRotationSize(bytes):
+            "The capture file rotation size must be a positive number of bytes, not \(bytes). Give a size such as 100 MB, or turn rotation off."
         }
     }
 
@@ -268,5 +281,90 @@ public final class PcapHandle: @unchecked Sendable {
 
     static func cString(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// libpcap's savefile writer (`pcap_dump_open` / `pcap_dump` / `pcap_dump_flush` /
+/// `pcap_dump_close`) bound to a capture handle, so the file gets the capture's own link type,
+/// snapshot length and timestamp precision (nanosecond handles write nanosecond files).
+///
+/// Not thread-safe: use it on the thread that owns the handle it was opened on.
+public final class PcapDumper {
+    public let path: String
+    private var raw: OpaquePointer?
+    private let nanosecondTimestamps: Bool
+    /// The file's size so far: the 24-byte file header plus 16 bytes and the captured bytes per
+    /// record (buffered records included).
+    public private(set) var byteCount: Int64 = 24
+    public private(set) var packetCount = 0
+
+    fileprivate init(raw: OpaquePointer, path: String, nanosecond: Bool) {
+        self.raw = raw
+        self.path = path
+        nanosecondTimestamps = nanosecond
+    }
+
+    deinit {
+        if let raw { pcap_dump_close(raw) }
+    }
+
+    public var isOpen: Bool { raw != nil }
+
+    /// Appends one record. Write errors surface at the next `flush()` or `close()`, where stdio
+    /// reports them.
+    @inline(__always)
+    public func write(_ packet: UnsafeRawBufferPointer, timestamp: Int64, wireLength: Int) {
+        guard let raw else { preconditionFailure("write to a closed PcapDumper") }
+        var seconds = timestamp / 1_000_000_000
+        var fraction = timestamp % 1_000_000_000
+        if fraction < 0 { seconds -= 1; fraction += 1_000_000_000 }
+        var header = pcap_pkthdr()
+        header.ts.tv_sec = Int(seconds)
+        header.ts.tv_usec = Int(nanosecondTimestamps ? fraction : fraction / 1000)
+        header.caplen = UInt32(truncatingIfNeeded: packet.count)
+        header.len = UInt32(truncatingIfNeeded: max(wireLength, packet.count))
+        guard let bytes = packet.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        // pcap_dump's first argument is the dumper, passed as libpcap's generic `u_char *user`.
+        pcap_dump(UnsafeMutableRawPointer(raw).assumingMemoryBound(to: UInt8.self), &header, bytes)
+        byteCount += 16 + Int64(packet.count)
+        packetCount += 1
+    }
+
+    /// Writes buffered records to the file, so readers (tcpdump, Wireshark) see them.
+    public func flush() throws(PcapError) {
+        guard let raw else { return }
+        errno = 0
+        let flushed = pcap_dump_flush(raw)
+        // stdio may have failed earlier, when its buffer filled during `write`: check the sticky
+        // error flag too, not only this flush.
+        if flushed != 0 || ferror(pcap_dump_file(raw)) != 0 {
+            let reason = errno != 0 ? String(cString: strerror(errno)) : "write error"
+            throw .recordingFailed(path: path, message: reason)
+        }
+    }
+
+    /// Flushes and closes the file. Safe to call more than once; the file is closed even when the
+    /// final flush fails (and that failure is thrown).
+    public func close() throws(PcapError) {
+        guard let raw else { return }
+        defer {
+            pcap_dump_close(raw)
+            self.raw = nil
+        }
+        try flush()
+    }
+}
+
+extension PcapHandle {
+    /// Creates (or truncates) `path` and writes a pcap file header for this handle's link type,
+    /// snapshot length and timestamp precision.
+    public func openDumper(path: String) throws(PcapError) -> PcapDumper {
+        guard let dumper = pcap_dump_open(raw, path) else {
+            // libpcap reports "<path>: <reason>"; the error message names the path already.
+            var message = String(cString: pcap_geterr(raw))
+            if message.hasPrefix(path + ": ") { message.removeFirst(path.count + 2) }
+            throw .cannotCreateRecording(path: path, message: message)
+        }
+        return PcapDumper(raw: dumper, path: path, nanosecond: nanosecondTimestamps)
     }
 }

@@ -8,6 +8,18 @@ public struct TrafficReport: Codable, Sendable, Equatable {
     }
 
     public struct Host: Codable, Sendable, Equatable {
+        public init(_ host: HostStats) {
+            address = host.address.description
+            mac = host.mac == .zero ? nil : host.mac.description
+            packetsSent = host.packetsSent
+            packetsReceived = host.packetsReceived
+            bytesSent = host.bytesSent
+            bytesReceived = host.bytesReceived
+            ports = host.ports.sorted()
+            firstSeen = seconds(host.firstSeen)
+            lastSeen = seconds(host.lastSeen)
+        }
+
         public var address: String
         public var mac: String?
         public var packetsSent: UInt64
@@ -20,6 +32,22 @@ public struct TrafficReport: Codable, Sendable, Equatable {
     }
 
     public struct Flow: Codable, Sendable, Equatable {
+        /// The flow as reported and saved in capture snapshots (times in epoch seconds).
+        public init(_ flow: FlowStats) {
+            self.protocol = protocolName(flow.transport, ipProtocol: flow.key.ipProtocol)
+            initiator = flow.initiator.description
+            initiatorPort = flow.initiatorPort
+            responder = flow.responder.description
+            responderPort = flow.responderPort
+            packetsForward = flow.packetsForward
+            packetsReverse = flow.packetsReverse
+            bytesForward = flow.bytesForward
+            bytesReverse = flow.bytesReverse
+            state = flow.tcpState.description
+            firstSeen = seconds(flow.firstSeen)
+            lastSeen = seconds(flow.lastSeen)
+        }
+
         public var `protocol`: String
         public var initiator: String
         public var initiatorPort: UInt16
@@ -76,20 +104,8 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         hostCount = aggregator.hosts.count
         flowCount = aggregator.flows.count
         capture = counters
-        topHosts = aggregator.topTalkers(top).map { host in
-            Host(address: host.address.description, mac: host.mac == .zero ? nil : host.mac.description,
-                 packetsSent: host.packetsSent, packetsReceived: host.packetsReceived,
-                 bytesSent: host.bytesSent, bytesReceived: host.bytesReceived, ports: host.ports.sorted(),
-                 firstSeen: seconds(host.firstSeen), lastSeen: seconds(host.lastSeen))
-        }
-        topFlows = aggregator.topFlows(top).map { flow in
-            Flow(protocol: protocolName(flow.transport, ipProtocol: flow.key.ipProtocol),
-                 initiator: flow.initiator.description, initiatorPort: flow.initiatorPort,
-                 responder: flow.responder.description, responderPort: flow.responderPort,
-                 packetsForward: flow.packetsForward, packetsReverse: flow.packetsReverse,
-                 bytesForward: flow.bytesForward, bytesReverse: flow.bytesReverse,
-                 state: flow.tcpState.description, firstSeen: seconds(flow.firstSeen), lastSeen: seconds(flow.lastSeen))
-        }
+        topHosts = aggregator.topTalkers(top).map(Host.init)
+        topFlows = aggregator.topFlows(top).map(Flow.init)
     }
 
     /// A plain-text report for a terminal.

@@ -1,1 +1,0 @@
-// Exports: CSV, JSON, NDJSON with atomic writes.

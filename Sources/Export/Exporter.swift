@@ -1,0 +1,38 @@
+/// The one call the command line and every GUI table use to save a table.
+public enum Exporter {
+    /// Writes `table` to `path` in `format`, atomically (see `AtomicFileWriter`): the file is
+    /// replaced only once it is complete, and a failure leaves any previous file unchanged.
+    ///
+    /// - Parameters:
+    ///   - kind: what the rows are ("flows", "hosts", "packets"); goes into the JSON envelope.
+    ///   - csv: CSV options (header style, byte order mark for Excel, formula neutralisation).
+    ///   - exportedAt: the JSON envelope's time in nanoseconds since the epoch (default: now).
+    /// - Returns: the number of rows written.
+    @discardableResult
+    public static func write(_ table: ExportTable, format: ExportFormat, to path: String, kind: String,
+                             csv: CSVWriter = CSVWriter(), exportedAt: Int64? = nil,
+                             permissions: UInt32 = 0o644) throws(ExportError) -> Int {
+        try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in
+            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: file)
+        }
+        return table.count
+    }
+
+    /// Streams `table` in `format` into any sink (a file, memory).
+    public static func write(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
+                             exportedAt: Int64? = nil, to sink: some ExportSink) throws(ExportError) {
+        switch format {
+        case .csv: try csv.write(table, to: sink)
+        case .json: try JSONExport().write(table, kind: kind, exportedAt: exportedAt ?? ISO8601.nowNanoseconds(), to: sink)
+        case .ndjson: try NDJSONExport().write(table, to: sink)
+        }
+    }
+
+    /// The export as a string, for the clipboard and small previews.
+    public static func string(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
+                              exportedAt: Int64? = nil) -> String {
+        let sink = MemorySink()
+        try? write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: sink)
+        return sink.text
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Schedule
+import Store
+
+/// What the command line and the Scheduler tab do with jobs: define, list, remove, run now.
+/// Validates input and phrases every problem for the person typing it.
+public struct ScheduleService: Sendable {
+    public let database: NetScouterDatabase
+    public let repository: StoreJobRepository
+
+    public init(database: NetScouterDatabase) {
+        self.database = database
+        repository = StoreJobRepository(database: database)
+    }
+
+    public enum ServiceError: Error, CustomStringConvertible {
+        case invalid(String)
+        case notFound(Int64)
+        public var description: String {
+            switch self {
+            case let .invalid(message): message
+            case let .notFound(id): "There is no scheduled job \(id). `netscouter schedule list` shows the jobs."
+            }
+        }
+    }
+
+    /// Parses "30m" / "2h" (every) or a cron expression into a trigger.
+    public static func trigger(every: String?, cron: String?, timeZone: String?) throws -> Trigger {
+        switch (every, cron) {
+        case let (every?, nil):
+            do { return try Trigger.interval(parsing: every) } catch { throw ServiceError.invalid(error.message) }
+        case let (nil, cron?):
+            do {
+                let zone = try Trigger.timeZone(identifier: timeZone)
+                return try Trigger.cron(parsing: cron, timeZone: zone)
+            } catch { throw ServiceError.invalid(error.message) }
+        default:
+            throw ServiceError.invalid("Give exactly one of --every (e.g. 30m, 2h) or --cron (e.g. \"*/15 * * * *\").")
+        }
+    }
+
+    /// Adds a job after checking its options (a capture window without an interface is refused
+    /// now, not at 3 a.m. when it first runs).
+    @discardableResult
+    public func add(name: String?, kind: JobKind, trigger: Trigger, options: [String: String], enabled: Bool = true) throws -> ScheduledJob {
+        if kind == .captureWindow { _ = try CaptureWindowOptions(jobOptions: options) }
+        let record = StoreJobRepository.record(name: name ?? "\(kind.title) \(trigger)", kind: kind, trigger: trigger, options: options,
+                                               enabled: enabled, at: Date())
+        let inserted = try repository.store.insert(record)
+        return try StoreJobRepository.job(from: inserted)
+    }
+
+    public func list() throws -> [(job: ScheduledJob, lastRun: JobRunRecord?)] {
+        try repository.store.all().map { record in
+            (try StoreJobRepository.job(from: record), try repository.store.lastRun(forJob: record.id ?? 0))
+        }
+    }
+
+    public func remove(id: Int64) throws {
+        guard try repository.store.delete(id: id) else { throw ServiceError.notFound(id) }
+    }
+
+    public func setEnabled(id: Int64, _ enabled: Bool) throws {
+        guard var record = try repository.store.schedule(id: id) else { throw ServiceError.notFound(id) }
+        record.enabled = enabled
+        record.nextRunAt = nil  // recomputed by the scheduler from now
+        try repository.store.update(record)
+    }
+
+    public func update(id: Int64, name: String, trigger: Trigger, options: [String: String]) throws {
+        guard var record = try repository.store.schedule(id: id) else { throw ServiceError.notFound(id) }
+        if record.kind == JobKind.captureWindow.rawValue { _ = try CaptureWindowOptions(jobOptions: options) }
+        let fresh = StoreJobRepository.record(name: name, kind: JobKind(rawValue: record.kind) ?? .captureWindow, trigger: trigger, options: options, at: record.createdAt)
+        record.name = fresh.name
+        record.trigger = fresh.trigger
+        record.timeZone = fresh.timeZone
+        record.options = fresh.options
+        record.nextRunAt = nil
+        try repository.store.update(record)
+    }
+
+    /// Runs a job once in the foreground (`netscouter schedule run ID`) and records the run.
+    public func runNow(id: Int64) throws -> (outcome: Schedule.JobOutcome, summary: String) {
+        guard let record = try repository.store.schedule(id: id) else { throw ServiceError.notFound(id) }
+        let job = try StoreJobRepository.job(from: record)
+        let started = Date()
+        let runID = try repository.recordRunStart(jobID: id, at: started)
+        let registry = JobCatalog.executors(database: database)
+        let outcome: Schedule.JobOutcome
+        let summary: String
+        if let executor = registry.executor(for: job.kind) {
+            do {
+                summary = try executor(job, JobContext(runID: runID, startedAt: started, cancellation: JobCancellation()))
+                outcome = .succeeded
+            } catch {
+                summary = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+                outcome = .failed
+            }
+        } else {
+            summary = JobExecutorRegistry.missingExecutorMessage(for: job)
+            outcome = .failed
+        }
+        try repository.recordRunFinish(runID: runID, at: Date(), outcome: outcome, summary: summary)
+        try repository.updateSchedule(jobID: id, nextRunAt: record.nextRunAt, lastRunAt: started)
+        return (outcome, summary)
+    }
+}

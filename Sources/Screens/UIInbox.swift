@@ -1,0 +1,37 @@
+import Synchronization
+
+/// Results posted by workers (settings saved, export written, job finished) for the UI thread,
+/// which runs them at the start of the next frame. Workers never touch UI state directly.
+public final class UIInbox: Sendable {
+    private let pending = Mutex<[@Sendable () -> Void]>([])
+    private let posted = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Callable from any thread.
+    public func post(_ work: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.append(work) }
+        posted.add(1, ordering: .releasing)
+    }
+
+    /// Runs everything posted so far, on the caller's (UI) thread. Returns how many ran.
+    @discardableResult
+    public func drain() -> Int {
+        let work = pending.withLock { queue -> [@Sendable () -> Void] in
+            defer { queue.removeAll() }
+            return queue
+        }
+        for item in work { item() }
+        return work.count
+    }
+
+    /// Total posts so far: lets a frame loop notice new results without locking.
+    public var postCount: Int { posted.load(ordering: .acquiring) }
+}
+
+/// Carries a UI-thread object through a worker's completion and back into the inbox. Only the
+/// inbox's `drain` (on the UI thread) opens it, which is what makes the unchecked Sendable sound.
+public struct UIThreadReference<Object: AnyObject>: @unchecked Sendable {
+    public weak var object: Object?
+    public init(_ object: Object) { self.object = object }
+}
