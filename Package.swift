@@ -74,6 +74,6 @@ let package = Package(
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
         .testTarget(name: "ScreensTests", dependencies: ["Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Packets"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

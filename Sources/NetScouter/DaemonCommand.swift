@@ -1,0 +1,186 @@
+import ArgumentParser
+import Capture
+import Dispatch
+import Foundation
+import Jobs
+import Logging
+import Schedule
+import Store
+import Traffic
+
+/// `netscouter daemon`: the scheduler (and optionally a continuous capture) with no window.
+struct DaemonCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daemon",
+        abstract: "Run scheduled jobs (and optionally a continuous capture) headless, until SIGTERM or Ctrl+C.",
+        discussion: """
+            Logs go to stderr, one plain line each. Missed runs (while nothing was running) run once at
+            start-up. Stop with SIGTERM or Ctrl+C: running jobs are cancelled, finished and recorded,
+            and every pending database write completes before exit. See Assets/netscouter.service.
+            """
+    )
+
+    @OptionGroup var storage: StorageOptions
+
+    @Option(help: "Also capture continuously on this interface.")
+    var capture: String?
+
+    @Option(help: "BPF filter for --capture.")
+    var filter: String?
+
+    @Option(help: "With --capture: save packets as pcap files in this folder.")
+    var pcapDir: String?
+
+    @Option(help: "With --pcap-dir: start a new file after this many megabytes.")
+    var rotateMb: Int = 100
+
+    @Option(help: "With --capture: save the flows and hosts (for `export`) every N seconds.")
+    var snapshotEvery: Double = 300
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("Unknown --log-level \"\(logLevel)\".") }
+        if rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
+        if snapshotEvery < 10 { throw ValidationError("--snapshot-every must be at least 10 seconds.") }
+    }
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = PlainLogHandler(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let log = Logger(label: "daemon")
+        let database = try storage.openDatabase()
+        log.info("database \(database.path)")
+        let interrupted = (try? ScheduleStore(database: database).markInterruptedRuns(at: Date())) ?? 0
+        if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off by the last shutdown; marked as failed") }
+
+        // Stop requests arrive as signals; handle them on a queue, not in a signal handler.
+        let stopRequested = DispatchSemaphore(value: 0)
+        var signalSources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                log.info("received \(number == SIGTERM ? "SIGTERM" : "SIGINT"), stopping")
+                stopRequested.signal()
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+
+        let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+        scheduler.onChange = { event in
+            switch event {
+            case let .runStarted(jobID, runID): log.info("job \(jobID) started", metadata: ["run": "\(runID)"])
+            case let .runFinished(jobID, runID, outcome, summary):
+                let line = "job \(jobID) \(outcome.rawValue): \(summary)"
+                if outcome == .succeeded { log.info("\(line)", metadata: ["run": "\(runID)"]) } else { log.error("\(line)", metadata: ["run": "\(runID)"]) }
+            case let .runSkipped(jobID, _, reason): log.warning("job \(jobID) skipped: \(reason)")
+            case let .problem(message): log.error("\(message)")
+            }
+        }
+        do {
+            try scheduler.start()
+            try scheduler.startTimer()
+        } catch {
+            throw fail("Cannot start the scheduler: \(error)")
+        }
+        let jobs = scheduler.jobsSnapshot()
+        log.info("scheduler running with \(jobs.count) job(s), \(jobs.filter(\.enabled).count) enabled")
+
+        let continuous = try capture.map { try ContinuousCapture(interface: $0, filter: filter, pcapDirectory: pcapDir,
+                                                                   rotateMegabytes: rotateMb, snapshotEvery: snapshotEvery,
+                                                                   database: database, log: log) }
+        continuous?.start()
+
+        stopRequested.wait()
+        scheduler.stop(waitForRunning: true)
+        continuous?.stop()
+        signalSources.forEach { $0.cancel() }
+        do { try database.close() } catch { log.error("closing the database: \(error.localizedDescription)") }
+        log.info("stopped cleanly")
+    }
+}
+
+/// The daemon's optional always-on capture: a consumer thread drains the ring into aggregates
+/// and saves them as the latest snapshot periodically and at stop.
+final class ContinuousCapture: @unchecked Sendable {
+    let session: CaptureSession
+    let database: NetScouterDatabase
+    let log: Logger
+    let snapshotEvery: Double
+    let interface: String
+    private let stopping = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(interface: String, filter: String?, pcapDirectory: String?, rotateMegabytes: Int, snapshotEvery: Double,
+         database: NetScouterDatabase, log: Logger) throws {
+        var recording: PcapRecordingOptions?
+        if let pcapDirectory {
+            try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
+            recording = PcapRecordingOptions(path: (pcapDirectory as NSString).appendingPathComponent("netscouter-\(interface).pcap"),
+                                             rotateBytes: Int64(rotateMegabytes) << 20)
+        }
+        do {
+            var options = LiveCaptureOptions(interface: interface)
+            options.immediateMode = false
+            session = try CaptureSession(source: .live(options), filter: filter, ringCapacity: 1 << 17, recording: recording)
+        } catch {
+            throw fail(error)
+        }
+        self.database = database
+        self.log = log
+        self.snapshotEvery = snapshotEvery
+        self.interface = interface
+    }
+
+    func start() {
+        session.start()
+        log.info("capturing on \(interface)\(session.filter.map { " (filter: \($0))" } ?? "")")
+        Thread { [self] in consume() }.start()
+    }
+
+    func stop() {
+        stopping.signal()
+        finished.wait()
+    }
+
+    private func consume() {
+        var traffic = TrafficAggregator()
+        var lastSnapshot = monotonicNanoseconds()
+        while stopping.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+            session.ring.drain { traffic.ingest($0) }
+            if session.isFinished {
+                log.error("capture on \(interface) ended: \(session.error?.description ?? "the interface went away")")
+                break
+            }
+            if Double(monotonicNanoseconds() - lastSnapshot) / 1e9 >= snapshotEvery {
+                save(traffic)
+                traffic = TrafficAggregator()
+                lastSnapshot = monotonicNanoseconds()
+            }
+        }
+        session.stop()
+        session.ring.drain { traffic.ingest($0) }
+        save(traffic)
+        let statistics = session.statistics
+        let files = session.recordedFiles.isEmpty ? "" : ", pcap: " + session.recordedFiles.joined(separator: " ")
+        log.info("capture stopped: \(statistics.packetsCaptured) packets, drops kernel \(statistics.kernelDrops) ring \(statistics.ringOverflows)\(files)")
+        finished.signal()
+    }
+
+    private func save(_ traffic: TrafficAggregator) {
+        let snapshots = SnapshotStore(database: database)
+        do {
+            try snapshots.save(traffic.flows.all.map(TrafficReport.Flow.init), kind: .flows, source: "daemon capture on \(interface)", at: Date())
+            try snapshots.save(traffic.hosts.all.map(TrafficReport.Host.init), kind: .hosts, source: "daemon capture on \(interface)", at: Date())
+        } catch {
+            log.error("saving the capture snapshot: \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Packets
+import Store
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `schedule`, `export` and `daemon` through the real binary, against a database in a temp folder.
+final class ScheduleAndExportCommandTests: XCTestCase {
+    private var directory: URL!
+    private var dataDir: String { directory.appendingPathComponent("data").path }
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-jobs-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func run(_ arguments: [String]) throws -> CommandRun {
+        try CommandRun.netscouter(arguments + ["--data-dir", dataDir])
+    }
+
+    private func tool(_ name: String) throws -> String {
+        for folder in ["/usr/bin/", "/usr/local/bin/"] where FileManager.default.isExecutableFile(atPath: folder + name) { return folder + name }
+        throw XCTSkip("\(name) is not installed; `make test` installs it.")
+    }
+
+    private func shell(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, "\(executable) \(arguments)")
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func testScheduleAddListRunRemove() throws {
+        let added = try run(["schedule", "add", "--kind", "capture-window", "--every", "30m", "--interface", "lo", "--seconds", "1", "--name", "Loopback sample"])
+        XCTAssertEqual(added.status, 0, added.standardError)
+        XCTAssertTrue(added.standardOutput.contains("Added job 1: Loopback sample"), added.standardOutput)
+        let scan = try run(["schedule", "add", "--kind", "port-scan", "--cron", "0 3 * * 1-5", "--tz", "UTC"])
+        XCTAssertEqual(scan.status, 0, scan.standardError)
+
+        let badCron = try run(["schedule", "add", "--kind", "capture-window", "--cron", "61 * * * *", "--interface", "lo"])
+        XCTAssertEqual(badCron.status, 1)
+        XCTAssertTrue(badCron.standardError.contains("minute must be 0–59 (got 61)"), badCron.standardError)
+        let noInterface = try run(["schedule", "add", "--kind", "capture-window", "--every", "1h"])
+        XCTAssertEqual(noInterface.status, 1)
+        XCTAssertTrue(noInterface.standardError.contains("needs the option interface"), noInterface.standardError)
+
+        let list = try run(["schedule", "list", "--json"])
+        XCTAssertEqual(list.status, 0, list.standardError)
+        let jobs = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]])
+        XCTAssertEqual(jobs.count, 2)
+        XCTAssertEqual(jobs[0]["trigger"] as? String, "every 1800")
+        XCTAssertEqual(jobs[1]["trigger"] as? String, "cron 0 3 * * 1-5")
+        XCTAssertNotNil(jobs[0]["nextRun"] as? String)
+
+        // A kind whose engine is not in this build fails honestly and says so.
+        let portScan = try run(["schedule", "run", "2"])
+        XCTAssertEqual(portScan.status, 1)
+        XCTAssertTrue(portScan.standardOutput.contains("No engine for port-scan jobs"), portScan.standardOutput)
+
+        XCTAssertEqual(try run(["schedule", "remove", "2"]).status, 0)
+        let missing = try run(["schedule", "remove", "2"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.standardError.contains("There is no scheduled job 2"), missing.standardError)
+    }
+
+    /// A capture file with tricky host names is not possible (addresses are numbers), so the CSV
+    /// checks here are about shape; the quoting and formula rules have their own tests in ExportTests.
+    func testExportFlowsAndHostsFromAFileInEveryFormat() throws {
+        let capture = directory.appendingPathComponent("export.pcap").path
+        let writer = try PcapFileWriter(path: capture, linkType: .ethernet)
+        for index in 0..<30 {
+            let frame = FrameBuilder.ethernetIP(from: .init(IPAddress(10, 0, 0, UInt8(1 + index % 10 % 3)), UInt16(40000 + index % 10)),
+                                                to: .init(IPAddress(10, 0, 1, 1), 443), transport: .tcp, payload: [UInt8](repeating: 1, count: index))
+            try writer.write(frame, timestamp: 1_700_000_000_000_000_000 + Int64(index) * 1_000_000)
+        }
+        try writer.close()
+
+        let csvPath = directory.appendingPathComponent("flows.csv").path
+        let csv = try run(["export", "flows", "--read", capture, "--out", csvPath])
+        XCTAssertEqual(csv.status, 0, csv.standardError)
+        let python = try tool("python3")
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try shell(python, ["-c",
+            "import csv,sys,json; print(json.dumps(list(csv.reader(open(sys.argv[1], newline='', encoding='utf-8')))))", csvPath]).utf8)) as? [[String]])
+        XCTAssertEqual(rows.first?.first, "Protocol")
+        XCTAssertEqual(rows.count, 1 + 10, "a header and one row per flow (10 client ports)")
+        XCTAssertTrue(rows.dropFirst().allSatisfy { $0[0] == "TCP" && $0[3] == "10.0.1.1" && $0[4] == "443" })
+
+        let jq = try tool("jq")
+        let jsonPath = directory.appendingPathComponent("hosts.json").path
+        XCTAssertEqual(try run(["export", "hosts", "--read", capture, "--format", "json", "--out", jsonPath]).status, 0)
+        XCTAssertEqual(try shell(jq, ["-e", ".count", jsonPath]).trimmingCharacters(in: .whitespacesAndNewlines), "4")
+        XCTAssertEqual(try shell(jq, ["-r", ".records[0].address", jsonPath]).trimmingCharacters(in: .whitespacesAndNewlines), "10.0.1.1")
+
+        let ndjsonPath = directory.appendingPathComponent("flows.ndjson").path
+        XCTAssertEqual(try run(["export", "flows", "--read", capture, "--out", ndjsonPath]).status, 0, "format from the extension")
+        XCTAssertEqual(try shell(jq, ["-s", "length", ndjsonPath]).trimmingCharacters(in: .whitespacesAndNewlines), "10")
+
+        let bad = try run(["export", "flows", "--read", capture, "--format", "xml", "--out", csvPath])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.standardError.contains("choose csv, json or ndjson"), bad.standardError)
+        let empty = try run(["export", "scans", "--out", directory.appendingPathComponent("scans.csv").path])
+        XCTAssertEqual(empty.status, 0, empty.standardError)
+    }
+
+    /// The daemon runs a due 2-second capture-window job on lo, records the run and the snapshot,
+    /// and exits cleanly on SIGTERM.
+    func testDaemonRunsACaptureWindowJobAndStopsOnSIGTERM() throws {
+        // Traffic for the window: datagrams to a port this test bound on 127.0.0.1.
+        let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(receiver) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(receiver, $0, length) == 0 && getsockname(receiver, $0, &length) == 0 }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let added = try run(["schedule", "add", "--kind", "capture-window", "--every", "1h", "--interface", "lo", "--seconds", "2",
+                             "--filter", "udp port \(port)"])
+        XCTAssertEqual(added.status, 0, added.standardError)
+        // Make the job overdue, as if the machine had been off: the daemon runs it once at start-up.
+        let database = try NetScouterDatabase(directory: URL(fileURLWithPath: dataDir))
+        let store = ScheduleStore(database: database)
+        var job = try XCTUnwrap(try store.schedule(id: 1))
+        job.nextRunAt = Date().addingTimeInterval(-3 * 3600)
+        try store.update(job)
+
+        let daemon = Process()
+        daemon.executableURL = CommandRun.executable
+        daemon.arguments = ["daemon", "--data-dir", dataDir]
+        let log = Pipe()
+        daemon.standardError = log
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        var finished: JobRunRecord?
+        for _ in 0..<100 {
+            var target = address
+            _ = withUnsafePointer(to: &target) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "ping", 4, 0, $0, length) }
+            }
+            usleep(100_000)
+            if let run = try store.lastRun(forJob: 1), run.finishedAt != nil { finished = run; break }
+        }
+        let run = try XCTUnwrap(finished, "the overdue job should have run and finished")
+        XCTAssertEqual(run.outcome, .succeeded, run.summary)
+        XCTAssertTrue(run.summary.hasPrefix("Captured "), run.summary)
+        XCTAssertFalse(run.summary.hasPrefix("Captured 0 packets"), "the window saw the test's datagrams: \(run.summary)")
+        XCTAssertEqual(try store.runs(forJob: 1).count, 1, "three missed hours coalesce into one run")
+        XCTAssertNotNil(try SnapshotStore(database: database).latest(kind: .flows))
+
+        daemon.terminate()  // SIGTERM
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0)
+        let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.contains("received SIGTERM"), text)
+        XCTAssertTrue(text.contains("stopped cleanly"), text)
+        XCTAssertEqual(try database.integrityCheck(), "ok")
+
+        // `export flows` now reads that capture window from the database.
+        let exported = try self.run(["export", "flows", "--format", "ndjson", "--out", "-"])
+        XCTAssertEqual(exported.status, 0, exported.standardError)
+        XCTAssertTrue(exported.standardOutput.contains("\"responder_port\":\(port)"), exported.standardOutput)
+    }
+}
