@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Schedule"),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export",
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else

@@ -122,6 +122,7 @@ func idleWindowCPU(seconds: Double) -> (percent: Double?, note: String) {
     environment["DISPLAY"] = display
     environment["SDL_VIDEODRIVER"] = "x11"
     environment["XDG_CONFIG_HOME"] = configuration.path
+    environment["XDG_DATA_HOME"] = configuration.path
     app.environment = environment
     app.standardError = FileHandle.nullDevice
     do { try app.run() } catch { return (nil, "netscouter failed to start: \(error)") }

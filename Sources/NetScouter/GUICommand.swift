@@ -1,7 +1,10 @@
 import ArgumentParser
 import Capture
 import Foundation
+import Jobs
+import Schedule
 import Screens
+import Store
 import UI
 import UISDL
 
@@ -34,6 +37,8 @@ struct GUICommand: ParsableCommand {
     @Option(help: "Colour theme: dark or light.")
     var theme: String?
 
+    @OptionGroup var storage: StorageOptions
+
     var interface: String? { source.interface }
     var read: String? { source.read }
     var filter: String? { source.filter }
@@ -63,8 +68,13 @@ struct GUICommand: ParsableCommand {
         let ui = UIContext(theme: (theme ?? preferences.theme) == "light" ? .light : .dark, measurer: backend.measurer)
         ui.scale = backend.scale
         let capture = CaptureController()
-        let shell = AppShell(capture: capture)
+        let inbox = UIInbox()
+        inbox.setWakeHandler { SDLWindowBackend.wakeEventLoop() }
+        let (services, servicesProblem) = openServices()
+        let shell = AppShell(capture: capture, services: services, inbox: inbox)
+        if theme == nil && services != nil { ui.theme = shell.theme }  // the Settings tab's theme wins unless --theme says otherwise
         shell.theme = ui.theme
+        if let problem = servicesProblem ?? startScheduler(services) { shell.toasts.post(problem, kind: .error) }
         shell.selectedTab = AppShell.Tab(name: preferences.lastTab) ?? .dashboard
         let kioskScreen = kiosk ? KioskScreen(capture: capture, rotateSeconds: rotate) : nil
         if kiosk { backend.setCursorVisible(false) }
@@ -101,6 +111,8 @@ struct GUICommand: ParsableCommand {
         }
 
         capture.stop()
+        services?.scheduler?.stop(waitForRunning: true)
+        services?.writer.stop()  // every pending write completes before we exit
         if !kiosk && !backend.isFullscreen {
             let size = backend.windowSize, position = backend.windowPosition
             preferences.width = size.width
@@ -114,6 +126,35 @@ struct GUICommand: ParsableCommand {
         do { try preferences.save() } catch {
             var standardError = StandardError()
             print("netscouter: could not save window preferences to \(UIPreferences.defaultURL.path): \(error.localizedDescription)", to: &standardError)
+        }
+    }
+}
+
+extension GUICommand {
+    /// The database, settings, secrets and the running scheduler for the Settings and Scheduler
+    /// tabs. A problem here does not keep the window from opening: the tabs say what is wrong.
+    func openServices() -> (AppServices?, String?) {
+        let database: NetScouterDatabase
+        do { database = try storage.openDatabase() } catch {
+            return (nil, "The database could not be opened, so settings and schedules are unavailable: \(error)")
+        }
+        _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
+        let secrets = try? SecretsFile()
+        let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+        let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
+                                   scheduleService: ScheduleService(database: database), scheduler: scheduler)
+        return (services, nil)
+    }
+
+    /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler).
+    func startScheduler(_ services: AppServices?) -> String? {
+        guard let scheduler = services?.scheduler else { return nil }
+        do {
+            try scheduler.start()
+            try scheduler.startTimer()
+            return nil
+        } catch {
+            return "Scheduled jobs are not running: \(error)"
         }
     }
 }
@@ -147,6 +188,8 @@ struct ScreenshotCommand: ParsableCommand {
     @Option(help: "Which table to show under the graph: flows, hosts or packets.")
     var table: String = "flows"
 
+    @OptionGroup var storage: StorageOptions
+
     func validate() throws {
         guard parsedSize != nil else { throw ValidationError("--size is WIDTHxHEIGHT, e.g. 1280x800.") }
         guard tab.lowercased() == "kiosk" || AppShell.Tab(name: tab) != nil else {
@@ -169,7 +212,13 @@ struct ScreenshotCommand: ParsableCommand {
         let ui = UIContext(theme: theme == "light" ? .light : .dark, measurer: canvas.measurer)
         ui.scale = scale
         let capture = CaptureController()
-        let shell = AppShell(capture: capture)
+        // Settings and Scheduler show the real database (read only here: nothing is started).
+        let services = (try? storage.openDatabase()).map { database in
+            AppServices(database: database, writer: StoreWriter(database: database), secrets: try? SecretsFile(),
+                        scheduleService: ScheduleService(database: database), scheduler: nil)
+        }
+        defer { services?.writer.stop() }
+        let shell = AppShell(capture: capture, services: services)
         shell.selectedTab = AppShell.Tab(name: tab) ?? .dashboard
         shell.dashboard.tableTab = ["flows", "hosts", "packets"].firstIndex(of: table) ?? 0
         if table == "packets" { shell.dashboard.packetSelection = 0 }
@@ -183,7 +232,8 @@ struct ScreenshotCommand: ParsableCommand {
             }
         }
         var time = 0.0
-        for _ in 0..<3 {  // a few frames so cached rows and hover state settle
+        for _ in 0..<3 {  // a few frames so cached rows, background reads and hover state settle
+            if shell.hasPendingWork { usleep(50_000) }
             var input = InputSnapshot()
             input.time = time
             time += 1

@@ -1,3 +1,4 @@
+import Store
 import Traffic
 import UI
 #if canImport(Glibc)
@@ -48,15 +49,69 @@ public final class AppShell {
     }
 
     public let dashboard: DashboardScreen
+    /// The Settings tab (nil without services: the tab shows what it will do).
+    public let settingsScreen: SettingsScreen?
+    /// The Scheduler tab (nil without services).
+    public let schedulerScreen: SchedulerScreen?
+    public let services: AppServices?
+    /// Where workers post their results; drained at the start of every frame.
+    public let inbox: UIInbox
+    /// Toasts from workers' results, shown whichever tab is open.
+    public let toasts = ToastCenter()
     public var selectedTab: Tab = .dashboard
     /// Set by Ctrl+Q; the run loop exits when it sees it.
     public private(set) var quitRequested = false
     /// Set by F11; the backend toggles full screen and clears it.
     public var fullscreenToggleRequested = false
+    /// The theme in force. The caller sets the initial `ui.theme` (command-line flag,
+    /// preferences); when Settings are applied with a different theme, `build` switches
+    /// `ui.theme` to it itself, in the frame the save is confirmed, and updates this property,
+    /// so callers that remember the theme (window preferences) read it from `ui.theme` or here.
     public var theme: Theme = .dark
+    private var themeToApply: Theme?
+    /// The theme setting last saved, so applying other settings never overrides a theme the
+    /// caller chose (command line, window preferences).
+    private var savedThemeSetting = "dark"
 
-    public init(capture: CaptureController) {
-        dashboard = DashboardScreen(capture: capture)
+    /// `services` nil keeps Settings and Scheduler as placeholders (tests, screenshots). With
+    /// services the settings are read once here, before the first frame.
+    public init(capture: CaptureController, services: AppServices? = nil, inbox: UIInbox = UIInbox()) {
+        self.inbox = inbox
+        self.services = services
+        var exportDirectory = ""
+        if let services {
+            let backend = StoreSettingsBackend(database: services.database, writer: services.writer, secrets: services.secrets,
+                                               environment: services.environment)
+            let settings = SettingsScreen(backend: backend, inbox: inbox)
+            exportDirectory = settings.applied.exportDirectory
+            theme = settings.applied.theme == "light" ? .light : .dark
+            savedThemeSetting = settings.applied.theme
+            settingsScreen = settings
+            schedulerScreen = SchedulerScreen(service: services.scheduleService, scheduler: services.scheduler, inbox: inbox,
+                                              toasts: toasts, exportDirectory: exportDirectory)
+        } else {
+            settingsScreen = nil
+            schedulerScreen = nil
+        }
+        dashboard = DashboardScreen(capture: capture, inbox: inbox, toasts: toasts, exportDirectory: exportDirectory)
+        settingsScreen?.onApplied = { [weak self] settings, _ in self?.settingsApplied(settings) }
+    }
+
+    /// Runs on the UI thread (from the inbox) once new settings are saved.
+    private func settingsApplied(_ settings: AppSettings) {
+        if settings.theme != savedThemeSetting {
+            savedThemeSetting = settings.theme
+            theme = settings.theme == "light" ? .light : .dark
+            themeToApply = theme
+        }
+        dashboard.exportDirectory = settings.exportDirectory
+        schedulerScreen?.exportDirectory = settings.exportDirectory
+    }
+
+    /// True while short work started from the window (a save, an export, a job action) has not
+    /// reported back through the inbox.
+    public var hasPendingWork: Bool {
+        dashboard.isExporting || settingsScreen?.isSaving == true || schedulerScreen?.hasPendingWork == true
     }
 
     public var capture: CaptureController { dashboard.capture }
@@ -71,6 +126,20 @@ public final class AppShell {
     /// Builds one frame: drains the capture ring into the aggregates first, then the widgets.
     /// Call between `beginFrame` and `endFrame`.
     public func build(_ ui: UIContext) {
+        // Workers' results first, so everything below sees them.
+        if inbox.drain() > 0 { ui.wantsAnotherFrame = true }
+        if let themeToApply {
+            ui.theme = themeToApply
+            self.themeToApply = nil
+        }
+        toasts.deliver(to: ui)
+        // Waiting for a worker: look again soon even if the inbox has no wake handler (a job run
+        // started here can take minutes, so poll those slowly).
+        if hasPendingWork {
+            ui.requestWake(at: ui.input.time + 0.05)
+        } else if schedulerScreen?.hasRunsInFlight == true {
+            ui.requestWake(at: ui.input.time + 0.5)
+        }
         // New packets: draw again at the frame-rate cap. A quiet live capture still redraws four
         // times a second so the graph scrolls and rates fall to zero; nothing else needs frames.
         if capture.drain(now: wallClock()) > 0 {
@@ -91,6 +160,8 @@ public final class AppShell {
                            height: viewport.height - tabHeight - statusHeight - 2 * ui.theme.padding - ui.theme.spacing)
         switch selectedTab {
         case .dashboard: dashboard.build(ui, in: content)
+        case .settings where settingsScreen != nil: settingsScreen?.build(ui, in: content)
+        case .scheduler where schedulerScreen != nil: schedulerScreen?.build(ui, in: content)
         default: placeholder(ui, selectedTab, in: content)
         }
         ui.statusBar(Rect(x: viewport.x, y: viewport.maxY - statusHeight, width: viewport.width, height: statusHeight),

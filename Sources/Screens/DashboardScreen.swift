@@ -1,4 +1,5 @@
 import Capture
+import Export
 import Packets
 import Traffic
 import UI
@@ -33,10 +34,39 @@ public final class DashboardScreen {
     public var packetSelection: Int?
     public let flowRows = RowCache<FlowStats>()
     public let hostRows = RowCache<HostStats>()
+    /// The packet list filtered by `rowFilter` (only used while the filter is not empty; the
+    /// unfiltered list reads the capture's recent packets directly, newest first).
+    public let packetRows = RowCache<PacketSummary>()
 
-    public init(capture: CaptureController) {
-        self.capture = capture
+    // Exports: one bar per table, above it in the tables panel.
+    public let inbox: UIInbox
+    public let toasts: ToastCenter
+    public let flowExport: ExportBar
+    public let hostExport: ExportBar
+    public let packetExport: ExportBar
+    /// The export folder from Settings (empty: the home directory; "~" allowed).
+    public var exportDirectory: String {
+        didSet {
+            let resolved = ExportBar.resolveDirectory(exportDirectory)
+            for bar in [flowExport, hostExport, packetExport] { bar.directory = resolved }
+        }
     }
+
+    /// `inbox` must be drained on the UI thread at frame start (`AppShell.build` does) and
+    /// `toasts` delivered to the UI, for export results to show.
+    public init(capture: CaptureController, inbox: UIInbox = UIInbox(), toasts: ToastCenter = ToastCenter(), exportDirectory: String = "") {
+        self.capture = capture
+        self.inbox = inbox
+        self.toasts = toasts
+        self.exportDirectory = exportDirectory
+        let directory = ExportBar.resolveDirectory(exportDirectory)
+        flowExport = ExportBar(table: "flows", singular: "flow", directory: directory, inbox: inbox, toasts: toasts)
+        hostExport = ExportBar(table: "hosts", singular: "host", directory: directory, inbox: inbox, toasts: toasts)
+        packetExport = ExportBar(table: "packets", singular: "packet", directory: directory, inbox: inbox, toasts: toasts)
+    }
+
+    /// True while an export started here has not reported back.
+    public var isExporting: Bool { flowExport.isExporting || hostExport.isExporting || packetExport.isExporting }
 
     static let flowColumns = [
         TableColumn("Proto", width: 62), TableColumn("Initiator", width: 230), TableColumn("Responder", width: 230),
@@ -107,6 +137,7 @@ public final class DashboardScreen {
         capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText)
         flowRows.invalidate()
         hostRows.invalidate()
+        packetRows.invalidate()
     }
 
     public func openFile(_ path: String, replay: Bool = false) {
@@ -115,6 +146,7 @@ public final class DashboardScreen {
         capture.start(.file(path: path, replayAtRecordedSpeed: replay), filter: filterText)
         flowRows.invalidate()
         hostRows.invalidate()
+        packetRows.invalidate()
     }
 
     private func validateFilter() -> Bool {
@@ -224,10 +256,15 @@ public final class DashboardScreen {
     func tables(_ ui: UIContext, in rect: Rect) {
         ui.panel(nil, rect: rect) {
             let flowCount = capture.traffic.flows.count, hostCount = capture.traffic.hosts.count
-            ui.row([.fixed(420), .flex(1), .fixed(260)])
+            // Tabs | row filter | export: format, path, button (for the table showing).
+            ui.row([.fixed(420), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
             ui.tabs("Tables", ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"], selection: &tableTab)
-            _ = ui.nextRect()
             ui.textField("Filter rows", text: &rowFilter, placeholder: "Filter by address, port, protocol…")
+            switch tableTab {
+            case 0: flowExport.build(ui) { exportSource(table: 0) }
+            case 1: hostExport.build(ui) { exportSource(table: 1) }
+            default: packetExport.build(ui) { exportSource(table: 2) }
+            }
             let area = ui.remainingRect
             switch tableTab {
             case 0: flowsTable(ui, in: area)
@@ -306,13 +343,58 @@ public final class DashboardScreen {
         }
     }
 
+    /// The rows a table shows right now (sorted and filtered as shown), ready to export.
+    public func exportSource(table: Int) -> ExportSource {
+        switch table {
+        case 0:
+            let rows = flowRows.rows
+            return ExportSource(count: rows.count) { TrafficExports.flows(rows) }
+        case 1:
+            let rows = hostRows.rows
+            return ExportSource(count: rows.count) { TrafficExports.hosts(rows) }
+        default:
+            let rows = shownPackets()
+            return ExportSource(count: rows.count) { TrafficExports.packets(rows) }
+        }
+    }
+
+    /// The packet list as shown: newest first, filtered by `rowFilter` when it is set.
+    public func shownPackets() -> [PacketSummary] {
+        if rowFilter.isEmpty {
+            let count = capture.recentCount
+            return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
+        }
+        return packetRows.rows
+    }
+
     func packetsTable(_ ui: UIContext, in rect: Rect) {
         let parts = ui.columns(rect, [.flex(1), .fixed(300)])
-        let count = capture.recentCount
-        var noSort: TableSort?
+        let filtering = !rowFilter.isEmpty
+        if filtering {
+            let capture = capture
+            packetRows.update(generation: capture.generation, sort: nil, filter: rowFilter, now: ui.input.time,
+                              source: {
+                                  let count = capture.recentCount
+                                  return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
+                              },
+                              matches: { packet, needle in
+                                  endpoint(packet.source, packet.sourcePort).contains(needle)
+                                      || endpoint(packet.destination, packet.destinationPort).contains(needle)
+                                      || packetProtocolName(packet).lowercased().contains(needle)
+                                      || packetInfo(packet).lowercased().contains(needle)
+                              },
+                              less: { _, _, _ in false })
+        }
+        let count = filtering ? packetRows.rows.count : capture.recentCount
+        let filteredRows = packetRows.rows
+        let capture = capture
         // Newest first.
+        func packet(at index: Int) -> PacketSummary {
+            filtering ? filteredRows[index] : capture.recentPacket(at: count - 1 - index)
+        }
+        var noSort: TableSort?
         ui.table("Packets", columns: Self.packetColumns, rowCount: count, sort: &noSort, selection: &packetSelection, rect: parts[0]) { row in
-            let packet = capture.recentPacket(at: count - 1 - row.index)
+            let packet = packet(at: row.index)
             row.text(0, clockTime(packet.timestamp))
             row.text(1, packet.network == .arp ? packet.source.description : endpoint(packet.source, packet.sourcePort))
             row.text(2, packet.network == .arp ? packet.destination.description : endpoint(packet.destination, packet.destinationPort))
@@ -325,7 +407,7 @@ public final class DashboardScreen {
                 ui.label("Select a packet to see its fields.", color: ui.theme.mutedText)
                 return
             }
-            for (name, value) in packetDetail(capture.recentPacket(at: count - 1 - selection)) {
+            for (name, value) in packetDetail(packet(at: selection)) {
                 ui.row([.fixed(92), .flex(1)], height: .fixed(20))
                 ui.label(name, color: ui.theme.mutedText, role: .small)
                 ui.label(value, role: .small)

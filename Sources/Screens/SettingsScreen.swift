@@ -63,6 +63,9 @@ public final class SettingsScreen {
         keyDrafts = Dictionary(uniqueKeysWithValues: APIKeyProvider.allCases.map { ($0, appliedKeys.source(for: $0) == .secretsFile ? (appliedKeys.key(for: $0) ?? "") : "") })
     }
 
+    /// The text in a number field (by its key, e.g. "consensusThreshold"), as typed.
+    public func numberText(_ key: String) -> String? { numberDrafts[key] }
+
     /// True when the fields differ from what is in force.
     public var hasChanges: Bool {
         if draft != applied { return true }

@@ -5,6 +5,7 @@ import Synchronization
 public final class UIInbox: Sendable {
     private let pending = Mutex<[@Sendable () -> Void]>([])
     private let posted = Atomic<Int>(0)
+    private let wakeHandler = Mutex<(@Sendable () -> Void)?>(nil)
 
     public init() {}
 
@@ -12,6 +13,15 @@ public final class UIInbox: Sendable {
     public func post(_ work: @escaping @Sendable () -> Void) {
         pending.withLock { $0.append(work) }
         posted.add(1, ordering: .releasing)
+        wakeHandler.withLock { $0 }?()
+    }
+
+    /// Called (on the posting thread) after every `post`, so an idle frame loop sleeping in
+    /// `SDL_WaitEventTimeout` can be woken at once, e.g. by pushing an SDL user event
+    /// (`SDL_PushEvent` is thread-safe). Without one, results still arrive at the next frame;
+    /// `AppShell` also asks for frames every 50 ms while it waits for work it started.
+    public func setWakeHandler(_ handler: (@Sendable () -> Void)?) {
+        wakeHandler.withLock { $0 = handler }
     }
 
     /// Runs everything posted so far, on the caller's (UI) thread. Returns how many ran.

@@ -154,6 +154,14 @@ public final class SDLWindowBackend {
         return pollInput(timeout: plan.waitForEvents)
     }
 
+    /// Wakes the UI loop out of `SDL_WaitEventTimeout` so results from worker threads show at
+    /// once. Safe to call from any thread (SDL_PushEvent is thread-safe).
+    public static func wakeEventLoop() {
+        var event = SDL_Event()
+        event.type = SDL_USEREVENT.rawValue
+        SDL_PushEvent(&event)
+    }
+
     /// Seconds on SDL's high-resolution monotonic clock, for `FramePacer` and frame timing.
     public var now: Double { Double(SDL_GetPerformanceCounter()) / Double(SDL_GetPerformanceFrequency()) }
 

@@ -212,3 +212,30 @@ final class ScreenshotCommandTests: XCTestCase {
         XCTAssertTrue(bad.standardError.contains("Unknown tab"), bad.standardError)
     }
 }
+
+final class PermissionTests: XCTestCase {
+    /// As an unprivileged user, live capture fails with the exact fix (setcap or sudo).
+    func testUnprivilegedCaptureNamesTheFix() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("Needs root and setpriv (util-linux) to run netscouter as the unprivileged user nobody.")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+        process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", CommandRun.executable.path,
+                             "capture", "--interface", "lo", "--count", "1"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard !text.contains("Permission denied") || text.contains("CAP_NET_RAW") else {
+            throw XCTSkip("nobody cannot execute the build folder's binary here: \(text)")
+        }
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(text.contains("needs the CAP_NET_RAW capability"), text)
+        XCTAssertTrue(text.contains("sudo setcap cap_net_raw,cap_net_admin=eip \(CommandRun.executable.resolvingSymlinksInPath().path)")
+                      || text.contains("sudo setcap cap_net_raw,cap_net_admin=eip"), text)
+        XCTAssertTrue(text.contains("or start NetScouter with sudo"), text)
+    }
+}

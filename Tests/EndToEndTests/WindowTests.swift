@@ -94,7 +94,8 @@ final class WindowTests: XCTestCase {
         var environment = ProcessInfo.processInfo.environment
         environment["DISPLAY"] = display
         environment["SDL_VIDEODRIVER"] = "x11"
-        environment["XDG_CONFIG_HOME"] = directory.path  // keep the test's window.json out of the user's config
+        environment["XDG_CONFIG_HOME"] = directory.path  // keep the test's window.json, settings and database out of the user's
+        environment["XDG_DATA_HOME"] = directory.path
         app.environment = environment
         let errors = Pipe()
         app.standardError = errors

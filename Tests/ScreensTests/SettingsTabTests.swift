@@ -1,0 +1,146 @@
+import Capture
+import Foundation
+import Screens
+import Store
+import UI
+import XCTest
+
+/// The Settings tab against a real store and secrets file: nothing is saved until Apply
+/// Settings, Discard puts the fields back, keys never reach the screen.
+final class SettingsTabTests: XCTestCase {
+    private var fixture: ServicesFixture!
+
+    override func setUpWithError() throws {
+        fixture = try ServicesFixture()
+    }
+
+    override func tearDown() {
+        fixture.tearDown()
+    }
+
+    private func makeShell() -> (AppShell, UIHarness) {
+        let shell = AppShell(capture: CaptureController(), services: fixture.services)
+        shell.selectedTab = .settings
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        harness.frame()
+        return (shell, harness)
+    }
+
+    private func storedSettings() throws -> AppSettings {
+        fixture.writer.flush()
+        return try SettingsStore(database: try fixture.freshDatabase()).load()
+    }
+
+    func testDiscardPutsTheFieldsBackAndSavesNothing() throws {
+        let (shell, harness) = makeShell()
+        let settings = try XCTUnwrap(shell.settingsScreen)
+        XCTAssertTrue(harness.exists("Settings/Apply Settings"))
+
+        harness.replaceText(in: "consensusThreshold", with: "2")
+        harness.click("Auto-block by consensus")
+        XCTAssertEqual(settings.numberText("consensusThreshold"), "2")
+        XCTAssertTrue(settings.draft.autoBlockEnabled)
+        XCTAssertTrue(settings.hasChanges)
+
+        harness.click("Settings/Discard changes")
+        harness.frame()
+        XCTAssertEqual(settings.numberText("consensusThreshold"), "3")
+        XCTAssertFalse(settings.draft.autoBlockEnabled)
+        XCTAssertFalse(settings.hasChanges)
+        XCTAssertNotNil(harness.toastContaining("Changes discarded"))
+
+        let stored = try storedSettings()
+        XCTAssertEqual(stored, AppSettings.defaults, "discarding saves nothing")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fixture.secrets.url.path))
+    }
+
+    func testApplySavesSettingsAndTheMaskedKeyWithMode0600() throws {
+        let (shell, harness) = makeShell()
+        let settings = try XCTUnwrap(shell.settingsScreen)
+        let key = "k3y-Secret-4d9f7a"
+
+        harness.replaceText(in: "consensusThreshold", with: "2")
+        harness.click("Auto-block by consensus")
+        harness.click("AbuseIPDB key")
+        harness.type(key)
+        harness.frame()
+        XCTAssertFalse(harness.drawnTexts.contains { $0.contains(key) }, "a masked key is drawn as dots")
+        XCTAssertTrue(harness.drawnTexts.contains(String(repeating: "•", count: key.count)))
+
+        harness.click("Settings/Apply Settings")
+        var keyDrawn = false
+        let applied = runFrames(harness) {
+            keyDrawn = keyDrawn || harness.drawnTexts.contains { $0.contains(key) } || harness.items.contains { $0.path.contains(key) }
+            return harness.toastContaining("Settings applied") != nil
+        }
+        XCTAssertTrue(applied, "the save reports back through the inbox")
+        XCTAssertFalse(keyDrawn, "the key never appears in the draw list or item paths")
+        XCTAssertFalse(settings.hasChanges)
+        XCTAssertEqual(settings.applied.consensusThreshold, 2)
+
+        let stored = try storedSettings()
+        XCTAssertEqual(stored.consensusThreshold, 2)
+        XCTAssertTrue(stored.autoBlockEnabled)
+        XCTAssertEqual(stored.blockDurationHours, AppSettings.defaults.blockDurationHours)
+
+        var info = stat()
+        XCTAssertEqual(stat(fixture.secrets.url.path, &info), 0, "the secrets file exists")
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        let keys = try fixture.secrets.load(environment: [:])
+        XCTAssertEqual(keys.key(for: .abuseIPDB), key)
+        XCTAssertNil(keys.key(for: .virusTotal))
+    }
+
+    func testAnInvalidNumberShowsAnErrorAndSavesNothing() throws {
+        let (shell, harness) = makeShell()
+        let settings = try XCTUnwrap(shell.settingsScreen)
+        harness.replaceText(in: "scanConcurrency", with: "lots")
+        harness.click("Settings/Apply Settings")
+        harness.frames(2)
+        XCTAssertFalse(settings.isSaving)
+        XCTAssertTrue(settings.problems.contains { $0.contains("\"lots\" is not a whole number") }, "\(settings.problems)")
+        XCTAssertTrue(harness.items.contains { $0.kind == "label" && $0.path.contains("is not a whole number") }, "the problem is shown")
+
+        // Out of range is refused too, with the valid range.
+        harness.replaceText(in: "scanConcurrency", with: "0")
+        harness.click("Settings/Apply Settings")
+        harness.frames(2)
+        XCTAssertTrue(harness.items.contains { $0.kind == "label" && $0.path.contains("between 1 and 4096") })
+
+        harness.frames(5)
+        XCTAssertNil(harness.toastContaining("Settings applied"))
+        XCTAssertEqual(try storedSettings(), AppSettings.defaults)
+    }
+
+    func testApplyingTheLightThemeSwitchesTheWindowTheme() throws {
+        let (shell, harness) = makeShell()
+        XCTAssertEqual(harness.ui.theme.name, "dark")
+        // The appearance section is at the bottom of the form: scroll to it.
+        let form = try XCTUnwrap(harness.item("Settings/Settings/form"))
+        harness.scroll(at: form.rect.center, lines: -40)
+        harness.frame()
+        let light = try XCTUnwrap(harness.item("Light theme"))
+        XCTAssertTrue(form.rect.contains(light.rect.center), "scrolled into view")
+        harness.click("Light theme")
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { harness.ui.theme.name == "light" })
+        XCTAssertEqual(shell.theme.name, "light")
+        XCTAssertEqual(try storedSettings().theme, "light")
+
+        // A new shell on the same store starts in the saved theme.
+        let reopened = AppShell(capture: CaptureController(), services: fixture.services)
+        XCTAssertEqual(reopened.theme.name, "light")
+    }
+
+    func testWithoutServicesSettingsAndSchedulerKeepTheirPlaceholders() {
+        let shell = AppShell(capture: CaptureController())
+        XCTAssertNil(shell.settingsScreen)
+        XCTAssertNil(shell.schedulerScreen)
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        for tab in [AppShell.Tab.settings, .scheduler] {
+            shell.selectedTab = tab
+            harness.frame()
+            XCTAssertTrue(harness.items.contains { $0.path.contains("Coming in a later release") }, tab.title)
+        }
+    }
+}
