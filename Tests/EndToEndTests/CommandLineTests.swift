@@ -199,7 +199,8 @@ final class ScreenshotCommandTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let out = directory.appendingPathComponent("shot.png").path
-        let run = try CommandRun.netscouter(["screenshot", "--out", out, "--size", "800x600", "--tab", "Scanner"])
+        let run = try CommandRun.netscouter(["screenshot", "--out", out, "--size", "800x600", "--tab", "Scanner",
+                                             "--data-dir", directory.appendingPathComponent("data").path])
         XCTAssertEqual(run.status, 0, run.standardError)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: out)))
         XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
