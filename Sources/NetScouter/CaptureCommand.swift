@@ -36,6 +36,12 @@ struct CaptureCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: [.short, .long], help: "Also save the packets to this pcap file (opens in Wireshark and tcpdump).")
+    var write: String?
+
+    @Option(help: "With --write: start a new numbered file (NAME-0000.pcap, NAME-0001.pcap, …) after this many megabytes.")
+    var rotateMb: Int?
+
     var interface: String? { source.interface }
     var read: String? { source.read }
     var filter: String? { source.filter }
@@ -48,6 +54,8 @@ struct CaptureCommand: ParsableCommand {
         if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
         if let count, count <= 0 { throw ValidationError("--count must be positive.") }
         if read != nil, duration != nil, !replay { throw ValidationError("--duration applies to live capture (or --read with --replay).") }
+        if rotateMb != nil && write == nil { throw ValidationError("--rotate-mb goes with --write FILE.") }
+        if let rotateMb, rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
     }
 
     func run() throws {
@@ -62,7 +70,8 @@ struct CaptureCommand: ParsableCommand {
         }
         let session: CaptureSession
         do {
-            session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 16, packetLimit: count)
+            let recording = write.map { PcapRecordingOptions(path: $0, rotateBytes: rotateMb.map { Int64($0) << 20 }) }
+            session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 16, packetLimit: count, recording: recording)
         } catch {
             throw fail(error)
         }
@@ -97,6 +106,10 @@ struct CaptureCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.renderTable())
+        }
+        if !session.recordedFiles.isEmpty {
+            var standardError = StandardError()
+            print("Saved \(statistics.recordedPackets) packets to \(session.recordedFiles.joined(separator: ", "))", to: &standardError)
         }
     }
 }

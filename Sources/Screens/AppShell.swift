@@ -94,6 +94,7 @@ public final class AppShell {
             schedulerScreen = nil
         }
         dashboard = DashboardScreen(capture: capture, inbox: inbox, toasts: toasts, exportDirectory: exportDirectory)
+        if let settings = settingsScreen { dashboard.pcapRotateMegabytes = settings.applied.pcapRotateMegabytes }
         settingsScreen?.onApplied = { [weak self] settings, _ in self?.settingsApplied(settings) }
     }
 
@@ -105,6 +106,7 @@ public final class AppShell {
             themeToApply = theme
         }
         dashboard.exportDirectory = settings.exportDirectory
+        dashboard.pcapRotateMegabytes = settings.pcapRotateMegabytes
         schedulerScreen?.exportDirectory = settings.exportDirectory
     }
 

@@ -45,10 +45,10 @@ public final class CaptureController {
     /// Starts a new capture, replacing the current one and clearing the aggregates.
     /// Returns false (and sets `lastError`) when it could not start.
     @discardableResult
-    public func start(_ source: CaptureSource, filter: String?) -> Bool {
+    public func start(_ source: CaptureSource, filter: String?, recording: PcapRecordingOptions? = nil) -> Bool {
         stop()
         do {
-            let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17)
+            let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17, recording: recording)
             traffic = TrafficAggregator(configuration: configuration)
             recentPackets.removeAll(keepingCapacity: true)
             recentStart = 0

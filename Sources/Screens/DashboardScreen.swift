@@ -1,3 +1,4 @@
+import Foundation
 import Capture
 import Export
 import Packets
@@ -109,7 +110,7 @@ public final class DashboardScreen {
     func toolbar(_ ui: UIContext) {
         if capture.devices.isEmpty && capture.deviceError == nil { capture.refreshDevices() }
         let names = capture.devices.map(\.name)
-        ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(250), .fixed(86)])
+        ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
         if names.isEmpty {
             ui.label(capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable", color: ui.theme.mutedText)
         } else {
@@ -126,18 +127,40 @@ public final class DashboardScreen {
                 startLive(interface: names[interfaceIndex])
             }
         }
+        let record = ui.checkbox("Save pcap", isOn: &recordToPcap)
+        ui.tooltip(capture.session?.recordedFiles.last.map { "Saving to \($0)" }
+                   ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(pcapRotateMegabytes) MB)", for: record)
         let pathResult = ui.textField("Capture file", text: &filePath, placeholder: "/path/to/trace.pcapng")
         if ui.button("Open file", enabled: !filePath.isEmpty).contains(.pressed) || pathResult.contains(.submitted) {
             openFile(filePath)
         }
     }
 
+    /// Save live captures as rotating pcap files (in the export folder), for Wireshark.
+    public var recordToPcap = false
+    public var pcapRotateMegabytes = 100
+
     public func startLive(interface: String) {
         guard validateFilter() else { return }
-        capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText)
+        var recording: PcapRecordingOptions?
+        if recordToPcap {
+            let name = "netscouter-\(interface)-\(Self.fileTimestamp()).pcap"
+            recording = PcapRecordingOptions(path: ExportBar.resolveDirectory(exportDirectory) + "/" + name,
+                                             rotateBytes: Int64(pcapRotateMegabytes) << 20)
+        }
+        capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText, recording: recording)
         flowRows.invalidate()
         hostRows.invalidate()
         packetRows.invalidate()
+    }
+
+    /// "20261125-171500" in UTC: pcap names that sort by time.
+    static func fileTimestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: Date())
     }
 
     public func openFile(_ path: String, replay: Bool = false) {

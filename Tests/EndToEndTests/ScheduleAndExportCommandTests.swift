@@ -180,3 +180,38 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         XCTAssertTrue(exported.standardOutput.contains("\"responder_port\":\(port)"), exported.standardOutput)
     }
 }
+
+final class CaptureWriteTests: XCTestCase {
+    /// `capture --write` saves a pcap that tcpdump reads with the same packet count.
+    func testCaptureWritesAPcapThatTcpdumpReads() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") || FileManager.default.isExecutableFile(atPath: "/usr/sbin/tcpdump") else {
+            throw XCTSkip("tcpdump is not installed; `make test` installs it.")
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-write-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("in.pcap").path
+        let writer = try PcapFileWriter(path: input, linkType: .ethernet)
+        for index in 0..<120 {
+            try writer.write(FrameBuilder.ethernetIP(from: .init(IPAddress(10, 0, 0, 1), 5000), to: .init(IPAddress(10, 0, 0, 2), UInt16(index % 2 == 0 ? 53 : 80)),
+                                                     transport: index % 2 == 0 ? .udp : .tcp),
+                             timestamp: 1_700_000_000_000_000_000 + Int64(index) * 1000)
+        }
+        try writer.close()
+        let output = directory.appendingPathComponent("out.pcap").path
+        let run = try CommandRun.netscouter(["capture", "--read", input, "--filter", "udp", "--write", output])
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertTrue(run.standardError.contains("Saved 60 packets to \(output)"), run.standardError)
+        let tcpdump = Process()
+        tcpdump.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/bin/tcpdump") ? "/usr/bin/tcpdump" : "/usr/sbin/tcpdump")
+        tcpdump.arguments = ["-nr", output]
+        let pipe = Pipe()
+        tcpdump.standardOutput = pipe
+        tcpdump.standardError = FileHandle.nullDevice
+        try tcpdump.run()
+        let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        tcpdump.waitUntilExit()
+        XCTAssertEqual(lines.count, 60)
+        XCTAssertTrue(lines.allSatisfy { $0.contains("UDP") || $0.contains(".53:") }, "\(lines.prefix(3))")
+    }
+}

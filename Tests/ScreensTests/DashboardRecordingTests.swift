@@ -1,0 +1,65 @@
+import Capture
+import Foundation
+import Packets
+import Screens
+import UI
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// "Save pcap" on the dashboard: a live capture on lo (traffic only to a port this test bound on
+/// 127.0.0.1) is saved as a pcap file in the export folder, readable by libpcap.
+final class DashboardRecordingTests: XCTestCase {
+    func testSavePcapRecordsTheLiveCaptureToTheExportFolder() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-record-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(receiver) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(receiver, $0, length) == 0 && getsockname(receiver, $0, &length) == 0 }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+
+        let shell = AppShell(capture: CaptureController())
+        shell.dashboard.exportDirectory = directory.path
+        let harness = UIHarness { ui in shell.build(ui) }
+        harness.frame()
+        guard let loopback = shell.capture.devices.firstIndex(where: { $0.name == "lo" }) else { throw XCTSkip("no lo interface") }
+        shell.dashboard.interfaceIndex = loopback
+        shell.dashboard.filterText = "udp port \(port)"
+        harness.click("Dashboard/Save pcap")
+        XCTAssertTrue(shell.dashboard.recordToPcap)
+        harness.click("Dashboard/Start")
+        if let error = shell.capture.lastError {
+            if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
+            return XCTFail(error)
+        }
+        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(sender) }
+        for _ in 0..<12 {
+            _ = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "hello", 5, 0, $0, length) }
+            }
+        }
+        for _ in 0..<300 where shell.capture.traffic.totals.packets < 12 {
+            harness.frame()
+            usleep(5_000)
+        }
+        harness.click("Dashboard/Stop")
+        XCTAssertEqual(shell.capture.traffic.totals.packets, 12)
+        let files = try XCTUnwrap(shell.capture.session?.recordedFiles)
+        XCTAssertEqual(files.count, 1)
+        XCTAssertTrue(files[0].hasPrefix(directory.path + "/netscouter-lo-"), files[0])
+        let handle = try PcapHandle.openFile(files[0])
+        var saved = 0
+        while case .packet = try handle.next() { saved += 1 }
+        XCTAssertEqual(saved, 12)
+    }
+}
