@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Packets
 
 /// Where and how a capture session saves the packets it captures.
@@ -10,6 +13,19 @@ public struct PcapRecordingOptions: Sendable, Equatable {
     public init(path: String, rotateBytes: Int64? = nil) {
         self.path = path
         self.rotateBytes = rotateBytes
+    }
+
+    /// `<directory>/<prefix>-20261125-171500.pcap` (UTC start time), so recordings of different
+    /// runs never overwrite each other and sort by time.
+    public static func timestamped(in directory: String, prefix: String, rotateBytes: Int64? = nil) -> PcapRecordingOptions {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = strftime(&buffer, buffer.count, "%Y%m%d-%H%M%S", &parts)
+        let stamp = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let folder = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        return PcapRecordingOptions(path: "\(folder)/\(prefix)-\(stamp).pcap", rotateBytes: rotateBytes)
     }
 
     /// The name of file number `index` (from 0).

@@ -77,9 +77,7 @@ public enum CaptureWindowJob {
         var recording: PcapRecordingOptions?
         if let directory = options.pcapDirectory {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let name = "capture-\(fileTimestamp()).pcap"
-            recording = PcapRecordingOptions(path: (directory as NSString).appendingPathComponent(name),
-                                             rotateBytes: options.rotateMegabytes.map { Int64($0) << 20 })
+            recording = .timestamped(in: directory, prefix: "capture-\(options.interface)", rotateBytes: options.rotateMegabytes.map { Int64($0) << 20 })
         }
         let session = try CaptureSession(source: .live(LiveCaptureOptions(interface: options.interface)), filter: options.filter,
                                          ringCapacity: 1 << 16, recording: recording)
@@ -96,13 +94,5 @@ public enum CaptureWindowJob {
         return CaptureWindowResult(packets: traffic.totals.packets, bytes: traffic.totals.bytes, flows: traffic.flows.all,
                                    hosts: traffic.hosts.all, kernelDrops: statistics.kernelDrops,
                                    ringOverflows: statistics.ringOverflows, pcapFiles: session.recordedFiles)
-    }
-
-    static func fileTimestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: Date())
     }
 }

@@ -123,8 +123,8 @@ final class ContinuousCapture: @unchecked Sendable {
         var recording: PcapRecordingOptions?
         if let pcapDirectory {
             try FileManager.default.createDirectory(atPath: pcapDirectory, withIntermediateDirectories: true)
-            recording = PcapRecordingOptions(path: (pcapDirectory as NSString).appendingPathComponent("netscouter-\(interface).pcap"),
-                                             rotateBytes: Int64(rotateMegabytes) << 20)
+            // Timestamped, so a restarted daemon never overwrites the previous recording.
+            recording = .timestamped(in: pcapDirectory, prefix: "netscouter-\(interface)", rotateBytes: Int64(rotateMegabytes) << 20)
         }
         do {
             var options = LiveCaptureOptions(interface: interface)

@@ -144,23 +144,13 @@ public final class DashboardScreen {
         guard validateFilter() else { return }
         var recording: PcapRecordingOptions?
         if recordToPcap {
-            let name = "netscouter-\(interface)-\(Self.fileTimestamp()).pcap"
-            recording = PcapRecordingOptions(path: ExportBar.resolveDirectory(exportDirectory) + "/" + name,
-                                             rotateBytes: Int64(pcapRotateMegabytes) << 20)
+            recording = .timestamped(in: ExportBar.resolveDirectory(exportDirectory), prefix: "netscouter-\(interface)",
+                                     rotateBytes: Int64(pcapRotateMegabytes) << 20)
         }
         capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText, recording: recording)
         flowRows.invalidate()
         hostRows.invalidate()
         packetRows.invalidate()
-    }
-
-    /// "20261125-171500" in UTC: pcap names that sort by time.
-    static func fileTimestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        return formatter.string(from: Date())
     }
 
     public func openFile(_ path: String, replay: Bool = false) {
