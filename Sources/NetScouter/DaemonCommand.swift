@@ -56,8 +56,6 @@ struct DaemonCommand: ParsableCommand {
         let log = Logger(label: "daemon")
         let database = try storage.openDatabase()
         log.info("database \(database.path)")
-        let interrupted = (try? ScheduleStore(database: database).markInterruptedRuns(at: Date())) ?? 0
-        if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off by the last shutdown; marked as failed") }
 
         // Stop requests arrive as signals; handle them on a queue, not in a signal handler.
         let stopRequested = DispatchSemaphore(value: 0)
@@ -73,6 +71,17 @@ struct DaemonCommand: ParsableCommand {
             signalSources.append(source)
         }
 
+        let lock: SchedulerLock
+        switch try SchedulerLock.acquire(forDatabaseAt: database.path) {
+        case let .acquired(held): lock = held
+        case let .heldByAnother(pid):
+            throw fail("Another NetScouter\(pid.map { " (pid \($0))" } ?? "") already runs the scheduled jobs of \(database.path). "
+                + "Stop it first (close the window or stop the other daemon), or give this daemon its own --data-dir.")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        // Only the lock holder may close runs left "running": they belong to a process that died.
+        let interrupted = (try? ScheduleStore(database: database).markInterruptedRuns(at: Date())) ?? 0
+        if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off by the last shutdown; marked as failed") }
         let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
         scheduler.onChange = { event in
             switch event {

@@ -74,7 +74,9 @@ struct GUICommand: ParsableCommand {
         let shell = AppShell(capture: capture, services: services, inbox: inbox)
         if theme == nil && services != nil { ui.theme = shell.theme }  // the Settings tab's theme wins unless --theme says otherwise
         shell.theme = ui.theme
-        if let problem = servicesProblem ?? startScheduler(services) { shell.toasts.post(problem, kind: .error) }
+        if let problem = servicesProblem ?? startScheduler(services) {
+            shell.toasts.post(problem, kind: services?.scheduler == nil && services != nil ? .info : .error)
+        }
         shell.selectedTab = AppShell.Tab(name: preferences.lastTab) ?? .dashboard
         let kioskScreen = kiosk ? KioskScreen(capture: capture, rotateSeconds: rotate) : nil
         if kiosk { backend.setCursorVisible(false) }
@@ -138,13 +140,25 @@ extension GUICommand {
         do { database = try storage.openDatabase() } catch {
             return (nil, "The database could not be opened, so settings and schedules are unavailable: \(error)")
         }
-        _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
         let secrets = try? SecretsFile()
-        let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+        // Run scheduled jobs here only if no daemon (or other window) already does.
+        var scheduler: Scheduler?
+        var problem: String?
+        switch (try? SchedulerLock.acquire(forDatabaseAt: database.path)) ?? .heldByAnother(pid: nil) {
+        case let .acquired(lock):
+            Self.schedulerLock = lock
+            _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
+            scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+        case let .heldByAnother(pid):
+            problem = "Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now."
+        }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
                                    scheduleService: ScheduleService(database: database), scheduler: scheduler)
-        return (services, nil)
+        return (services, problem)
     }
+
+    /// Held for the life of the window.
+    nonisolated(unsafe) static var schedulerLock: SchedulerLock?
 
     /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler).
     func startScheduler(_ services: AppServices?) -> String? {

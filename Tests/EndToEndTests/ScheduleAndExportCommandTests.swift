@@ -166,6 +166,12 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         XCTAssertEqual(try store.runs(forJob: 1).count, 1, "three missed hours coalesce into one run")
         XCTAssertNotNil(try SnapshotStore(database: database).latest(kind: .flows))
 
+        // A second daemon on the same database must not run the same jobs again.
+        let second = try self.run(["daemon"])
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.standardError.contains("already runs the scheduled jobs"), second.standardError)
+        XCTAssertTrue(second.standardError.contains("pid \(daemon.processIdentifier)"), second.standardError)
+
         daemon.terminate()  // SIGTERM
         daemon.waitUntilExit()
         XCTAssertEqual(daemon.terminationStatus, 0)
