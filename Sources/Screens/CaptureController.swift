@@ -32,7 +32,11 @@ public final class CaptureController {
     public var sourceName: String? { session?.source.displayName }
     public var statistics: CaptureStatistics? { session?.statistics }
 
+    /// Whether `refreshDevices` ran at least once (an empty list is an answer too).
+    public private(set) var devicesLoaded = false
+
     public func refreshDevices() {
+        devicesLoaded = true
         do {
             devices = try PcapHandle.devices()
             deviceError = nil

@@ -108,7 +108,7 @@ public final class DashboardScreen {
     public func filterFieldID(_ ui: UIContext) -> WidgetID { ui.withID("Dashboard") { ui.id("Capture filter") } }
 
     func toolbar(_ ui: UIContext) {
-        if capture.devices.isEmpty && capture.deviceError == nil { capture.refreshDevices() }
+        if !capture.devicesLoaded { capture.refreshDevices() }
         let names = capture.devices.map(\.name)
         ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
         if names.isEmpty {
