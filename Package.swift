@@ -63,17 +63,19 @@ let package = Package(
         ),
 
         // MARK: Tests (one target per library, plus end-to-end)
+        // Helpers the test targets share (loopback sockets); never linked into the product.
+        .target(name: "NetScouterTestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "RingTests", dependencies: ["Ring"]),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "Capture", "CPcap"]),
-        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic"]),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic", "NetScouterTestSupport"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "UITests", dependencies: ["UI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
-        .testTarget(name: "ScreensTests", dependencies: ["Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
+        .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

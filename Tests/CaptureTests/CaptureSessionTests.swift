@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import Packets
 import Traffic
+import NetScouterTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc

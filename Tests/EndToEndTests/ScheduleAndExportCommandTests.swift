@@ -1,4 +1,5 @@
 import Foundation
+import NetScouterTestSupport
 import Packets
 import Store
 import XCTest
@@ -118,16 +119,8 @@ final class ScheduleAndExportCommandTests: XCTestCase {
     /// and exits cleanly on SIGTERM.
     func testDaemonRunsACaptureWindowJobAndStopsOnSIGTERM() throws {
         // Traffic for the window: datagrams to a port this test bound on 127.0.0.1.
-        let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(receiver, $0, length) == 0 && getsockname(receiver, $0, &length) == 0 }
-        }
-        let port = UInt16(bigEndian: address.sin_port)
 
         let added = try run(["schedule", "add", "--kind", "capture-window", "--every", "1h", "--interface", "lo", "--seconds", "2",
                              "--filter", "udp port \(port)"])
@@ -148,14 +141,10 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         try daemon.run()
         defer { if daemon.isRunning { daemon.terminate() } }
 
-        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(sender) }
+        let sender = LoopbackSockets.UDPSender()
         var finished: JobRunRecord?
         for _ in 0..<100 {
-            var target = address
-            _ = withUnsafePointer(to: &target) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "ping", 4, 0, $0, length) }
-            }
+            sender.send(Array("ping".utf8), to: port)
             usleep(100_000)
             if let run = try store.lastRun(forJob: 1), run.finishedAt != nil { finished = run; break }
         }

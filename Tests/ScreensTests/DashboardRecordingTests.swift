@@ -1,5 +1,6 @@
 import Capture
 import Foundation
+import NetScouterTestSupport
 import Packets
 import Screens
 import UI
@@ -16,16 +17,8 @@ final class DashboardRecordingTests: XCTestCase {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
 
-        let receiver = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(receiver, $0, length) == 0 && getsockname(receiver, $0, &length) == 0 }
-        }
-        let port = UInt16(bigEndian: address.sin_port)
 
         let shell = AppShell(capture: CaptureController())
         shell.dashboard.exportDirectory = directory.path
@@ -41,13 +34,8 @@ final class DashboardRecordingTests: XCTestCase {
             if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
             return XCTFail(error)
         }
-        let sender = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(sender) }
-        for _ in 0..<12 {
-            _ = withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sender, "hello", 5, 0, $0, length) }
-            }
-        }
+        let sender = LoopbackSockets.UDPSender()
+        for _ in 0..<12 { sender.send(Array("hello".utf8), to: port) }
         for _ in 0..<300 where shell.capture.traffic.totals.packets < 12 {
             harness.frame()
             usleep(5_000)
