@@ -176,6 +176,50 @@ final class ScheduleAndExportCommandTests: XCTestCase {
     }
 }
 
+extension ScheduleAndExportCommandTests {
+    /// `daemon --capture lo --pcap-dir`: packets to the test's own port end up in a pcap file and,
+    /// at SIGTERM, in the snapshot `export flows` reads.
+    func testDaemonContinuousCaptureRecordsAndSnapshotsOnStop() throws {
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver) }
+        let pcapFolder = directory.appendingPathComponent("pcap").path
+        let daemon = Process()
+        daemon.executableURL = CommandRun.executable
+        daemon.arguments = ["daemon", "--data-dir", dataDir, "--capture", "lo", "--filter", "udp port \(port)", "--pcap-dir", pcapFolder]
+        let log = Pipe()
+        daemon.standardError = log
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        // Wait for "capturing on lo" before sending, so no datagram predates the capture.
+        var text = ""
+        for _ in 0..<100 where !text.contains("capturing on lo") {
+            usleep(50_000)
+            text += String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(text.contains("capturing on lo"), text)
+        let sender = LoopbackSockets.UDPSender()
+        for _ in 0..<20 { sender.send(Array("sample".utf8), to: port) }
+        usleep(300_000)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        text += String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(daemon.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("capture stopped: 20 packets"), text)
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: pcapFolder).filter { $0.hasSuffix(".pcap") }
+        XCTAssertEqual(files.count, 1, "\(files)")
+        XCTAssertTrue(files[0].hasPrefix("netscouter-lo-"), files[0])
+        let exported = try run(["export", "flows", "--format", "json", "--out", "-"])
+        XCTAssertEqual(exported.status, 0, exported.standardError)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(exported.standardOutput.utf8)) as? [String: Any])
+        let records = try XCTUnwrap(json["records"] as? [[String: Any]])
+        XCTAssertEqual(records.count, 1)
+        XCTAssertEqual(records.first?["responder_port"] as? Int, Int(port))
+        XCTAssertEqual(records.first?["packets_forward"] as? Int, 20)
+    }
+}
+
 final class CaptureWriteTests: XCTestCase {
     /// `capture --write` saves a pcap that tcpdump reads with the same packet count.
     func testCaptureWritesAPcapThatTcpdumpReads() throws {
