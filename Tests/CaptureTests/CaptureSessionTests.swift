@@ -184,7 +184,9 @@ final class LiveLoopbackCaptureTests: XCTestCase {
         XCTAssertTrue(tcpFlows.allSatisfy { $0.packetsForward >= 4 && $0.packetsReverse >= 2 })
         XCTAssertEqual(traffic.hosts[IPAddress(127, 0, 0, 1)]?.ports.sorted(), [udpPort, tcpPort].sorted())
         XCTAssertEqual(session.statistics.ringOverflows, 0)
-        XCTAssertEqual(session.statistics.kernelDrops, 0)
+        // Not asserting kernelDrops == 0: with both cores saturated by other processes the kernel
+        // reported 2 drops once while every one of the test's packets was still captured (the
+        // exact counts above prove that), so the counter is not about this test's traffic alone.
     }
 
     /// libpcap 1.10.3 may never time out on an idle interface; stop() must still return.
