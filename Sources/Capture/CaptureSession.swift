@@ -62,6 +62,10 @@ public final class CaptureSession: @unchecked Sendable {
     private let started = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
     private let captured = Atomic<Int>(0)
+    /// Bytes of the capture file read so far (file sources), for progress bars.
+    private let fileBytesRead = Atomic<Int>(0)
+    /// Size of the capture file when it was opened (nil for live captures).
+    public let fileSize: Int64?
     private let kernelDrops = Atomic<UInt64>(0)
     private let interfaceDrops = Atomic<UInt64>(0)
     private let failure = Mutex<PcapError?>(nil)
@@ -83,6 +87,12 @@ public final class CaptureSession: @unchecked Sendable {
         switch source {
         case let .live(options): handle = try PcapHandle.openLive(options)
         case let .file(path, _): handle = try PcapHandle.openFile(path)
+        }
+        if case let .file(path, _) = source {
+            var status = stat()
+            fileSize = stat(path, &status) == 0 && status.st_size > 0 ? Int64(status.st_size) : nil
+        } else {
+            fileSize = nil
         }
         if let expression = self.filter { try handle.setFilter(expression) }
         linkType = handle.linkType
@@ -143,6 +153,13 @@ public final class CaptureSession: @unchecked Sendable {
     }
 
     public var isFinished: Bool { finished.load(ordering: .acquiring) }
+
+    /// 0…1 through a capture file while it is being read (1 when done); nil for live captures.
+    public var fileProgress: Double? {
+        guard let fileSize else { return nil }
+        if isFinished { return 1 }
+        return min(1, Double(fileBytesRead.load(ordering: .relaxed)) / Double(fileSize))
+    }
 
     /// The error that ended the capture, if any.
     public var error: PcapError? { failure.withLock { $0 } }
@@ -259,7 +276,10 @@ public final class CaptureSession: @unchecked Sendable {
                 sched_yield()
             }
             count += 1
-            if count & 255 == 0 { captured.store(count, ordering: .relaxed) }
+            if count & 255 == 0 {
+                captured.store(count, ordering: .relaxed)
+                if let offset = handle.fileOffset { fileBytesRead.store(Int(offset), ordering: .relaxed) }
+            }
             if let packetLimit, count >= packetLimit { return }
         }
     }

@@ -212,6 +212,14 @@ public final class PcapHandle: @unchecked Sendable {
 
     public var selectableDescriptor: Int32 { pcap_get_selectable_fd(raw) }
 
+    /// How far into a capture file reading has got, in bytes (nil for live captures). Only the
+    /// thread that reads packets may ask: it is the position of libpcap's own FILE.
+    public var fileOffset: Int64? {
+        guard let file = pcap_file(raw) else { return nil }
+        let offset = ftell(file)
+        return offset >= 0 ? Int64(offset) : nil
+    }
+
     /// Safe to call from any thread: makes the owner's current or next read return `.interrupted`.
     public func breakLoop() { pcap_breakloop(raw) }
 

@@ -92,6 +92,7 @@ public final class DashboardScreen {
         ui.withID("Dashboard") {
             ui.group(area) {
                 toolbar(ui)
+                fileProgress(ui)
                 if let message = capture.lastError ?? filterError { errorBanner(ui, message) }
                 counters(ui)
                 let rest = ui.remainingRect
@@ -139,6 +140,14 @@ public final class DashboardScreen {
     /// Save live captures as rotating pcap files (in the export folder), for Wireshark.
     public var recordToPcap = false
     public var pcapRotateMegabytes = 100
+
+    /// While a capture file is being read: how far, with the packet count so far.
+    func fileProgress(_ ui: UIContext) {
+        guard capture.isCapturing, let session = capture.session, let fraction = session.fileProgress else { return }
+        ui.row([.fill], height: .fixed(18))
+        let name = session.source.displayName.split(separator: "/").last.map(String.init) ?? session.source.displayName
+        ui.progressBar(fraction, caption: "Reading \(name) — \(Int((fraction * 100).rounded())) % · \(capture.traffic.totals.packets) packets")
+    }
 
     public func startLive(interface: String) {
         guard validateFilter() else { return }

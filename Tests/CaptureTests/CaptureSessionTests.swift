@@ -203,3 +203,34 @@ final class LiveLoopbackCaptureTests: XCTestCase {
         XCTAssertEqual(session.statistics.packetsCaptured, 0)
     }
 }
+
+final class FileProgressTests: XCTestCase {
+    /// Reading a file reports progress from 0 to 1 through the file (for the dashboard's bar).
+    func testFileProgressAdvancesToOne() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("progress-\(UUID().uuidString).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try PcapFileWriter(path: path, linkType: .ethernet)
+        let frame = FrameBuilder.ethernetIP(from: .init(IPAddress(10, 0, 0, 1), 1), to: .init(IPAddress(10, 0, 0, 2), 2), transport: .udp,
+                                            payload: [UInt8](repeating: 0, count: 200))
+        for index in 0..<20_000 { try writer.write(frame, timestamp: Int64(index) * 1000) }
+        try writer.close()
+        // A small ring makes the reader wait for us, so progress can be watched mid-file.
+        let session = try CaptureSession(source: .file(path: path), ringCapacity: 1024)
+        XCTAssertEqual(session.fileProgress, 0)
+        XCTAssertGreaterThan(session.fileSize ?? 0, 20_000 * 200)
+        session.start()
+        var seen: [Double] = []
+        var drained = 0
+        while !(session.isFinished && session.ring.count == 0) {
+            drained += session.ring.drain(limit: 512) { _ in }
+            if let progress = session.fileProgress { seen.append(progress) }
+        }
+        session.stop()
+        XCTAssertEqual(drained, 20_000)
+        XCTAssertEqual(session.fileProgress, 1)
+        XCTAssertTrue(seen.contains { $0 > 0.05 && $0 < 0.95 }, "progress should be seen mid-file")
+        XCTAssertEqual(seen, seen.sorted(), "progress never goes backwards")
+        let live = try? CaptureSession(source: .live(LiveCaptureOptions(interface: "lo")))
+        XCTAssertNil(live?.fileProgress, "live captures have no file progress")
+    }
+}

@@ -152,6 +152,21 @@ final class DashboardTests: XCTestCase {
         XCTAssertFalse(harness.items.contains { $0.kind == "error" })
     }
 
+    func testReadingAFileShowsAProgressBar() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let (shell, harness) = makeShell()
+        shell.dashboard.openFile(path, replay: true)  // replay paces the file over ~2.4 s
+        for _ in 0..<20 {
+            harness.frame()
+            usleep(10_000)
+        }
+        let bar = try XCTUnwrap(harness.items.first { $0.kind == "progress" })
+        XCTAssertTrue(bar.path.contains("Reading dashboard.pcap"), bar.path)
+        shell.capture.stop()
+        harness.frame()
+        XCTAssertFalse(harness.items.contains { $0.kind == "progress" }, "the bar goes away when reading stops")
+    }
+
     func testMissingFileShowsTheFixInTheWindow() {
         let (shell, harness) = makeShell()
         shell.dashboard.openFile("/nonexistent/trace.pcap")
