@@ -94,7 +94,7 @@ public final class AppShell {
             schedulerScreen = nil
         }
         dashboard = DashboardScreen(capture: capture, inbox: inbox, toasts: toasts, exportDirectory: exportDirectory)
-        if let settings = settingsScreen { dashboard.pcapRotateMegabytes = settings.applied.pcapRotateMegabytes }
+        if let settings = settingsScreen { dashboard.apply(settings.applied) }
         settingsScreen?.onApplied = { [weak self] settings, _ in self?.settingsApplied(settings) }
     }
 
@@ -105,8 +105,7 @@ public final class AppShell {
             theme = settings.theme == "light" ? .light : .dark
             themeToApply = theme
         }
-        dashboard.exportDirectory = settings.exportDirectory
-        dashboard.pcapRotateMegabytes = settings.pcapRotateMegabytes
+        dashboard.apply(settings)
         schedulerScreen?.exportDirectory = settings.exportDirectory
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Capture
 import Export
 import Packets
+import Store
 import Traffic
 import UI
 
@@ -109,7 +110,10 @@ public final class DashboardScreen {
     public func filterFieldID(_ ui: UIContext) -> WidgetID { ui.withID("Dashboard") { ui.id("Capture filter") } }
 
     func toolbar(_ ui: UIContext) {
-        if !capture.devicesLoaded { capture.refreshDevices() }
+        if !capture.devicesLoaded {
+            capture.refreshDevices()
+            selectDefaultInterface()
+        }
         let names = capture.devices.map(\.name)
         ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
         if names.isEmpty {
@@ -140,6 +144,27 @@ public final class DashboardScreen {
     /// Save live captures as rotating pcap files (in the export folder), for Wireshark.
     public var recordToPcap = false
     public var pcapRotateMegabytes = 100
+    /// Live-capture options from Settings.
+    public var capturePromiscuous = true
+    public var captureSnapLength: Int32 = 262_144
+    /// The interface to preselect (Settings → Default capture interface); empty: the first.
+    public var defaultInterface = ""
+
+    /// Takes the capture and export settings in force (at start and after Apply Settings).
+    public func apply(_ settings: AppSettings) {
+        exportDirectory = settings.exportDirectory
+        pcapRotateMegabytes = settings.pcapRotateMegabytes
+        capturePromiscuous = settings.capturePromiscuous
+        captureSnapLength = Int32(clamping: settings.captureSnapLength)
+        if settings.captureInterface != defaultInterface {
+            defaultInterface = settings.captureInterface
+            selectDefaultInterface()
+        }
+    }
+
+    func selectDefaultInterface() {
+        if let index = capture.devices.firstIndex(where: { $0.name == defaultInterface }) { interfaceIndex = index }
+    }
 
     /// While a capture file is being read: how far, with the packet count so far.
     func fileProgress(_ ui: UIContext) {
@@ -156,7 +181,10 @@ public final class DashboardScreen {
             recording = .timestamped(in: ExportBar.resolveDirectory(exportDirectory), prefix: "netscouter-\(interface)",
                                      rotateBytes: Int64(pcapRotateMegabytes) << 20)
         }
-        capture.start(.live(LiveCaptureOptions(interface: interface)), filter: filterText, recording: recording)
+        var options = LiveCaptureOptions(interface: interface)
+        options.promiscuous = capturePromiscuous
+        options.snapLength = captureSnapLength
+        capture.start(.live(options), filter: filterText, recording: recording)
         flowRows.invalidate()
         hostRows.invalidate()
         packetRows.invalidate()

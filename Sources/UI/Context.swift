@@ -23,6 +23,9 @@ public struct ItemRecord: Sendable {
     /// `UIContext.recordsItems` is on).
     public var path: String
     public var kind: String
+    /// The part of `rect` inside the clip when it was added (empty when clipped away): where a
+    /// click can actually land.
+    public var visibleRect: Rect
 }
 
 /// The immediate-mode UI context: one per window. Each frame: `beginFrame`, build widgets,
@@ -198,8 +201,9 @@ public final class UIContext {
     /// are clipped away skip their drawing.
     @discardableResult
     public func itemAdd(_ rect: Rect, id: WidgetID, label: String, kind: String) -> Bool {
-        if recordsItems { items.append(ItemRecord(id: id, rect: rect, path: path(for: label), kind: kind)) }
-        return rect.intersects(currentClip)
+        let visible = rect.intersection(currentClip)
+        if recordsItems { items.append(ItemRecord(id: id, rect: rect, path: path(for: label), kind: kind, visibleRect: visible)) }
+        return !visible.isEmpty
     }
 
     /// Whether the mouse is over `rect` and allowed to interact with it (inside the clip, not

@@ -51,7 +51,8 @@ public final class UIHarness {
         guard let target = item(path) else {
             preconditionFailure("UIHarness: no item \"\(path)\". Known: \(ui.items.map(\.path).filter { !$0.isEmpty }.prefix(60).joined(separator: ", "))", file: file, line: line)
         }
-        click(at: target.rect.center, button: button, double: double)
+        precondition(!target.visibleRect.isEmpty, "UIHarness: \"\(path)\" is clipped out of view (scroll to it first)", file: file, line: line)
+        click(at: target.visibleRect.center, button: button, double: double)
     }
 
     public func click(at point: Point, button: MouseButton = .left, double: Bool = false) {

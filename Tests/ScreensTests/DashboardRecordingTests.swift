@@ -3,6 +3,7 @@ import Foundation
 import NetScouterTestSupport
 import Packets
 import Screens
+import Store
 import UI
 import XCTest
 #if canImport(Glibc)
@@ -49,5 +50,39 @@ final class DashboardRecordingTests: XCTestCase {
         var saved = 0
         while case .packet = try handle.next() { saved += 1 }
         XCTAssertEqual(saved, 12)
+    }
+}
+
+extension DashboardRecordingTests {
+    /// The snap length from Settings is what a live capture started on the dashboard uses.
+    func testLiveCaptureUsesTheSnapLengthFromSettings() throws {
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver) }
+        let shell = AppShell(capture: CaptureController())
+        var settings = Store.AppSettings.defaults
+        settings.captureSnapLength = 96
+        settings.captureInterface = "lo"
+        shell.dashboard.apply(settings)
+        let harness = UIHarness { ui in shell.build(ui) }
+        harness.frame()
+        guard shell.capture.devices.contains(where: { $0.name == "lo" }) else { throw XCTSkip("no lo interface") }
+        XCTAssertEqual(shell.capture.devices[shell.dashboard.interfaceIndex].name, "lo", "the default interface is preselected")
+        shell.dashboard.filterText = "udp port \(port)"
+        harness.click("Dashboard/Start")
+        if let error = shell.capture.lastError {
+            if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
+            return XCTFail(error)
+        }
+        LoopbackSockets.UDPSender().send([UInt8](repeating: 0x41, count: 400), to: port)
+        for _ in 0..<300 where shell.capture.recentCount == 0 {
+            harness.frame()
+            usleep(5_000)
+        }
+        harness.click("Dashboard/Stop")
+        XCTAssertEqual(shell.capture.recentCount, 1)
+        let packet = shell.capture.recentPacket(at: 0)
+        XCTAssertEqual(packet.capturedLength, 96)
+        XCTAssertEqual(packet.wireLength, 14 + 20 + 8 + 400)
+        XCTAssertTrue(packet.flags.contains(.truncated))
     }
 }

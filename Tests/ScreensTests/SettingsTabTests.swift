@@ -91,6 +91,23 @@ final class SettingsTabTests: XCTestCase {
         XCTAssertNil(keys.key(for: .virusTotal))
     }
 
+    /// Applied capture settings reach the dashboard's next live capture (snap length, promiscuous).
+    func testAppliedCaptureSettingsReachTheDashboard() throws {
+        let (shell, harness) = makeShell()
+        harness.scroll(at: Point(640, 400), lines: -20)  // the capture section is below the fold
+        harness.frame()
+        harness.replaceText(in: "captureSnapLength", with: "96")
+        harness.click("Promiscuous mode")
+        harness.click("Settings/Apply Settings")
+        for _ in 0..<500 where shell.dashboard.captureSnapLength != 96 {
+            harness.frame()
+            usleep(2000)
+        }
+        XCTAssertEqual(shell.dashboard.captureSnapLength, 96)
+        XCTAssertFalse(shell.dashboard.capturePromiscuous)
+        XCTAssertEqual(try storedSettings().captureSnapLength, 96)
+    }
+
     func testAnInvalidNumberShowsAnErrorAndSavesNothing() throws {
         let (shell, harness) = makeShell()
         let settings = try XCTUnwrap(shell.settingsScreen)
