@@ -80,9 +80,12 @@ struct CaptureCommand: ParsableCommand {
         let aggregator = TrafficAggregator()
         let deadline = duration.map { monotonicNanoseconds() + Int64($0 * 1e9) }
         session.start()
+        // Long reads show progress on a terminal (never in pipes or logs, where it would be noise).
+        let progress = isatty(STDERR_FILENO) == 1 ? ProgressLine() : nil
         // This thread is the ring's single consumer: drain, and sleep briefly when it is empty.
         while true {
             let drained = session.ring.drain { aggregator.ingest($0) }
+            progress?.update(session: session, packets: aggregator.totals.packets)
             if drained == 0 {
                 if session.isFinished && session.ring.count == 0 { break }
                 if interrupted.isSet { break }
@@ -90,6 +93,7 @@ struct CaptureCommand: ParsableCommand {
                 usleep(2_000)
             }
         }
+        progress?.finish()
         session.stop()
         session.ring.drain { aggregator.ingest($0) }
         if let error = session.error { throw fail(error) }
@@ -126,5 +130,31 @@ final class InterruptFlag: @unchecked Sendable {
             signal(SIGINT, SIG_DFL)  // a second Ctrl+C quits at once
         }
         return InterruptFlag()
+    }
+}
+
+/// "Reading trace.pcap  42 %  1,234,567 packets" rewritten in place on stderr, at most 5 times a
+/// second, shown only after the first half second so quick reads stay quiet.
+final class ProgressLine {
+    private let started = monotonicNanoseconds()
+    private var lastDrawn: Int64 = 0
+    private var drawn = false
+
+    func update(session: CaptureSession, packets: UInt64) {
+        let now = monotonicNanoseconds()
+        guard now - started > 500_000_000, now - lastDrawn > 200_000_000 else { return }
+        lastDrawn = now
+        drawn = true
+        let what: String
+        if let fraction = session.fileProgress {
+            what = "Reading \(session.source.displayName)  \(Int((fraction * 100).rounded())) %"
+        } else {
+            what = "Capturing on \(session.source.displayName)  \(Int(Double(now - started) / 1e9)) s"
+        }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(what)  \(packets) packets".utf8))
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
