@@ -40,10 +40,14 @@ struct DaemonCommand: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Seconds between re-reading the jobs, to pick up changes made with `netscouter schedule`.")
+    var reloadEvery: Double = 15
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("Unknown --log-level \"\(logLevel)\".") }
         if rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
         if snapshotEvery < 10 { throw ValidationError("--snapshot-every must be at least 10 seconds.") }
+        if reloadEvery < 1 { throw ValidationError("--reload-every must be at least 1 second.") }
     }
 
     func run() throws {
@@ -101,6 +105,7 @@ struct DaemonCommand: ParsableCommand {
         }
         let jobs = scheduler.jobsSnapshot()
         log.info("scheduler running with \(jobs.count) job(s), \(jobs.filter(\.enabled).count) enabled")
+        let reloadTimer = scheduler.reloadPeriodically(every: reloadEvery)
 
         let continuous = try capture.map { try ContinuousCapture(interface: $0, filter: filter, pcapDirectory: pcapDir,
                                                                    rotateMegabytes: rotateMb, snapshotEvery: snapshotEvery,
@@ -108,6 +113,7 @@ struct DaemonCommand: ParsableCommand {
         continuous?.start()
 
         stopRequested.wait()
+        reloadTimer.cancel()
         scheduler.stop(waitForRunning: true)
         continuous?.stop()
         signalSources.forEach { $0.cancel() }

@@ -159,6 +159,7 @@ extension GUICommand {
 
     /// Held for the life of the window.
     nonisolated(unsafe) static var schedulerLock: SchedulerLock?
+    nonisolated(unsafe) static var reloadTimer: DispatchSourceTimer?
 
     /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler).
     func startScheduler(_ services: AppServices?) -> String? {
@@ -166,6 +167,7 @@ extension GUICommand {
         do {
             try scheduler.start()
             try scheduler.startTimer()
+            Self.reloadTimer = scheduler.reloadPeriodically(every: 15)  // jobs changed from the command line
             return nil
         } catch {
             return "Scheduled jobs are not running: \(error)"

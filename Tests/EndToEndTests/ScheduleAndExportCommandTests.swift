@@ -220,6 +220,39 @@ extension ScheduleAndExportCommandTests {
     }
 }
 
+extension ScheduleAndExportCommandTests {
+    /// A job added with `schedule add` while the daemon runs is picked up without a restart.
+    func testDaemonPicksUpJobsAddedWhileItRuns() throws {
+        let daemon = Process()
+        daemon.executableURL = CommandRun.executable
+        daemon.arguments = ["daemon", "--data-dir", dataDir, "--reload-every", "1"]
+        daemon.standardError = FileHandle.nullDevice
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+        usleep(500_000)
+        XCTAssertEqual(try run(["schedule", "add", "--kind", "port-scan", "--every", "1h"]).status, 0)
+        // Make it due now; the daemon sees it at its next reload and runs it (a kind without an
+        // engine, so the run fails quickly and says why).
+        let database = try NetScouterDatabase(directory: URL(fileURLWithPath: dataDir))
+        let store = ScheduleStore(database: database)
+        var last: JobRunRecord?
+        for attempt in 0..<100 where last?.finishedAt == nil {
+            // (Re)make it overdue: the daemon may first see the new job and write its own next run
+            // time just after ours; the next reload then finds it due.
+            if attempt % 20 == 0 && last == nil {
+                var job = try XCTUnwrap(try store.schedule(id: 1))
+                job.nextRunAt = Date().addingTimeInterval(-60)
+                try store.update(job)
+            }
+            usleep(100_000)
+            last = try store.lastRun(forJob: 1)
+        }
+        XCTAssertEqual(last?.outcome, .failed)
+        XCTAssertTrue(last?.summary.contains("No engine for port-scan jobs") ?? false, last?.summary ?? "no run")
+    }
+}
+
 final class CaptureWriteTests: XCTestCase {
     /// `capture --write` saves a pcap that tcpdump reads with the same packet count.
     func testCaptureWritesAPcapThatTcpdumpReads() throws {
