@@ -120,7 +120,13 @@ public final class DashboardScreen {
             ui.label(capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable", color: ui.theme.mutedText)
         } else {
             interfaceIndex = min(interfaceIndex, names.count - 1)
-            ui.dropdown("Interface", options: names, selection: &interfaceIndex)
+            let picker = ui.dropdown("Interface", options: names, selection: &interfaceIndex)
+            // Opening the list re-reads the interfaces, so a newly plugged adapter shows up.
+            if picker.contains(.pressed) {
+                let current = names[interfaceIndex]
+                capture.refreshDevices()
+                interfaceIndex = capture.devices.firstIndex { $0.name == current } ?? 0
+            }
         }
         let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
         if filterResult.contains(.changed) { filterError = nil }
