@@ -91,16 +91,15 @@ extension UIContext {
         current.cellIndex += 1
         current.cursorY = current.rowTop + current.rowHeight + theme.spacing
         current.contentBottom = max(current.contentBottom, rect.maxY)
-        // The next `row` call continues below this one.
         layout = current
-        layoutStack[layoutStack.count - 1].cellIndex = current.cellIndex
         return rect
     }
 
     /// Leaves vertical space.
     public func space(_ height: Float) {
         var current = layout
-        current.cursorY = max(current.cursorY, current.cellIndex > 0 ? current.rowTop + current.rowHeight + theme.spacing : current.cursorY) + height
+        // `cursorY` already sits below the last used row (nextRect moves it), so just add.
+        current.cursorY += height
         current.rowWidths = []
         current.cellIndex = 0
         layout = current
