@@ -463,10 +463,15 @@ public final class DashboardScreen {
                 ui.label("Select a packet to see its fields.", color: ui.theme.mutedText)
                 return
             }
+            // Long values (IPv6 addresses, MAC pairs) wrap onto more lines instead of being cut.
+            let valueWidth = ui.remainingRect.width - 92 - ui.theme.spacing
             for (name, value) in packetDetail(packet(at: selection)) {
-                ui.row([.fixed(92), .flex(1)], height: .fixed(20))
-                ui.label(name, color: ui.theme.mutedText, role: .small)
-                ui.label(value, role: .small)
+                let lines = ui.wrap(value, width: valueWidth, role: .small)
+                for (index, line) in lines.enumerated() {
+                    ui.row([.fixed(92), .flex(1)], height: .fixed(18))
+                    ui.label(index == 0 ? name : "", color: ui.theme.mutedText, role: .small)
+                    ui.label(line, role: .small)
+                }
             }
         }
     }

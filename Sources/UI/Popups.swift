@@ -122,18 +122,26 @@ extension UIContext {
         }
     }
 
-    /// Greedy word wrap to `width`.
+    /// Greedy word wrap to `width`; a word wider than a whole line (an IPv6 address, a path) is
+    /// broken between characters rather than cut off.
     public func wrap(_ text: String, width: Float, role: FontRole = .body) -> [String] {
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = ""
             for word in paragraph.split(separator: " ") {
                 let candidate = line.isEmpty ? String(word) : line + " " + word
-                if textSize(candidate, role).width > width && !line.isEmpty {
-                    lines.append(line)
-                    line = String(word)
-                } else {
+                if textSize(candidate, role).width <= width {
                     line = candidate
+                    continue
+                }
+                if !line.isEmpty { lines.append(line) }
+                line = ""
+                for character in word {
+                    if !line.isEmpty && textSize(line + String(character), role).width > width {
+                        lines.append(line)
+                        line = ""
+                    }
+                    line.append(character)
                 }
             }
             lines.append(line)

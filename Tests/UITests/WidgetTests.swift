@@ -188,3 +188,16 @@ final class WidgetHarnessTests: XCTestCase {
         XCTAssertEqual(harness.item("log/line 10")!.rect.y, before - 2 * UIContext.wheelStep)
     }
 }
+
+final class WrapTests: XCTestCase {
+    func testWrapBreaksWordsAndOverlongWords() {
+        let ui = UIContext(measurer: FixedWidthTextMeasurer(advance: 10, height: 14))
+        XCTAssertEqual(ui.wrap("one two three", width: 75), ["one two", "three"])
+        // 39 characters in 120 px (12 per line): broken between characters, nothing lost.
+        let address = "2001:630:241:20f:c2ea:e93a:1234:5678:9a"
+        let lines = ui.wrap("IPv6 " + address, width: 120)
+        XCTAssertEqual(lines.joined(), "IPv6" + address)
+        XCTAssertTrue(lines.allSatisfy { $0.count <= 12 }, "\(lines)")
+        XCTAssertEqual(ui.wrap("a\nb", width: 100), ["a", "b"])
+    }
+}
