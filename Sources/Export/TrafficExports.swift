@@ -40,22 +40,30 @@ public enum TrafficExports {
     /// Exactly these flows in this order (the GUI exports the rows it shows, sorted and filtered).
     public static func flows(_ rows: some Sequence<FlowStats>) -> ExportTable {
         ExportTable(columns: flowColumns, rows: rows) { flow in
-            let hasPorts = flow.transport == .tcp || flow.transport == .udp
-            return [
-                .string(protocolName(flow.transport, ipProtocol: flow.key.ipProtocol)),
-                .string(flow.initiator.description),
-                hasPorts ? .number(flow.initiatorPort) : .null,
-                .string(flow.responder.description),
-                hasPorts ? .number(flow.responderPort) : .null,
-                flow.transport == .tcp ? .string(flow.tcpState.description) : .null,
-                .unsigned(flow.packetsForward),
-                .unsigned(flow.packetsReverse),
-                .unsigned(flow.bytesForward),
-                .unsigned(flow.bytesReverse),
-                .string(ISO8601.string(nanosecondsSinceEpoch: flow.firstSeen)),
-                .string(ISO8601.string(nanosecondsSinceEpoch: flow.lastSeen)),
-            ]
+            flowRow(TrafficReport.Flow(flow),
+                    firstSeen: ISO8601.string(nanosecondsSinceEpoch: flow.firstSeen),
+                    lastSeen: ISO8601.string(nanosecondsSinceEpoch: flow.lastSeen))
         }
+    }
+
+    /// One flow row in `flowColumns` order; the one mapping for live flows and saved snapshots.
+    /// Times come pre-formatted because live flows keep nanoseconds and snapshots keep seconds.
+    public static func flowRow(_ flow: TrafficReport.Flow, firstSeen: String, lastSeen: String) -> [ExportValue] {
+        let hasPorts = flow.protocol == "TCP" || flow.protocol == "UDP"
+        return [
+            .string(flow.protocol),
+            .string(flow.initiator),
+            hasPorts ? .number(flow.initiatorPort) : .null,
+            .string(flow.responder),
+            hasPorts ? .number(flow.responderPort) : .null,
+            flow.protocol == "TCP" ? .string(flow.state) : .null,
+            .unsigned(flow.packetsForward),
+            .unsigned(flow.packetsReverse),
+            .unsigned(flow.bytesForward),
+            .unsigned(flow.bytesReverse),
+            .string(firstSeen),
+            .string(lastSeen),
+        ]
     }
 
     // MARK: Hosts
@@ -84,18 +92,25 @@ public enum TrafficExports {
     /// array, sorted ascending; the MAC is null when unknown (loopback, or seen only as a target).
     public static func hosts(_ rows: some Sequence<HostStats>) -> ExportTable {
         ExportTable(columns: hostColumns, rows: rows) { host in
-            [
-                .string(host.address.description),
-                host.mac == .zero ? .null : .string(host.mac.description),
-                .unsigned(host.packetsSent),
-                .unsigned(host.packetsReceived),
-                .unsigned(host.bytesSent),
-                .unsigned(host.bytesReceived),
-                .array(host.ports.sorted().map { .number($0) }),
-                .string(ISO8601.string(nanosecondsSinceEpoch: host.firstSeen)),
-                .string(ISO8601.string(nanosecondsSinceEpoch: host.lastSeen)),
-            ]
+            hostRow(TrafficReport.Host(host),
+                    firstSeen: ISO8601.string(nanosecondsSinceEpoch: host.firstSeen),
+                    lastSeen: ISO8601.string(nanosecondsSinceEpoch: host.lastSeen))
         }
+    }
+
+    /// One host row in `hostColumns` order, for live hosts and saved snapshots alike.
+    public static func hostRow(_ host: TrafficReport.Host, firstSeen: String, lastSeen: String) -> [ExportValue] {
+        [
+            .string(host.address),
+            .text(host.mac),
+            .unsigned(host.packetsSent),
+            .unsigned(host.packetsReceived),
+            .unsigned(host.bytesSent),
+            .unsigned(host.bytesReceived),
+            .array(host.ports.sorted().map { .number($0) }),
+            .string(firstSeen),
+            .string(lastSeen),
+        ]
     }
 
     // MARK: Packets
@@ -126,7 +141,7 @@ public enum TrafficExports {
                 hasPorts ? .number(packet.sourcePort) : .null,
                 hasAddresses ? .string(packet.destination.description) : .null,
                 hasPorts ? .number(packet.destinationPort) : .null,
-                .string(packetProtocol(packet)),
+                .string(packetProtocolName(packet)),
                 .number(packet.wireLength),
                 packet.transport == .tcp ? .string(packet.tcpFlags.isEmpty ? "" : packet.tcpFlags.description) : .null,
                 .string(packetInfo(packet)),
@@ -134,24 +149,11 @@ public enum TrafficExports {
         }
     }
 
-    /// "TCP", "UDP", "ICMP", "ICMPv6", "IP/47", "ARP", or "Other" for frames that are not IP.
-    static func packetProtocol(_ packet: PacketSummary) -> String {
-        switch packet.network {
-        case .arp: "ARP"
-        case .none: "Other"
-        case .ipv4, .ipv6: protocolName(packet.transport, ipProtocol: packet.ipProtocol)
-        }
-    }
-
     static func packetInfo(_ packet: PacketSummary) -> String {
         var parts: [String] = []
         switch packet.network {
         case .arp:
-            switch packet.arpOperation {
-            case 1: parts.append("Who has \(packet.destination)? Tell \(packet.source)")
-            case 2: parts.append("\(packet.source) is at \(packet.sourceMAC)")
-            default: parts.append("ARP operation \(packet.arpOperation)")
-            }
+            parts.append(arpDescription(packet))
         case .none:
             parts.append(packet.flags.contains(.unknownLinkType) ? "Unsupported link type" : "Non-IP frame")
         case .ipv4, .ipv6:

@@ -32,24 +32,13 @@ public enum StoredExports {
 
     public static func flows(_ rows: [TrafficReport.Flow]) -> ExportTable {
         ExportTable(columns: TrafficExports.flowColumns, rows: rows) { flow in
-            let hasPorts = flow.protocol == "TCP" || flow.protocol == "UDP"
-            return [
-                .string(flow.protocol), .string(flow.initiator), hasPorts ? .number(flow.initiatorPort) : .null,
-                .string(flow.responder), hasPorts ? .number(flow.responderPort) : .null,
-                flow.protocol == "TCP" ? .string(flow.state) : .null,
-                .unsigned(flow.packetsForward), .unsigned(flow.packetsReverse), .unsigned(flow.bytesForward), .unsigned(flow.bytesReverse),
-                .string(isoMillis(flow.firstSeen)), .string(isoMillis(flow.lastSeen)),
-            ]
+            TrafficExports.flowRow(flow, firstSeen: isoMillis(flow.firstSeen), lastSeen: isoMillis(flow.lastSeen))
         }
     }
 
     public static func hosts(_ rows: [TrafficReport.Host]) -> ExportTable {
         ExportTable(columns: TrafficExports.hostColumns, rows: rows) { host in
-            [
-                .string(host.address), .text(host.mac), .unsigned(host.packetsSent), .unsigned(host.packetsReceived),
-                .unsigned(host.bytesSent), .unsigned(host.bytesReceived), .array(host.ports.map { .number($0) }),
-                .string(isoMillis(host.firstSeen)), .string(isoMillis(host.lastSeen)),
-            ]
+            TrafficExports.hostRow(host, firstSeen: isoMillis(host.firstSeen), lastSeen: isoMillis(host.lastSeen))
         }
     }
 

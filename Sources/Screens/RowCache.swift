@@ -64,8 +64,7 @@ public func endpoint(_ address: IPAddress, _ port: UInt16) -> String {
 public func packetInfo(_ packet: PacketSummary) -> String {
     switch packet.network {
     case .arp:
-        return packet.arpOperation == 1 ? "Who has \(packet.destination)? Tell \(packet.source)"
-            : packet.arpOperation == 2 ? "\(packet.source) is at \(packet.sourceMAC)" : "ARP op \(packet.arpOperation)"
+        return arpDescription(packet)
     case .none:
         return packet.flags.contains(.unknownLinkType) ? "Unsupported link type" : "Non-IP frame"
     case .ipv4, .ipv6:
@@ -76,8 +75,4 @@ public func packetInfo(_ packet: PacketSummary) -> String {
         case .none, .other: return "IP protocol \(packet.ipProtocol)"
         }
     }
-}
-
-public func packetProtocolName(_ packet: PacketSummary) -> String {
-    packet.network == .arp ? "ARP" : packet.network == .none ? "Other" : protocolName(packet.transport, ipProtocol: packet.ipProtocol)
 }

@@ -163,6 +163,25 @@ public func protocolName(_ transport: TransportProtocol, ipProtocol: UInt8) -> S
     }
 }
 
+/// The protocol of one packet as lists show it: "ARP", "Other" for frames that are not IP,
+/// else the transport (`protocolName`).
+public func packetProtocolName(_ packet: PacketSummary) -> String {
+    switch packet.network {
+    case .arp: "ARP"
+    case .none: "Other"
+    case .ipv4, .ipv6: protocolName(packet.transport, ipProtocol: packet.ipProtocol)
+    }
+}
+
+/// "Who has 10.0.0.1? Tell 10.0.0.2" / "10.0.0.1 is at aa:bb:…": what an ARP frame says.
+public func arpDescription(_ packet: PacketSummary) -> String {
+    switch packet.arpOperation {
+    case 1: "Who has \(packet.destination)? Tell \(packet.source)"
+    case 2: "\(packet.source) is at \(packet.sourceMAC)"
+    default: "ARP operation \(packet.arpOperation)"
+    }
+}
+
 /// 1,234 B / 12.3 KB / 4.5 MB / 1.2 GB (decimal units, as network tools report).
 public func formatBytes(_ bytes: UInt64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB"]
