@@ -70,11 +70,12 @@ struct GUICommand: ParsableCommand {
         let capture = CaptureController()
         let inbox = UIInbox()
         inbox.setWakeHandler { SDLWindowBackend.wakeEventLoop() }
-        let (services, servicesProblem) = openServices()
+        let (services, schedulerLock, servicesProblem) = openServices()
         let shell = AppShell(capture: capture, services: services, inbox: inbox)
         if theme == nil && services != nil { ui.theme = shell.theme }  // the Settings tab's theme wins unless --theme says otherwise
         shell.theme = ui.theme
-        if let problem = servicesProblem ?? startScheduler(services) {
+        let (reloadTimer, schedulerProblem) = servicesProblem == nil ? startScheduler(services) : (nil, nil)
+        if let problem = servicesProblem ?? schedulerProblem {
             shell.toasts.post(problem, kind: services?.scheduler == nil && services != nil ? .info : .error)
         }
         shell.selectedTab = AppShell.Tab(name: preferences.lastTab) ?? .dashboard
@@ -113,7 +114,9 @@ struct GUICommand: ParsableCommand {
         }
 
         capture.stop()
+        reloadTimer?.cancel()
         services?.scheduler?.stop(waitForRunning: true)
+        withExtendedLifetime(schedulerLock) {}
         services?.writer.stop()  // every pending write completes before we exit
         if !kiosk && !backend.isFullscreen {
             let size = backend.windowSize, position = backend.windowPosition
@@ -135,18 +138,20 @@ struct GUICommand: ParsableCommand {
 extension GUICommand {
     /// The database, settings, secrets and the running scheduler for the Settings and Scheduler
     /// tabs. A problem here does not keep the window from opening: the tabs say what is wrong.
-    func openServices() -> (AppServices?, String?) {
+    /// The returned lock must stay alive as long as this window runs the scheduler.
+    func openServices() -> (services: AppServices?, lock: SchedulerLock?, problem: String?) {
         let database: NetScouterDatabase
         do { database = try storage.openDatabase() } catch {
-            return (nil, "The database could not be opened, so settings and schedules are unavailable: \(error)")
+            return (nil, nil, "The database could not be opened, so settings and schedules are unavailable: \(error)")
         }
         let secrets = try? SecretsFile()
         // Run scheduled jobs here only if no daemon (or other window) already does.
         var scheduler: Scheduler?
+        var heldLock: SchedulerLock?
         var problem: String?
         switch (try? SchedulerLock.acquire(forDatabaseAt: database.path)) ?? .heldByAnother(pid: nil) {
         case let .acquired(lock):
-            Self.schedulerLock = lock
+            heldLock = lock
             _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
             scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
         case let .heldByAnother(pid):
@@ -154,23 +159,19 @@ extension GUICommand {
         }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
                                    scheduleService: ScheduleService(database: database), scheduler: scheduler)
-        return (services, problem)
+        return (services, heldLock, problem)
     }
 
-    /// Held for the life of the window.
-    nonisolated(unsafe) static var schedulerLock: SchedulerLock?
-    nonisolated(unsafe) static var reloadTimer: DispatchSourceTimer?
-
-    /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler).
-    func startScheduler(_ services: AppServices?) -> String? {
-        guard let scheduler = services?.scheduler else { return nil }
+    /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler), with a
+    /// periodic reload that picks up jobs changed from the command line (cancel it at exit).
+    func startScheduler(_ services: AppServices?) -> (reload: DispatchSourceTimer?, problem: String?) {
+        guard let scheduler = services?.scheduler else { return (nil, nil) }
         do {
             try scheduler.start()
             try scheduler.startTimer()
-            Self.reloadTimer = scheduler.reloadPeriodically(every: 15)  // jobs changed from the command line
-            return nil
+            return (scheduler.reloadPeriodically(every: 15), nil)
         } catch {
-            return "Scheduled jobs are not running: \(error)"
+            return (nil, "Scheduled jobs are not running: \(error)")
         }
     }
 }

@@ -139,8 +139,10 @@ public final class DashboardScreen {
             }
         }
         let record = ui.checkbox("Save pcap", isOn: &recordToPcap)
-        ui.tooltip(capture.session?.recordedFiles.last.map { "Saving to \($0)" }
-                   ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(pcapRotateMegabytes) MB)", for: record)
+        if record.contains(.hovered) {  // built only when shown
+            ui.showTooltip(capture.session?.recordedFiles.last.map { "Saving to \($0)" }
+                           ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(pcapRotateMegabytes) MB)")
+        }
         let pathResult = ui.textField("Capture file", text: &filePath, placeholder: "/path/to/trace.pcapng")
         if ui.button("Open file", enabled: !filePath.isEmpty).contains(.pressed) || pathResult.contains(.submitted) {
             openFile(filePath)

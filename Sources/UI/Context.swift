@@ -145,7 +145,11 @@ public final class UIContext {
         wantsTextInput = focusedID != 0 && (storage[focusedID] is TextFieldState)
         // The caret blinks every half second.
         if wantsTextInput { requestWake(at: ((input.time * 2).rounded(.down) + 1) / 2) }
-        storage = storage.filter { storageTouched.contains($0.key) || $0.value is PersistentWidgetState }
+        // Forget state of widgets that were not built this frame (unless it must persist); the
+        // usual frame touches everything, so skip the scan then.
+        if storage.count != storageTouched.count {
+            storage = storage.filter { storageTouched.contains($0.key) || $0.value is PersistentWidgetState }
+        }
         storageTouched.removeAll(keepingCapacity: true)
         // Merge the overlay, shifting its point indices behind the base list's points.
         let offset = drawList.pointCount
