@@ -20,6 +20,7 @@ public enum TrafficExports {
         ExportColumn("responder", title: "Responder"),
         ExportColumn("responder_port", title: "Responder port"),
         ExportColumn("state", title: "State"),
+        ExportColumn("end", title: "Ended by"),
         ExportColumn("packets_forward", title: "Packets forward"),
         ExportColumn("packets_reverse", title: "Packets reverse"),
         ExportColumn("bytes_forward", title: "Bytes forward"),
@@ -28,10 +29,11 @@ public enum TrafficExports {
         ExportColumn("last_seen", title: "Last seen (UTC)"),
     ]
 
-    /// Every flow the aggregator tracks, most bytes first (ties: earliest first seen), so the
-    /// command line's export starts with what matters and is the same on every run.
+    /// Every flow the aggregator holds, finished ones included, most bytes first (ties:
+    /// earliest first seen), so the command line's export starts with what matters and is the
+    /// same on every run.
     public static func flows(from aggregator: TrafficAggregator) -> ExportTable {
-        let sorted = aggregator.flows.all.sorted { a, b in
+        let sorted = aggregator.flows.allIncludingFinished.sorted { a, b in
             a.totalBytes != b.totalBytes ? a.totalBytes > b.totalBytes : a.firstSeen < b.firstSeen
         }
         return flows(sorted)
@@ -57,6 +59,7 @@ public enum TrafficExports {
             .string(flow.responder),
             hasPorts ? .number(flow.responderPort) : .null,
             flow.protocol == "TCP" ? .string(flow.state) : .null,
+            flow.end.map { .string($0) } ?? .null,
             .unsigned(flow.packetsForward),
             .unsigned(flow.packetsReverse),
             .unsigned(flow.bytesForward),

@@ -77,7 +77,8 @@ struct CaptureCommand: ParsableCommand {
         }
 
         let interrupted = InterruptFlag.install()
-        let aggregator = TrafficAggregator()
+        // A file's report counts every conversation in it; a live capture keeps a bounded history.
+        let aggregator = TrafficAggregator(configuration: read != nil ? .unboundedHistory : TrafficConfiguration())
         let deadline = duration.map { monotonicNanoseconds() + Int64($0 * 1e9) }
         session.start()
         // Long reads show progress on a terminal (never in pipes or logs, where it would be noise).

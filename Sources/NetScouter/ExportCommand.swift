@@ -75,12 +75,14 @@ struct ExportCommand: ParsableCommand {
     private func aggregateFile(_ path: String, kind: StoredExports.Kind) throws -> ExportTable {
         let session: CaptureSession
         do { session = try CaptureSession(source: .file(path: path), filter: filter) } catch { throw fail(error) }
-        let traffic = TrafficAggregator()
+        // Every conversation of the file, however long it ran: no limit on finished flows.
+        let traffic = TrafficAggregator(configuration: .unboundedHistory)
         session.start()
         while !(session.isFinished && session.ring.count == 0) {
             if session.ring.drain({ traffic.ingest($0) }) == 0 { usleep(1000) }
         }
         session.stop()
+        traffic.finishCapture()
         if let error = session.error { throw fail(error) }
         return kind == .flows ? TrafficExports.flows(from: traffic) : TrafficExports.hosts(from: traffic)
     }

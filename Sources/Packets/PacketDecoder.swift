@@ -68,7 +68,22 @@ public enum PacketDecoder {
         case 0x0800: decodeIPv4(frame, at: offset, &summary)
         case 0x86DD: decodeIPv6(frame, at: offset, &summary)
         case 0x0806: decodeARP(frame, at: offset, &summary)
+        case 0x8864: decodePPPoESession(frame, at: offset, &summary)
         default: break  // 802.3 length field, LLDP, EAPOL, …: counted as "other"
+        }
+    }
+
+    /// PPPoE session stage (RFC 2516), as DSL links carry IP: version/type, code 0, session id,
+    /// length, then the 2-byte PPP protocol (0x0021 IPv4, 0x0057 IPv6). Discovery (0x8863) and
+    /// PPP control protocols (LCP, IPCP) stay "other".
+    static func decodePPPoESession(_ frame: Frame, at offset: Int, _ summary: inout PacketSummary) {
+        guard frame.has(8, at: offset) else { return summary.markMalformed() }
+        guard frame.u8(at: offset) == 0x11, frame.u8(at: offset + 1) == 0 else { return }
+        summary.flags.insert(.pppoe)
+        switch frame.u16(at: offset + 6) {
+        case 0x0021: decodeIPv4(frame, at: offset + 8, &summary)
+        case 0x0057: decodeIPv6(frame, at: offset + 8, &summary)
+        default: break
         }
     }
 
@@ -225,6 +240,7 @@ public enum PacketDecoder {
             summary.sourcePort = frame.u16(at: offset)
             summary.destinationPort = frame.u16(at: offset + 2)
             summary.tcpFlags = TCPFlags(rawValue: frame.u8(at: offset + 13))
+            summary.tcpSequence = frame.u32(at: offset + 4)
         case 17, 136:  // UDP and UDP-Lite share the port layout
             summary.transport = .udp
             guard headerPresent else { return }

@@ -62,6 +62,8 @@ public struct DecodeFlags: OptionSet, Sendable, BitwiseCopyable {
     public static let vlanTagged = DecodeFlags(rawValue: 0x08)
     /// The link type is not one the decoder knows.
     public static let unknownLinkType = DecodeFlags(rawValue: 0x10)
+    /// Carried inside a PPPoE session (DSL links).
+    public static let pppoe = DecodeFlags(rawValue: 0x20)
 }
 
 /// Everything the rest of NetScouter needs to know about one captured frame, in a fixed-size,
@@ -92,6 +94,9 @@ public struct PacketSummary: Sendable, BitwiseCopyable {
     public var icmpCode: UInt8 = 0
     public var ttl: UInt8 = 0
     public var flags: DecodeFlags = []
+    /// The TCP sequence number (0 for other protocols). Flows use it to tell a new connection
+    /// that reuses a finished one's ports (a SYN with another initial sequence number).
+    public var tcpSequence: UInt32 = 0
 
     public init() {}
 

@@ -126,6 +126,24 @@ public final class OpenHashTable<Key: TableKey, Value> {
         return removed
     }
 
+    /// `removeAll(where:)` that hands each removed value to `removing` (moved out, not copied
+    /// twice) before its slot is reused.
+    @discardableResult
+    public func removeAll(where shouldRemove: (Key, Value) -> Bool, removing: (inout Value) -> Void) -> Int {
+        var removed = 0
+        var slot = 0
+        while slot <= mask {
+            if tags[slot] != 0 && shouldRemove(keys[slot], values[slot]) {
+                removing(&values[slot])
+                delete(at: slot)
+                removed += 1
+            } else {
+                slot += 1
+            }
+        }
+        return removed
+    }
+
     public func removeAll() {
         for slot in 0...mask where tags[slot] != 0 {
             (keys + slot).deinitialize(count: 1)

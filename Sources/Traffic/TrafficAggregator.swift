@@ -21,7 +21,17 @@ public struct TrafficConfiguration: Sendable {
     /// How often (in packet time) idle flows are swept out.
     public var sweepInterval: Int64 = 5 * 1_000_000_000
     public var historySeconds = 3600
+    /// Finished flows kept in memory; nil keeps every one (file reports and exports, which must
+    /// list every conversation). Live captures set a limit and a sink that stores the rest.
+    public var flowHistoryLimit: Int? = 200_000
     public init() {}
+
+    /// Every flow of the capture in memory: for reading files from the command line.
+    public static var unboundedHistory: TrafficConfiguration {
+        var configuration = TrafficConfiguration()
+        configuration.flowHistoryLimit = nil
+        return configuration
+    }
 }
 
 /// All traffic aggregates, fed from the capture ring by its single consumer (the UI thread or
@@ -38,7 +48,8 @@ public final class TrafficAggregator {
     public init(configuration: TrafficConfiguration = TrafficConfiguration()) {
         rates = RateHistory(capacity: configuration.historySeconds)
         hosts = HostTable(maximumCount: configuration.maximumHosts)
-        flows = FlowTable(maximumCount: configuration.maximumFlows, timeouts: configuration.flowTimeouts)
+        flows = FlowTable(maximumCount: configuration.maximumFlows, timeouts: configuration.flowTimeouts,
+                          history: FlowHistory(memoryLimit: configuration.flowHistoryLimit))
         sweepInterval = configuration.sweepInterval
     }
 
@@ -72,9 +83,14 @@ public final class TrafficAggregator {
             hosts.recordServicePort(created.port, on: created.responder)
         }
         if time >= nextSweep {
-            if nextSweep != .min { flows.expire(now: time) }
-            nextSweep = time + sweepInterval
+            if nextSweep != .min { sweep(now: time) }
+            nextSweep = time &+ sweepInterval
         }
+    }
+
+    private func sweep(now time: Int64) {
+        flows.expire(now: time)
+        flows.history.flush()
     }
 
     /// Moves the clock forward while no packets arrive (live capture on a quiet link), so rates
@@ -82,9 +98,22 @@ public final class TrafficAggregator {
     public func advanceClock(to time: Int64) {
         rates.advance(to: time >= 0 ? time / 1_000_000_000 : 0)
         if time >= nextSweep {
-            flows.expire(now: time)
-            nextSweep = time + sweepInterval
+            sweep(now: time)
+            nextSweep = time &+ sweepInterval
         }
+    }
+
+    /// The capture is over (end of file, Stop, end of a capture window): every flow still open
+    /// finishes with reason "end of capture" and the history's sink gets everything.
+    public func finishCapture() {
+        flows.finishAll()
+        flows.history.flush()
+    }
+
+    /// Counts of every flow the capture saw.
+    public var flowCounts: FlowCounts {
+        FlowCounts(seen: flows.seenCount, active: flows.count, finished: flows.history.finishedCount,
+                   expired: flows.expiredCount, evicted: flows.evictedCount, inMemory: flows.count + flows.history.count)
     }
 
     /// The `count` hosts that moved the most bytes, largest first.
@@ -94,10 +123,11 @@ public final class TrafficAggregator {
         return best.sortedDescending()
     }
 
-    /// The `count` flows that moved the most bytes, largest first.
+    /// The `count` flows that moved the most bytes, largest first (finished flows in memory
+    /// included).
     public func topFlows(_ count: Int) -> [FlowStats] {
         var best = TopK<FlowStats>(capacity: count) { $0.totalBytes }
-        flows.forEach { best.offer($0) }
+        flows.forEachFlow { best.offer($0) }
         return best.sortedDescending()
     }
 
@@ -105,8 +135,24 @@ public final class TrafficAggregator {
         totals = TrafficTotals()
         nextSweep = .min
         hosts.table.removeAll()
-        flows.table.removeAll()
+        flows.reset()
     }
+}
+
+/// How many flows a capture saw, and where they are now.
+public struct FlowCounts: Sendable, Equatable, Codable {
+    /// Every flow the capture started (active + finished).
+    public var seen: Int
+    /// Still in the live table.
+    public var active: Int
+    /// Moved to the history (closed, idle, evicted or at the end of the capture).
+    public var finished: Int
+    /// Finished because they were idle past their timeout.
+    public var expired: Int
+    /// Finished early because the live table was full.
+    public var evicted: Int
+    /// Active plus finished flows still held in memory (the rest are in the store).
+    public var inMemory: Int
 }
 
 /// Keeps the `capacity` largest elements seen, by a key, in O(n log k).

@@ -44,6 +44,7 @@ public struct TrafficReport: Codable, Sendable, Equatable {
             bytesForward = flow.bytesForward
             bytesReverse = flow.bytesReverse
             state = flow.tcpState.description
+            end = flow.endReason.key
             firstSeen = seconds(flow.firstSeen)
             lastSeen = seconds(flow.lastSeen)
         }
@@ -58,6 +59,9 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         public var bytesForward: UInt64
         public var bytesReverse: UInt64
         public var state: String
+        /// Why the flow ended (`FlowEndReason.key`); "active" while it runs. Optional so
+        /// snapshots saved before flow history still decode.
+        public var end: String?
         public var firstSeen: Double
         public var lastSeen: Double
     }
@@ -83,7 +87,16 @@ public struct TrafficReport: Codable, Sendable, Equatable {
     public var durationSeconds: Double
     public var protocols: [String: ProtocolCount]
     public var hostCount: Int
+    /// Every flow the capture saw (same as `flowsSeen`; kept for scripts written before it).
     public var flowCount: Int
+    /// Every flow the capture started, active or finished.
+    public var flowsSeen: Int
+    /// Flows still open at the end of the capture.
+    public var flowsActive: Int
+    /// Flows that finished: closed, idle past their timeout, or evicted.
+    public var flowsFinished: Int
+    /// Flows finished early because the live table was full (counted in `flowsFinished`).
+    public var flowsEvicted: Int
     public var capture: CaptureCounters
     public var topHosts: [Host]
     public var topFlows: [Flow]
@@ -102,7 +115,12 @@ public struct TrafficReport: Codable, Sendable, Equatable {
             ($0.description, ProtocolCount(packets: totals.packets($0), bytes: totals.bytes($0)))
         })
         hostCount = aggregator.hosts.count
-        flowCount = aggregator.flows.count
+        let flowCounts = aggregator.flowCounts
+        flowCount = flowCounts.seen
+        flowsSeen = flowCounts.seen
+        flowsActive = flowCounts.active
+        flowsFinished = flowCounts.finished
+        flowsEvicted = flowCounts.evicted
         capture = counters
         topHosts = aggregator.topTalkers(top).map(Host.init)
         topFlows = aggregator.topFlows(top).map(Flow.init)
@@ -129,7 +147,7 @@ public struct TrafficReport: Codable, Sendable, Equatable {
                               "\(host.packetsSent + host.packetsReceived)", ports], widths: [40, 11, 11, 10, 20]))
         }
         lines.append("")
-        lines.append("Top flows (\(flowCount) tracked)")
+        lines.append("Top flows (\(flowsSeen) seen: \(flowsActive) active, \(flowsFinished) finished, \(flowsEvicted) of them evicted)")
         lines.append(row(["Proto", "Initiator", "Responder", "Packets", "Bytes", "State"], widths: [7, 46, 46, 9, 11, 12]))
         for flow in topFlows {
             lines.append(row([flow.protocol, endpoint(flow.initiator, flow.initiatorPort), endpoint(flow.responder, flow.responderPort),

@@ -37,14 +37,14 @@ final class TrafficExportsTests: XCTestCase {
 
     func testFlowsFromAnAggregatorMostBytesFirst() {
         let table = TrafficExports.flows(from: aggregator())
-        XCTAssertEqual(table.columns.map(\.key), ["protocol", "initiator", "initiator_port", "responder", "responder_port", "state",
+        XCTAssertEqual(table.columns.map(\.key), ["protocol", "initiator", "initiator_port", "responder", "responder_port", "state", "end",
                                                   "packets_forward", "packets_reverse", "bytes_forward", "bytes_reverse", "first_seen", "last_seen"])
         XCTAssertEqual(table.rows, [
-            ["TCP", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "ESTABLISHED", .unsigned(2), .unsigned(1),
+            ["TCP", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "ESTABLISHED", "active", .unsigned(2), .unsigned(1),
              .unsigned(54 + 154), .unsigned(54), "2023-11-14T22:13:20.123Z", "2023-11-14T22:13:20.125Z"],
-            ["UDP", "10.0.0.1", .unsigned(5353), "10.0.0.3", .unsigned(53), nil, .unsigned(1), .unsigned(0),
+            ["UDP", "10.0.0.1", .unsigned(5353), "10.0.0.3", .unsigned(53), nil, "active", .unsigned(1), .unsigned(0),
              .unsigned(62), .unsigned(0), "2023-11-14T22:13:20.126Z", "2023-11-14T22:13:20.126Z"],
-            ["ICMP", "10.0.0.1", nil, "10.0.0.3", nil, nil, .unsigned(1), .unsigned(0),
+            ["ICMP", "10.0.0.1", nil, "10.0.0.3", nil, nil, "active", .unsigned(1), .unsigned(0),
              .unsigned(42), .unsigned(0), "2023-11-14T22:13:20.127Z", "2023-11-14T22:13:20.127Z"],
         ])
     }
