@@ -90,8 +90,10 @@ public enum CaptureWindowJob {
         session.stop()
         session.ring.drain { traffic.ingest($0) }
         if let error = session.error { throw error }
+        // The window is over: flows still open end here, and the result holds finished ones too.
+        traffic.finishCapture()
         let statistics = session.statistics
-        return CaptureWindowResult(packets: traffic.totals.packets, bytes: traffic.totals.bytes, flows: traffic.flows.all,
+        return CaptureWindowResult(packets: traffic.totals.packets, bytes: traffic.totals.bytes, flows: traffic.flows.allIncludingFinished,
                                    hosts: traffic.hosts.all, kernelDrops: statistics.kernelDrops,
                                    ringOverflows: statistics.ringOverflows, pcapFiles: session.recordedFiles)
     }

@@ -132,6 +132,9 @@ final class ContinuousCapture: @unchecked Sendable {
     let interface: String
     private let stopping = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
+    /// Saves every finished flow to the store's flow history, off the consumer thread.
+    private let historyWriter: StoreWriter
+    private let retentionDays: Int
 
     init(interface: String, filter: String?, pcapDirectory: String?, rotateMegabytes: Int, snapshotEvery: Double,
          database: NetScouterDatabase, log: Logger) throws {
@@ -149,6 +152,13 @@ final class ContinuousCapture: @unchecked Sendable {
             throw fail(error)
         }
         self.database = database
+        historyWriter = StoreWriter(database: database, label: "netscouter.daemon.flow-history")
+        do {
+            retentionDays = try SettingsStore(database: database).load().flowHistoryRetentionDays
+        } catch {
+            log.warning("reading settings: \(error.localizedDescription); keeping flow history for the default \(AppSettings.defaults.flowHistoryRetentionDays) days")
+            retentionDays = AppSettings.defaults.flowHistoryRetentionDays
+        }
         self.log = log
         self.snapshotEvery = snapshotEvery
         self.interface = interface
@@ -165,8 +175,17 @@ final class ContinuousCapture: @unchecked Sendable {
         finished.wait()
     }
 
+    /// A new aggregator for the next snapshot window, whose finished flows also go to the store.
+    private func makeAggregator() -> TrafficAggregator {
+        let traffic = TrafficAggregator()
+        traffic.flows.history.sink = historySink
+        return traffic
+    }
+
+    private lazy var historySink = StoreFlowHistorySink(source: interface, writer: historyWriter, retentionDays: retentionDays)
+
     private func consume() {
-        var traffic = TrafficAggregator()
+        var traffic = makeAggregator()
         var lastSnapshot = monotonicNanoseconds()
         while stopping.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
             session.ring.drain { traffic.ingest($0) }
@@ -175,24 +194,32 @@ final class ContinuousCapture: @unchecked Sendable {
                 break
             }
             if Double(monotonicNanoseconds() - lastSnapshot) / 1e9 >= snapshotEvery {
+                traffic.finishCapture()
                 save(traffic)
-                traffic = TrafficAggregator()
+                traffic = makeAggregator()
                 lastSnapshot = monotonicNanoseconds()
             }
         }
         session.stop()
         session.ring.drain { traffic.ingest($0) }
+        // Everything still open ends here, so the final window and the store hold all of it.
+        traffic.finishCapture()
         save(traffic)
+        historySink.finish()
+        historyWriter.stop()
+        if let failure = historySink.failure { log.error("\(failure)") }
         let statistics = session.statistics
         let files = session.recordedFiles.isEmpty ? "" : ", pcap: " + session.recordedFiles.joined(separator: " ")
-        log.info("capture stopped: \(statistics.packetsCaptured) packets, drops kernel \(statistics.kernelDrops) ring \(statistics.ringOverflows)\(files)")
+        let line = "capture stopped: \(statistics.packetsCaptured) packets, \(historySink.storedCount) finished flows in the store, "
+            + "drops kernel \(statistics.kernelDrops) ring \(statistics.ringOverflows)\(files)"
+        log.info("\(line)")
         finished.signal()
     }
 
     private func save(_ traffic: TrafficAggregator) {
         let snapshots = SnapshotStore(database: database)
         do {
-            try snapshots.save(traffic.flows.all.map(TrafficReport.Flow.init), kind: .flows, source: "daemon capture on \(interface)", at: Date())
+            try snapshots.save(traffic.flows.allIncludingFinished.map(TrafficReport.Flow.init), kind: .flows, source: "daemon capture on \(interface)", at: Date())
             try snapshots.save(traffic.hosts.all.map(TrafficReport.Host.init), kind: .hosts, source: "daemon capture on \(interface)", at: Date())
         } catch {
             log.error("saving the capture snapshot: \(error.localizedDescription)")

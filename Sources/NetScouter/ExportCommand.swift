@@ -3,6 +3,7 @@ import Capture
 import Export
 import Foundation
 import Jobs
+import Store
 import Traffic
 
 struct ExportCommand: ParsableCommand {
@@ -11,10 +12,14 @@ struct ExportCommand: ParsableCommand {
         abstract: "Export flows, hosts, scans or threats as CSV, JSON or NDJSON.",
         discussion: """
             flows and hosts come from a capture file (--read) or, without it, from the latest saved
-            capture window (a scheduled capture-window job). scans and threats come from the database.
+            capture window (a scheduled capture-window job). flows --history exports the flow history
+            that live captures (the window, the daemon) keep in the database: every finished flow, for
+            as many days as the flow-history retention setting says. scans and threats come from the
+            database.
             CSV cells that look like spreadsheet formulas are prefixed with ' so they cannot run.
             Examples:
               netscouter export flows --read trace.pcap --format csv --out flows.csv
+              netscouter export flows --history --format csv --out all-flows.csv   # every finished flow of live captures
               netscouter export hosts --format ndjson --out - | jq .address
               netscouter export scans --format json --out scans.json
             """
@@ -35,6 +40,12 @@ struct ExportCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "With --read: a BPF filter.")
     var filter: String?
 
+    @Flag(help: "flows: every finished flow the live captures saved in the database (their flow history).")
+    var history = false
+
+    @Option(help: "With --history: only the flows of the capture with this id (`captures.id` in the database).")
+    var capture: Int64?
+
     @OptionGroup var storage: StorageOptions
 
     var parsedKind: StoredExports.Kind? { StoredExports.Kind(rawValue: kind.lowercased()) }
@@ -47,6 +58,9 @@ struct ExportCommand: ParsableCommand {
     func validate() throws {
         guard let parsedKind else { throw ValidationError("Unknown export \"\(kind)\": choose flows, hosts, scans or threats.") }
         guard parsedFormat != nil else { throw ValidationError("Unknown format \"\(format ?? "")\": choose csv, json or ndjson.") }
+        if history && parsedKind != .flows { throw ValidationError("--history applies to flows.") }
+        if history && read != nil { throw ValidationError("Give either --history (the database) or --read FILE, not both.") }
+        if capture != nil && !history { throw ValidationError("--capture goes with --history.") }
         if read != nil && (parsedKind == .scans || parsedKind == .threats) {
             throw ValidationError("--read applies to flows and hosts; scans and threats come from the database.")
         }
@@ -58,6 +72,19 @@ struct ExportCommand: ParsableCommand {
         var note: String?
         if let read {
             table = try aggregateFile(read, kind: kind)
+        } else if history {
+            let database = try storage.openDatabase()
+            do {
+                let store = FlowHistoryStore(database: database)
+                let rows = try store.flows(capture: capture).map(TrafficReport.Flow.init)
+                table = StoredExports.flows(rows)
+                if rows.isEmpty {
+                    note = capture.map { "capture \($0) has no saved flows" }
+                        ?? "no live capture has saved finished flows yet (start a live capture in the window, or `netscouter daemon --capture IF`)"
+                }
+            } catch {
+                throw fail(error.localizedDescription)
+            }
         } else {
             let database = try storage.openDatabase()
             do { (table, note) = try StoredExports.table(kind, database: database) } catch { throw fail(error.localizedDescription) }

@@ -87,6 +87,8 @@ public final class AppShell {
             theme = settings.applied.theme == "light" ? .light : .dark
             savedThemeSetting = settings.applied.theme
             settingsScreen = settings
+            // Live captures keep their finished flows in the store.
+            capture.flowHistoryWriter = services.writer
             schedulerScreen = SchedulerScreen(service: services.scheduleService, scheduler: services.scheduler, inbox: inbox,
                                               toasts: toasts, exportDirectory: exportDirectory)
         } else {

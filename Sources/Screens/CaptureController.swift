@@ -1,5 +1,8 @@
 import Capture
+import Foundation
+import Jobs
 import Packets
+import Store
 import Traffic
 
 /// Owns the running capture and everything aggregated from it. Lives on the UI thread: the
@@ -20,6 +23,15 @@ public final class CaptureController {
     /// The most packets drained in one frame, so a fast producer cannot stall a frame.
     public var drainLimitPerFrame = 500_000
     public let configuration: TrafficConfiguration
+    /// Where live captures save their finished flows (nil: memory only). Set by the shell from
+    /// its services; file reads are not saved (the file is the record).
+    public var flowHistoryWriter: StoreWriter?
+    /// How many days saved flows are kept (the Settings value).
+    public var flowHistoryRetentionDays = AppSettings.defaults.flowHistoryRetentionDays
+    /// The store sink of the running live capture, if any.
+    public private(set) var flowHistorySink: StoreFlowHistorySink?
+    /// Whether the current capture's flows were finished (end of file or Stop).
+    private var captureFinished = false
 
     public init(configuration: TrafficConfiguration = TrafficConfiguration(), recentPacketLimit: Int = 2000) {
         self.configuration = configuration
@@ -54,6 +66,13 @@ public final class CaptureController {
         do {
             let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17, recording: recording)
             traffic = TrafficAggregator(configuration: configuration)
+            captureFinished = false
+            flowHistorySink = nil
+            if case let .live(options) = source, let flowHistoryWriter {
+                let sink = StoreFlowHistorySink(source: options.interface, writer: flowHistoryWriter, retentionDays: flowHistoryRetentionDays)
+                traffic.flows.history.sink = sink
+                flowHistorySink = sink
+            }
             recentPackets.removeAll(keepingCapacity: true)
             recentStart = 0
             lastError = nil
@@ -69,7 +88,19 @@ public final class CaptureController {
 
     public func stop() {
         session?.stop()
-        if session != nil { drain() }
+        if session != nil {
+            drain()
+            finishCapture()
+        }
+    }
+
+    /// The capture is over: open flows finish ("end of capture") and the store gets the rest.
+    private func finishCapture() {
+        guard !captureFinished else { return }
+        captureFinished = true
+        traffic.finishCapture()
+        flowHistorySink?.finish()
+        generation += 1
     }
 
     /// Moves everything the capture thread queued into the aggregates. Returns packets drained.
@@ -82,6 +113,8 @@ public final class CaptureController {
         }
         if drained > 0 { generation += 1 }
         if let error = session.error, lastError == nil { lastError = error.description }
+        if let failure = flowHistorySink?.failure, lastError == nil { lastError = failure }
+        if drained == 0, session.isFinished, session.ring.count == 0 { finishCapture() }
         // A quiet live link still moves time forward, so rates fall to zero and flows expire.
         if case .live = session.source, drained == 0, let wallClock { traffic.advanceClock(to: wallClock) }
         return drained

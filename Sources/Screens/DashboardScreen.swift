@@ -28,6 +28,9 @@ public final class DashboardScreen {
 
     // Tables.
     public var tableTab = 0
+    /// Flows table: 0 shows the flows still open, 1 every flow of the capture (finished ones
+    /// too, with how they ended).
+    public var flowSet = 1
     public var rowFilter = ""
     public var flowSort: TableSort? = TableSort(column: 4, ascending: false)
     public var hostSort: TableSort? = TableSort(column: 2, ascending: false)
@@ -74,7 +77,7 @@ public final class DashboardScreen {
         TableColumn("Proto", width: 62), TableColumn("Initiator", width: 230), TableColumn("Responder", width: 230),
         TableColumn("State", width: 110), TableColumn("Packets", width: 80, alignment: .right),
         TableColumn("Bytes →", width: 90, alignment: .right), TableColumn("Bytes ←", width: 90, alignment: .right),
-        TableColumn("Last seen", width: 110),
+        TableColumn("Last seen", width: 110), TableColumn("Ended by", width: 110),
     ]
     static let hostColumns = [
         TableColumn("Address", width: 250), TableColumn("MAC", width: 140), TableColumn("Sent", width: 90, alignment: .right),
@@ -160,6 +163,7 @@ public final class DashboardScreen {
 
     /// Takes the capture and export settings in force (at start and after Apply Settings).
     public func apply(_ settings: AppSettings) {
+        capture.flowHistoryRetentionDays = settings.flowHistoryRetentionDays
         exportDirectory = settings.exportDirectory
         pcapRotateMegabytes = settings.pcapRotateMegabytes
         capturePromiscuous = settings.capturePromiscuous
@@ -253,7 +257,7 @@ public final class DashboardScreen {
             ("Packets", "\(totals.packets)"),
             ("Bytes", formatBytes(totals.bytes)),
             ("Hosts", "\(traffic.hosts.count)"),
-            ("Flows", "\(traffic.flows.count)"),
+            ("Flows", "\(traffic.flowCounts.seen)"),
             ("Kernel drops", "\(statistics?.kernelDrops ?? 0)"),
             ("Ring overflows", "\(statistics?.ringOverflows ?? 0)"),
         ]
@@ -313,10 +317,18 @@ public final class DashboardScreen {
 
     func tables(_ ui: UIContext, in rect: Rect) {
         ui.panel(nil, rect: rect) {
-            let flowCount = capture.traffic.flows.count, hostCount = capture.traffic.hosts.count
-            // Tabs | row filter | export: format, path, button (for the table showing).
-            ui.row([.fixed(420), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
+            let counts = capture.traffic.flowCounts, hostCount = capture.traffic.hosts.count
+            let flowCount = flowSet == 0 ? counts.active : counts.seen
+            // Tabs | Active/All (flows) | row filter | export: format, path, button (for the table showing).
+            ui.row([.fixed(420), .fixed(130), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
             ui.tabs("Tables", ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"], selection: &tableTab)
+            if tableTab == 0 {
+                let before = flowSet
+                ui.tabs("Flow set", ["Active", "All"], selection: &flowSet)
+                if flowSet != before { flowRows.invalidate() }
+            } else {
+                ui.label("")
+            }
             ui.textField("Filter rows", text: &rowFilter, placeholder: "Filter by address, port, protocol…")
             switch tableTab {
             case 0: flowExport.build(ui) { exportSource(table: 0) }
@@ -335,7 +347,7 @@ public final class DashboardScreen {
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         let traffic = capture.traffic
         flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time,
-                        source: { traffic.flows.all },
+                        source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
                         matches: { flow, needle in
                             endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
                                 || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
@@ -350,7 +362,8 @@ public final class DashboardScreen {
                             case 4: a.totalPackets < b.totalPackets
                             case 5: a.bytesForward < b.bytesForward
                             case 6: a.bytesReverse < b.bytesReverse
-                            default: a.lastSeen < b.lastSeen
+                            case 7: a.lastSeen < b.lastSeen
+                            default: a.endReason.rawValue < b.endReason.rawValue
                             }
                         })
         let rows = flowRows.rows
@@ -364,6 +377,7 @@ public final class DashboardScreen {
             row.text(5, formatBytes(flow.bytesForward))
             row.text(6, formatBytes(flow.bytesReverse))
             row.text(7, clockTime(flow.lastSeen))
+            row.text(8, flow.endReason.description, color: flow.endReason == .active ? nil : ui.theme.mutedText)
         }
     }
 

@@ -56,7 +56,7 @@ public final class KioskScreen {
         let totals = capture.traffic.totals
         let figures: [(String, String)] = [
             ("Packets", "\(totals.packets)"), ("Data", formatBytes(totals.bytes)),
-            ("Hosts", "\(capture.traffic.hosts.count)"), ("Flows", "\(capture.traffic.flows.count)"),
+            ("Hosts", "\(capture.traffic.hosts.count)"), ("Flows", "\(capture.traffic.flowCounts.seen)"),
         ] + ProtocolClass.allCases.map { ($0.description, "\(totals.packets($0))") }
         let rowHeight = min(64, halves[0].height / Float(figures.count))
         for (index, figure) in figures.enumerated() {

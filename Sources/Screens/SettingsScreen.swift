@@ -37,6 +37,7 @@ public final class SettingsScreen {
         ("scanConcurrency", "Port-scan parallel connections", \.scanConcurrency),
         ("captureSnapLength", "Capture snap length (bytes)", \.captureSnapLength),
         ("pcapRotateMegabytes", "Start a new pcap file after (MB)", \.pcapRotateMegabytes),
+        ("flowHistoryRetentionDays", "Keep finished flows of live captures (days)", \.flowHistoryRetentionDays),
     ] }
     static var textFields: [(key: String, title: String, keyPath: WritableKeyPath<AppSettings, String>)] { [
         ("abuseIPDBBaseURL", "AbuseIPDB base URL", \.abuseIPDBBaseURL),
@@ -185,7 +186,7 @@ public final class SettingsScreen {
         textRow(ui, Self.textFields[3])
         ui.row([.fill])
         ui.toggle("Promiscuous mode", isOn: &draft.capturePromiscuous)
-        for field in Self.numberFields.suffix(2) { numberRow(ui, field) }
+        for field in Self.numberFields.dropFirst(5) { numberRow(ui, field) }
         textRow(ui, Self.textFields[4])
 
         section(ui, "Appearance")

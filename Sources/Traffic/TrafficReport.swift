@@ -49,6 +49,24 @@ public struct TrafficReport: Codable, Sendable, Equatable {
             lastSeen = seconds(flow.lastSeen)
         }
 
+        public init(protocol: String, initiator: String, initiatorPort: UInt16, responder: String, responderPort: UInt16,
+                    packetsForward: UInt64, packetsReverse: UInt64, bytesForward: UInt64, bytesReverse: UInt64,
+                    state: String, end: String?, firstSeen: Double, lastSeen: Double) {
+            self.protocol = `protocol`
+            self.initiator = initiator
+            self.initiatorPort = initiatorPort
+            self.responder = responder
+            self.responderPort = responderPort
+            self.packetsForward = packetsForward
+            self.packetsReverse = packetsReverse
+            self.bytesForward = bytesForward
+            self.bytesReverse = bytesReverse
+            self.state = state
+            self.end = end
+            self.firstSeen = firstSeen
+            self.lastSeen = lastSeen
+        }
+
         public var `protocol`: String
         public var initiator: String
         public var initiatorPort: UInt16

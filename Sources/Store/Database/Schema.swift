@@ -18,6 +18,7 @@ public enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createTables)
         migrator.registerMigration("v2", migrate: addVendorRunIndexAndSnapshots)
+        migrator.registerMigration("v3", migrate: addFlowHistory)
         return migrator
     }()
 
@@ -147,6 +148,44 @@ public enum Schema {
             CREATE INDEX capture_snapshots_by_kind ON capture_snapshots(kind, taken_at);
 
             PRAGMA user_version = 2;
+            """)
+    }
+
+    /// v3: the flow history of live captures. A capture is one run of the dashboard's live
+    /// capture, the daemon's continuous capture or a capture-window job; every flow it finished
+    /// (FIN/RST, idle, evicted, end of capture) is a row, written in batches off the capture and
+    /// UI threads. Old rows are pruned by the retention setting.
+    private static func addFlowHistory(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE captures (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                source      TEXT NOT NULL,
+                started_at  REAL NOT NULL,
+                finished_at REAL
+            );
+            CREATE INDEX captures_by_started_at ON captures(started_at);
+
+            CREATE TABLE flow_history (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                capture_id      INTEGER NOT NULL REFERENCES captures(id) ON DELETE CASCADE,
+                protocol        TEXT NOT NULL,
+                initiator       TEXT NOT NULL,
+                initiator_port  INTEGER NOT NULL,
+                responder       TEXT NOT NULL,
+                responder_port  INTEGER NOT NULL,
+                state           TEXT NOT NULL,
+                end_reason      TEXT NOT NULL,
+                packets_forward INTEGER NOT NULL,
+                packets_reverse INTEGER NOT NULL,
+                bytes_forward   INTEGER NOT NULL,
+                bytes_reverse   INTEGER NOT NULL,
+                first_seen      REAL NOT NULL,
+                last_seen       REAL NOT NULL
+            );
+            CREATE INDEX flow_history_by_capture ON flow_history(capture_id);
+            CREATE INDEX flow_history_by_last_seen ON flow_history(last_seen);
+
+            PRAGMA user_version = 3;
             """)
     }
 }

@@ -38,6 +38,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
     public var exportDirectory: String
     /// Start a new pcap file after this many megabytes. Default 100.
     public var pcapRotateMegabytes: Int
+    /// Days the finished flows of live captures stay in the database. Default 30.
+    public var flowHistoryRetentionDays: Int
 
     /// The defaults, as documented on each property.
     public static let defaults = AppSettings()
@@ -60,7 +62,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
         virusTotalBaseURL: String = "https://www.virustotal.com/api/v3",
         otxBaseURL: String = "https://otx.alienvault.com/api/v1",
         exportDirectory: String = "",
-        pcapRotateMegabytes: Int = 100
+        pcapRotateMegabytes: Int = 100,
+        flowHistoryRetentionDays: Int = 30
     ) {
         self.theme = theme
         self.autoBlockEnabled = autoBlockEnabled
@@ -77,6 +80,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         self.otxBaseURL = otxBaseURL
         self.exportDirectory = exportDirectory
         self.pcapRotateMegabytes = pcapRotateMegabytes
+        self.flowHistoryRetentionDays = flowHistoryRetentionDays
     }
 
     /// The JSON keys, which are also the `settings.key` values in the database.
@@ -84,7 +88,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         case theme, autoBlockEnabled, consensusThreshold, blockDurationHours, reputationCacheHours
         case scanTimeoutMilliseconds, scanConcurrency, captureInterface, capturePromiscuous
         case captureSnapLength, abuseIPDBBaseURL, virusTotalBaseURL, otxBaseURL, exportDirectory
-        case pcapRotateMegabytes
+        case pcapRotateMegabytes, flowHistoryRetentionDays
     }
 
     public init(from decoder: any Decoder) throws {
@@ -110,6 +114,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         otxBaseURL = value(.otxBaseURL, defaults.otxBaseURL)
         exportDirectory = value(.exportDirectory, defaults.exportDirectory)
         pcapRotateMegabytes = value(.pcapRotateMegabytes, defaults.pcapRotateMegabytes)
+        flowHistoryRetentionDays = value(.flowHistoryRetentionDays, defaults.flowHistoryRetentionDays)
     }
 
     // MARK: Derived values
@@ -149,6 +154,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
               "Capture snap length must be between 64 and 262144 bytes (it is \(captureSnapLength)).")
         check((1...100_000).contains(pcapRotateMegabytes),
               "Pcap rotation size must be between 1 and 100000 megabytes (it is \(pcapRotateMegabytes)).")
+        check((1...3_650).contains(flowHistoryRetentionDays),
+              "Flow history retention must be between 1 and 3650 days (it is \(flowHistoryRetentionDays)).")
         for (name, url) in [("AbuseIPDB", abuseIPDBBaseURL), ("VirusTotal", virusTotalBaseURL), ("OTX", otxBaseURL)] {
             check(Self.isHTTPURL(url),
                   "The \(name) base URL must start with https:// (or http://) and name a host (it is \"\(url)\").")
