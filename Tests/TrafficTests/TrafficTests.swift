@@ -140,6 +140,112 @@ final class FlowTableTests: XCTestCase {
         XCTAssertTrue(ports.contains(UInt16(1024 + 4999)))
         XCTAssertFalse(ports.contains(1024))
         XCTAssertEqual(traffic.totals.packets, 5000, "eviction never loses totals")
+        // Evicted flows are finished, not forgotten.
+        XCTAssertEqual(traffic.flows.history.count, traffic.flows.evictedCount)
+        XCTAssertTrue(traffic.flows.history.all.allSatisfy { $0.endReason == .evicted })
+        XCTAssertEqual(traffic.flowCounts.seen, 5000)
+        XCTAssertEqual(traffic.flows.allIncludingFinished.count, 5000)
+        XCTAssertEqual(Set(traffic.flows.allIncludingFinished.map(\.initiatorPort)).count, 5000)
+    }
+}
+
+/// Flows that leave the live table keep their counters and say why they ended.
+final class FlowHistoryTests: XCTestCase {
+    private func sweepingEverySecond(historyLimit: Int? = nil) -> TrafficAggregator {
+        var configuration = TrafficConfiguration()
+        configuration.sweepInterval = 1 * second
+        configuration.flowHistoryLimit = historyLimit
+        return TrafficAggregator(configuration: configuration)
+    }
+
+    func testExpiredFlowsMoveToTheHistoryWithTheirReasonAndCounters() {
+        let traffic = sweepingEverySecond()
+        traffic.ingest(packet("10.0.0.1", 1, "10.0.0.2", 53, .udp, length: 70, at: 0))
+        traffic.ingest(packet("10.0.0.2", 53, "10.0.0.1", 1, .udp, length: 130, at: 1))
+        traffic.ingest(packet("10.0.0.1", 2, "10.0.0.2", 80, flags: [.syn], at: 0))
+        traffic.ingest(packet("10.0.0.2", 80, "10.0.0.1", 2, flags: [.syn, .ack], at: 0))
+        traffic.ingest(packet("10.0.0.1", 2, "10.0.0.2", 80, flags: [.fin, .ack], at: 1))
+        traffic.ingest(packet("10.0.0.2", 80, "10.0.0.1", 2, flags: [.fin, .ack], at: 1))
+        traffic.ingest(packet("10.0.0.1", 3, "10.0.0.2", 443, flags: [.ack], at: 0))
+        traffic.advanceClock(to: 400 * second)
+        XCTAssertEqual(traffic.flows.count, 0)
+        let history = traffic.flows.history.all
+        XCTAssertEqual(history.count, 3)
+        let dns = try! XCTUnwrap(history.first { $0.responderPort == 53 })
+        XCTAssertEqual(dns.endReason, .idle)
+        XCTAssertEqual(dns.packetsForward, 1)
+        XCTAssertEqual(dns.packetsReverse, 1)
+        XCTAssertEqual(dns.bytesReverse, 130)
+        XCTAssertEqual(history.first { $0.responderPort == 80 }?.endReason, .closed)
+        XCTAssertEqual(history.first { $0.responderPort == 443 }?.endReason, .idle)
+        XCTAssertEqual(traffic.flowCounts, FlowCounts(seen: 3, active: 0, finished: 3, expired: 3, evicted: 0, inMemory: 3))
+        // They still count for top flows and reports.
+        XCTAssertEqual(traffic.topFlows(1).first?.responderPort, 80, "4 packets of 100 bytes: the busiest")
+    }
+
+    func testFinishCaptureEndsOpenFlows() {
+        let traffic = sweepingEverySecond()
+        traffic.ingest(packet("10.0.0.1", 1, "10.0.0.2", 53, .udp, at: 0))
+        traffic.ingest(packet("10.0.0.1", 3, "10.0.0.2", 443, flags: [.ack], at: 0))
+        traffic.finishCapture()
+        XCTAssertEqual(traffic.flows.count, 0)
+        XCTAssertEqual(traffic.flows.history.all.map(\.endReason), [.captureEnded, .captureEnded])
+        XCTAssertEqual(traffic.flowCounts.seen, 2)
+        XCTAssertEqual(traffic.flowCounts.finished, 2)
+    }
+
+    /// Wireshark's rule: a SYN with another initial sequence number on the same ports is a new
+    /// connection; a retransmitted SYN (same number) is not.
+    func testSynWithANewSequenceNumberStartsANewFlow() {
+        let traffic = sweepingEverySecond()
+        func syn(_ sequence: UInt32, at time: Int64) -> PacketSummary {
+            var summary = packet("10.0.0.1", 40000, "10.0.0.2", 80, flags: [.syn], at: time)
+            summary.tcpSequence = sequence
+            return summary
+        }
+        traffic.ingest(syn(1000, at: 0))
+        traffic.ingest(syn(1000, at: 1))  // retransmission
+        XCTAssertEqual(traffic.flows.count, 1)
+        XCTAssertEqual(traffic.flows.history.count, 0)
+        traffic.ingest(packet("10.0.0.2", 80, "10.0.0.1", 40000, flags: [.rst, .ack], at: 1))
+        traffic.ingest(syn(5000, at: 2))  // a new connection on the same ports
+        XCTAssertEqual(traffic.flows.count, 1)
+        XCTAssertEqual(traffic.flows.history.count, 1)
+        XCTAssertEqual(traffic.flows.history.all.first?.endReason, .closed)
+        XCTAssertEqual(traffic.flows.history.all.first?.totalPackets, 3)
+        XCTAssertEqual(traffic.flows.all.first?.totalPackets, 1)
+        XCTAssertEqual(traffic.flows.all.first?.tcpState, .synSent)
+        traffic.ingest(syn(9000, at: 3))  // replaced while still opening
+        XCTAssertEqual(traffic.flows.history.all.last?.endReason, .reused)
+        XCTAssertEqual(traffic.flowCounts.seen, 3)
+    }
+
+    final class CollectingSink: FinishedFlowSink {
+        var batches: [[FlowStats]] = []
+        func store(_ flows: [FlowStats]) { batches.append(flows) }
+    }
+
+    /// With a memory limit the history keeps the newest flows in a ring, and the sink gets every
+    /// finished flow, in batches, exactly once.
+    func testMemoryLimitKeepsTheNewestAndTheSinkGetsEveryFlow() {
+        let traffic = sweepingEverySecond(historyLimit: 100)
+        let sink = CollectingSink()
+        traffic.flows.history.sink = sink
+        for index in 0..<10_000 {
+            // One short UDP flow per millisecond: each expires 60 s later.
+            traffic.ingest(packet("10.1.\(index / 250).\(index % 250)", 5000, "10.0.0.2", 53, .udp, at: Int64(index) * 1_000_000))
+        }
+        traffic.finishCapture()
+        XCTAssertEqual(traffic.flows.history.count, 100)
+        XCTAssertEqual(traffic.flows.history.finishedCount, 10_000)
+        XCTAssertEqual(traffic.flows.history.droppedFromMemory, 9_900)
+        let stored = sink.batches.flatMap { $0 }
+        XCTAssertEqual(stored.count, 10_000)
+        XCTAssertEqual(Set(stored.map(\.initiator)).count, 10_000, "each flow stored once")
+        XCTAssertTrue(sink.batches.allSatisfy { $0.count <= traffic.flows.history.batchSize })
+        // The ring holds the 100 that finished last, oldest first.
+        let kept = traffic.flows.history.all
+        XCTAssertEqual(kept.map(\.initiator), stored.suffix(100).map(\.initiator))
     }
 }
 
