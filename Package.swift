@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Traffic", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Store
 import Synchronization
@@ -17,12 +18,19 @@ public final class StoreFlowHistorySink: FinishedFlowSink, Sendable {
     private let writer: StoreWriter
     private let source: String
     private let state = Mutex(State())
+    /// Batches handed to the writer and not yet committed. When SQLite falls this far behind,
+    /// `store` waits for it: a capture that finishes flows faster than the disk takes them is
+    /// slowed (its ring then counts what it could not take) instead of holding an unbounded
+    /// backlog in memory. 16 batches of 4,096 flows is about 10 MB.
+    private let backlog: DispatchSemaphore
+    public static let maximumBacklogBatches = 16
 
     /// Starts recording the flows of a capture of `source` (an interface name); prunes flows
     /// older than `retentionDays` first.
     public init(source: String, writer: StoreWriter, retentionDays: Int, at time: Date = Date()) {
         self.writer = writer
         self.source = source
+        backlog = DispatchSemaphore(value: Self.maximumBacklogBatches)
         let cutoff = time.addingTimeInterval(-Double(max(1, retentionDays)) * 86_400)
         writer.submit({ [self] db in
             try FlowHistoryStore.prune(olderThan: cutoff, in: db)
@@ -42,11 +50,13 @@ public final class StoreFlowHistorySink: FinishedFlowSink, Sendable {
     public var failure: String? { state.withLock { $0.failure } }
 
     public func store(_ flows: [FlowStats]) {
+        backlog.wait()
         // FlowStats are plain values: the mapping to rows (address formatting) runs on the writer.
         writer.submit({ [self] db in
             guard let id = self.state.withLock({ $0.captureID }) else { return }
             try FlowHistoryStore.append(flows.map(StoredFlow.init), toCapture: id, in: db)
         }, completion: { [self] error in
+            backlog.signal()
             self.state.withLock {
                 if let error {
                     $0.failure = "Saving finished flows of \(source) failed: \(error.localizedDescription). They are still shown while the capture runs."
