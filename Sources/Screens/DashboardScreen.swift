@@ -346,7 +346,7 @@ public final class DashboardScreen {
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         let traffic = capture.traffic
-        flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time,
+        flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
                         source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
                         matches: { flow, needle in
                             endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
@@ -383,7 +383,7 @@ public final class DashboardScreen {
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
         let traffic = capture.traffic
-        hostRows.update(generation: capture.generation, sort: hostSort, filter: rowFilter, now: ui.input.time,
+        hostRows.update(generation: capture.generation, sort: hostSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
                         source: { traffic.hosts.all },
                         matches: { host, needle in
                             host.address.description.contains(needle) || host.mac.description.contains(needle)

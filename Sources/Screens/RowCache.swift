@@ -19,10 +19,12 @@ public final class RowCache<Row> {
     public init() {}
 
     /// Rebuilds when stale; `source` lists all rows, `matches` filters, `less` orders.
-    public func update(generation: Int, sort: TableSort?, filter: String, now: Double,
+    /// `streaming` false (the capture ended) drops the once-a-second limit, so the table shows
+    /// the final state at once instead of up to a second late.
+    public func update(generation: Int, sort: TableSort?, filter: String, now: Double, streaming: Bool = true,
                        source: () -> [Row], matches: (Row, String) -> Bool, less: (Row, Row, Int) -> Bool) {
         let sortOrFilterChanged = sort != builtSort || filter != builtFilter
-        let dataChanged = generation != builtGeneration && now - builtAt >= refreshInterval
+        let dataChanged = generation != builtGeneration && (!streaming || now - builtAt >= refreshInterval)
         guard sortOrFilterChanged || dataChanged || builtGeneration < 0 else { return }
         var fresh = source()
         let needle = filter.lowercased()

@@ -221,6 +221,62 @@ extension ScheduleAndExportCommandTests {
 }
 
 extension ScheduleAndExportCommandTests {
+    /// Many flows in one continuous capture: at SIGTERM the final window holds every one of
+    /// them (none lost to the snapshot reset), and the flow history in the database too.
+    func testDaemonFinalWindowAndFlowHistoryHoldEveryFlow() throws {
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver) }
+        let daemon = Process()
+        daemon.executableURL = CommandRun.executable
+        daemon.arguments = ["daemon", "--data-dir", dataDir, "--capture", "lo", "--filter", "udp and dst port \(port)"]
+        let log = Pipe()
+        daemon.standardError = log
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { daemon.terminate() } }
+        var text = ""
+        for _ in 0..<100 where !text.contains("capturing on lo") {
+            usleep(50_000)
+            text += String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        XCTAssertTrue(text.contains("capturing on lo"), text)
+        // Each sender is a new socket, so a new source port and a new flow. They stay open until
+        // the end: a closed socket's port could be handed to a later one (the same flow again).
+        let flows = 3_000
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < 4_096 {
+            limit.rlim_cur = min(4_096, limit.rlim_max)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        var senders: [LoopbackSockets.UDPSender] = []
+        for index in 0..<flows {
+            let sender = LoopbackSockets.UDPSender()
+            XCTAssertGreaterThanOrEqual(sender.descriptor, 0, "out of file descriptors")
+            sender.send(Array("flow \(index)".utf8), to: port)
+            senders.append(sender)
+            if index % 500 == 499 { usleep(20_000) }  // let the capture keep up; nothing needs to be lost
+        }
+        usleep(500_000)
+        daemon.terminate()
+        daemon.waitUntilExit()
+        text += String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(daemon.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("capture stopped: \(flows) packets, \(flows) finished flows in the store"), text)
+
+        let window = try run(["export", "flows", "--format", "ndjson", "--out", "-"])
+        XCTAssertEqual(window.status, 0, window.standardError)
+        let windowRows = window.standardOutput.split(separator: "\n")
+        XCTAssertEqual(windowRows.count, flows, "the final window holds every flow")
+        XCTAssertTrue(windowRows.allSatisfy { $0.contains("\"end\":\"capture_end\"") })
+        let history = try run(["export", "flows", "--history", "--format", "ndjson", "--out", "-"])
+        XCTAssertEqual(history.status, 0, history.standardError)
+        let historyRows = history.standardOutput.split(separator: "\n")
+        XCTAssertEqual(historyRows.count, flows, "the flow history holds every flow")
+        XCTAssertEqual(Set(historyRows.map { String($0) }).count, flows)
+        withExtendedLifetime(senders) {}
+    }
+
     /// A job added with `schedule add` while the daemon runs is picked up without a restart.
     func testDaemonPicksUpJobsAddedWhileItRuns() throws {
         let daemon = Process()

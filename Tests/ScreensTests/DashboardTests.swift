@@ -108,6 +108,31 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(shell.dashboard.hostRows.rows.map(\.address.description), ["93.184.216.3"])
     }
 
+    /// The flows table switches between the flows still open and every flow of the capture;
+    /// when a file ends, its flows are finished ("end of capture") and stay listed under All.
+    func testFlowsTableActiveAndAllSwitch() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let (shell, harness) = makeShell()
+        shell.dashboard.openFile(path)
+        runUntilLoaded(shell, harness)
+        harness.frames(2)
+        XCTAssertEqual(shell.dashboard.flowSet, 1, "All by default")
+        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 42)
+        XCTAssertEqual(shell.capture.traffic.flowCounts.active, 0, "the file ended: nothing is open")
+        XCTAssertTrue(shell.dashboard.flowRows.rows.allSatisfy { $0.endReason == .captureEnded })
+        XCTAssertTrue(harness.drawnTexts.contains("end of capture"))
+        harness.click("Dashboard/Flow set/Active")
+        harness.frames(2)
+        XCTAssertEqual(shell.dashboard.flowSet, 0)
+        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 0)
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (0)###Flows"))
+        harness.click("Dashboard/Flow set/All")
+        harness.frames(2)
+        XCTAssertEqual(shell.dashboard.flowSet, 1)
+        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 42)
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
+    }
+
     /// The dashboard and `netscouter capture --read` agree on the same file.
     func testDashboardCountsMatchTheCommandLine() throws {
         let path = try writeDashboardFixture(in: directory)
