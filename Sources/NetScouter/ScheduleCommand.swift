@@ -145,8 +145,12 @@ struct ScheduleCommand: ParsableCommand {
         func run() throws {
             let result: (outcome: Schedule.JobOutcome, summary: String)
             do { result = try ScheduleService(database: try storage.openDatabase()).runNow(id: id) } catch { throw fail(String(describing: error)) }
+            guard result.outcome == .succeeded else {
+                var standardError = StandardError()
+                print("netscouter: job \(id) \(result.outcome.rawValue): \(result.summary)", to: &standardError)
+                throw ExitCode(1)
+            }
             print("Job \(id) \(result.outcome.rawValue): \(result.summary)")
-            if result.outcome != .succeeded { throw ExitCode(1) }
         }
     }
 }
