@@ -152,7 +152,6 @@ extension GUICommand {
         switch (try? SchedulerLock.acquire(forDatabaseAt: database.path)) ?? .heldByAnother(pid: nil) {
         case let .acquired(lock):
             heldLock = lock
-            _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
             scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
         case let .heldByAnother(pid):
             problem = "Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now."

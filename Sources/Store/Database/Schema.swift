@@ -18,6 +18,7 @@ public enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createTables)
         migrator.registerMigration("v2", migrate: addVendorRunIndexAndSnapshots)
+        migrator.registerMigration("v3", migrate: addStoppedAndInterruptedRunOutcomes)
         return migrator
     }()
 
@@ -147,6 +148,29 @@ public enum Schema {
             CREATE INDEX capture_snapshots_by_kind ON capture_snapshots(kind, taken_at);
 
             PRAGMA user_version = 2;
+            """)
+    }
+
+    /// v3: runs can end "stopped" (on request, with what they did so far) or "interrupted" (the
+    /// process running them died). SQLite cannot change a CHECK constraint in place, so the table
+    /// is rebuilt with its rows, ids and index.
+    private static func addStoppedAndInterruptedRunOutcomes(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE job_runs_v3 (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id      INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                started_at  REAL NOT NULL,
+                finished_at REAL,
+                outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'skipped', 'stopped', 'interrupted')),
+                summary     TEXT NOT NULL DEFAULT ''
+            );
+            INSERT INTO job_runs_v3 (id, job_id, started_at, finished_at, outcome, summary)
+                SELECT id, job_id, started_at, finished_at, outcome, summary FROM job_runs;
+            DROP TABLE job_runs;
+            ALTER TABLE job_runs_v3 RENAME TO job_runs;
+            CREATE INDEX job_runs_by_job_started ON job_runs(job_id, started_at);
+
+            PRAGMA user_version = 3;
             """)
     }
 }
