@@ -40,9 +40,11 @@ public enum JobCatalog {
     /// Checks a job's options as it is added or edited: every key known to its kind, and for a
     /// capture window every value readable and the BPF filter compilable — so a typo fails now,
     /// with a message, rather than at the job's first run.
-    public static func validate(kind: JobKind, options: [String: String]) throws {
+    /// - Parameter keptKeys: keys a stored job already had (editing keeps them as they were, so a
+    ///   job saved before this check can still be edited).
+    public static func validate(kind: JobKind, options: [String: String], keptKeys: Set<String> = []) throws {
         let known = optionKeys(kind)
-        for key in options.keys.sorted() where !known.contains(key) {
+        for key in options.keys.sorted() where !known.contains(key) && !keptKeys.contains(key) {
             let list = known.isEmpty ? "\(kind.rawValue) jobs take no options" : "\(kind.rawValue) jobs take \(known.joined(separator: ", "))"
             let suggestion = closest(to: key, in: known).map { " Did you mean \($0)?" } ?? ""
             throw ScheduleService.ServiceError.invalid("Unknown option \"\(key)\": \(list).\(suggestion)")

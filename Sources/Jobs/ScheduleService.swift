@@ -81,7 +81,10 @@ public struct ScheduleService: Sendable {
 
     public func update(id: Int64, name: String, trigger: Trigger, options: [String: String]) throws {
         guard var record = try repository.store.schedule(id: id) else { throw ServiceError.notFound(id) }
-        if let kind = JobKind(rawValue: record.kind) { try JobCatalog.validate(kind: kind, options: options) }
+        if let kind = JobKind(rawValue: record.kind) {
+            let stored = (try? JSONDecoder().decode([String: String].self, from: Data(record.options.utf8))) ?? [:]
+            try JobCatalog.validate(kind: kind, options: options, keptKeys: Set(stored.keys))
+        }
         let fresh = StoreJobRepository.record(name: name, kind: JobKind(rawValue: record.kind) ?? .captureWindow, trigger: trigger, options: options, at: record.createdAt)
         record.name = fresh.name
         record.trigger = fresh.trigger

@@ -119,7 +119,7 @@ final class SchedulerProcessTests: XCTestCase {
     func testScheduleRunIsRefusedWhileTheDaemonRunsTheJob() throws {
         let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver) }
-        try addWindowJob(seconds: 3, port: port)
+        try addWindowJob(seconds: 2, port: port)
         try makeOverdue(1)
         let daemon = try start(["daemon"])
         try waitFor("the daemon's run") { try lastRun(1)?.outcome == .running }
@@ -140,7 +140,7 @@ final class SchedulerProcessTests: XCTestCase {
     func testTheDaemonSkipsAJobThatScheduleRunIsRunning() throws {
         let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver) }
-        try addWindowJob(seconds: 3, port: port)
+        try addWindowJob(seconds: 2, port: port)
         let runner = try start(["schedule", "run", "1"])
         try waitFor("the manual run") { try lastRun(1)?.outcome == .running }
         // Overdue now, so the daemon wants to run it at start-up, while `schedule run` still is.
@@ -210,8 +210,8 @@ final class SchedulerProcessTests: XCTestCase {
         let runner = try start(["schedule", "run", "1"])
         try waitFor("the run") { try lastRun(1)?.outcome == .running }
         let sender = Sender(port: port)
-        usleep(2_000_000)
-        runner.terminate()  // SIGTERM, about 2 s into a 20 s window
+        usleep(1_500_000)
+        runner.terminate()  // SIGTERM, about 1.5 s into a 20 s window
         runner.waitUntilExit()
         let sent = sender.stop()
 
@@ -237,7 +237,7 @@ final class SchedulerProcessTests: XCTestCase {
         let daemon = try start(["daemon"])
         try waitFor("the daemon's run") { try lastRun(1)?.outcome == .running }
         let sender = Sender(port: port)
-        usleep(2_000_000)
+        usleep(1_500_000)
         daemon.terminate()
         daemon.waitUntilExit()
         let sent = sender.stop()
