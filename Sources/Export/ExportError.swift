@@ -32,7 +32,7 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedDestination(path, what):
             "Cannot write \(path): it is \(what). Exports go to regular files, character devices such as /dev/null, or FIFOs; choose a file name."
         case let .streamWriteFailed(name, reason):
-            "Writing \(name) failed: \(reason). The export is incomplete."
+            "Writing \(name) failed: \(reason). The output there is incomplete."
         case let .unknownFormat(name):
             "Unknown export format \"\(name)\". Use csv, json or ndjson."
         }

@@ -25,6 +25,24 @@ public enum Exporter {
         return table.count
     }
 
+    /// Writes finished bytes (a PNG) to `path` the way tables are written: a regular file is
+    /// replaced atomically, a character device or FIFO written in place, anything else refused.
+    public static func write(bytes: [UInt8], to path: String, permissions: UInt32 = 0o644) throws(ExportError) {
+        switch try ExportDestination.of(path) {
+        case .replaceFile:
+            try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in try file.write(bytes: bytes) }
+        case .writeInPlace:
+            let file = try InPlaceFileWriter(path: path)
+            do throws(ExportError) {
+                try file.write(bytes: bytes)
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
+            }
+        }
+    }
+
     /// Streams `table` into a writer that writes in place (a device, a FIFO, standard output) and
     /// commits it, so every write error — including the last buffered chunk's — is reported.
     public static func write(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),

@@ -53,6 +53,13 @@ public final class InPlaceFileWriter: ExportSink {
         if buffer.count >= AtomicFileWriter.chunkSize { try flushBuffer() }
     }
 
+    /// Buffers raw bytes.
+    public func write(bytes: some Sequence<UInt8>) throws(ExportError) {
+        precondition(isOpen, "write after commit() or discard()")
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= AtomicFileWriter.chunkSize { try flushBuffer() }
+    }
+
     /// Writes what is buffered and closes the destination (if the writer opened it), reporting
     /// any error, including one `close(2)` reports late.
     public func commit() throws(ExportError) {

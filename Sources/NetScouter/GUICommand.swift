@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import Capture
 import Foundation
 import Jobs
@@ -258,7 +259,10 @@ struct ScreenshotCommand: ParsableCommand {
             ui.endFrame()
         }
         canvas.render(ui)
-        do { try canvas.savePNG(to: out) } catch { throw fail(error) }
+        // Through Exporter: atomic for a file, in place for a device or FIFO, write errors reported.
+        let png: [UInt8]
+        do { png = try canvas.pngData() } catch { throw fail(error) }
+        do { try Exporter.write(bytes: png, to: out) } catch { throw fail(error) }
         print("Wrote \(out) (\(width)×\(height)\(scale != 1 ? " at \(scale)×" : ""))")
     }
 }

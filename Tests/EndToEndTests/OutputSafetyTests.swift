@@ -137,6 +137,28 @@ final class OutputSafetyTests: XCTestCase {
         XCTAssertEqual(DeviceNodes.type(of: fifo), S_IFIFO)
     }
 
+    /// `icon --out` (and `screenshot --out`, which shares the path): a PNG file is written whole,
+    /// a device node stays a device, and a full one is an error.
+    func testImageOutputsOnDevicesAndFiles() throws {
+        let png = path("icon.png")
+        let toFile = try CommandRun.netscouter(["icon", "--out", png, "--size", "64"])
+        XCTAssertEqual(toFile.status, 0, toFile.standardError)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: png)))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "a PNG signature")
+        XCTAssertEqual(Array(bytes.suffix(8)), [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82], "ends with the IEND chunk")
+
+        let null = try device("nulldev", DeviceNodes.null)
+        XCTAssertEqual(try CommandRun.netscouter(["icon", "--out", null, "--size", "64"]).status, 0)
+        XCTAssertEqual(DeviceNodes.type(of: null), S_IFCHR)
+        let full = try device("fulldev", DeviceNodes.full)
+        for arguments in [["icon", "--out", full, "--size", "64"], ["screenshot", "--out", full, "--size", "640x400"]] {
+            let run = try CommandRun.netscouter(arguments)
+            XCTAssertEqual(run.status, 1, "\(arguments)")
+            XCTAssertTrue(run.standardError.contains("Writing \(full) failed: No space left on device"), run.standardError)
+        }
+        XCTAssertEqual(DeviceNodes.type(of: full), S_IFCHR)
+    }
+
     /// `netscouter … > /dev/full`: every command that prints fails with a message on stderr.
     func testCommandsWhoseStandardOutputCannotBeWrittenFail() throws {
         let full = try device("fulldev", DeviceNodes.full)

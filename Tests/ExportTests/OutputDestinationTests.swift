@@ -51,7 +51,7 @@ final class OutputDestinationTests: XCTestCase {
         let device = try makeDevice("fulldev", major: 1, minor: 7)
         XCTAssertThrowsError(try Exporter.write(table, format: .csv, to: device, kind: "hosts")) { error in
             XCTAssertEqual(error as? ExportError, .streamWriteFailed(name: device, reason: String(cString: strerror(ENOSPC))))
-            XCTAssertEqual(String(describing: error), "Writing \(device) failed: No space left on device. The export is incomplete.")
+            XCTAssertEqual(String(describing: error), "Writing \(device) failed: No space left on device. The output there is incomplete.")
         }
         XCTAssertEqual(status(device).st_mode & S_IFMT, S_IFCHR)
         XCTAssertEqual(try folder.listing(), ["fulldev"])
@@ -130,7 +130,7 @@ final class OutputDestinationTests: XCTestCase {
         defer { close(descriptor) }
         XCTAssertThrowsError(try Exporter.write(table, format: .json, kind: "hosts",
                                                 committing: InPlaceFileWriter(descriptor: descriptor, name: "standard output"))) { error in
-            XCTAssertEqual(String(describing: error), "Writing standard output failed: No space left on device. The export is incomplete.")
+            XCTAssertEqual(String(describing: error), "Writing standard output failed: No space left on device. The output there is incomplete.")
         }
         XCTAssertNotEqual(fcntl(descriptor, F_GETFD), -1, "a descriptor handed in stays open")
     }
