@@ -11,6 +11,9 @@ import Glibc
 /// destination and `fsync`s the folder so the rename itself survives a power cut. On any failure,
 /// and whenever the writer goes away uncommitted, the temporary file is removed.
 ///
+/// Only for regular files (or new ones): a destination that is a device or FIFO is refused, and
+/// `Exporter.write` sends those to `InPlaceFileWriter` instead.
+///
 /// Text is buffered and written in chunks of `chunkSize` bytes, so memory stays flat however many
 /// rows are exported.
 public final class AtomicFileWriter: ExportSink {
@@ -37,7 +40,11 @@ public final class AtomicFileWriter: ExportSink {
             if code == ENOENT || code == ENOTDIR { throw .folderMissing(path: path, folder: folder) }
             throw .cannotCreate(path: path, reason: Self.reason(code))
         }
-        if stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { throw .destinationIsFolder(path: path) }
+        // Renaming over a device or FIFO would replace the node itself (as root, /dev/null would
+        // become a plain file): those are written in place by `InPlaceFileWriter`, never here.
+        guard try ExportDestination.of(path) == .replaceFile else {
+            throw .unsupportedDestination(path: path, what: "a device or FIFO, which an atomic replace would destroy")
+        }
 
         var attempt = 0
         while true {

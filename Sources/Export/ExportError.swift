@@ -11,6 +11,11 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     /// The finished temporary file could not be renamed over the destination.
     case cannotReplace(path: String, reason: String)
     case unknownFormat(String)
+    /// The destination is something an export cannot go to (a disk, a socket), or a device or
+    /// FIFO handed to the atomic writer, which would replace it.
+    case unsupportedDestination(path: String, what: String)
+    /// Writing to a device, a FIFO or standard output failed; what was written before stays there.
+    case streamWriteFailed(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -24,6 +29,10 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
             "Writing \(path) failed: \(reason). Free some disk space or choose another location; any previous file there is unchanged."
         case let .cannotReplace(path, reason):
             "Cannot replace \(path): \(reason). Check that you can write to its folder; any previous file there is unchanged."
+        case let .unsupportedDestination(path, what):
+            "Cannot write \(path): it is \(what). Exports go to regular files, character devices such as /dev/null, or FIFOs; choose a file name."
+        case let .streamWriteFailed(name, reason):
+            "Writing \(name) failed: \(reason). The output there is incomplete."
         case let .unknownFormat(name):
             "Unknown export format \"\(name)\". Use csv, json or ndjson."
         }

@@ -1,7 +1,9 @@
 /// The one call the command line and every GUI table use to save a table.
 public enum Exporter {
-    /// Writes `table` to `path` in `format`, atomically (see `AtomicFileWriter`): the file is
-    /// replaced only once it is complete, and a failure leaves any previous file unchanged.
+    /// Writes `table` to `path` in `format`. A regular file is replaced atomically (see
+    /// `AtomicFileWriter`): only once it is complete, and a failure leaves any previous file
+    /// unchanged. A character device or FIFO is written in place (see `InPlaceFileWriter`), never
+    /// replaced; a folder, disk or socket is refused.
     ///
     /// - Parameters:
     ///   - kind: what the rows are ("flows", "hosts", "packets"); goes into the JSON envelope.
@@ -12,10 +14,46 @@ public enum Exporter {
     public static func write(_ table: ExportTable, format: ExportFormat, to path: String, kind: String,
                              csv: CSVWriter = CSVWriter(), exportedAt: Int64? = nil,
                              permissions: UInt32 = 0o644) throws(ExportError) -> Int {
-        try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in
-            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: file)
+        switch try ExportDestination.of(path) {
+        case .replaceFile:
+            try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in
+                try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: file)
+            }
+        case .writeInPlace:
+            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, committing: try InPlaceFileWriter(path: path))
         }
         return table.count
+    }
+
+    /// Writes finished bytes (a PNG) to `path` the way tables are written: a regular file is
+    /// replaced atomically, a character device or FIFO written in place, anything else refused.
+    public static func write(bytes: [UInt8], to path: String, permissions: UInt32 = 0o644) throws(ExportError) {
+        switch try ExportDestination.of(path) {
+        case .replaceFile:
+            try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in try file.write(bytes: bytes) }
+        case .writeInPlace:
+            let file = try InPlaceFileWriter(path: path)
+            do throws(ExportError) {
+                try file.write(bytes: bytes)
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
+            }
+        }
+    }
+
+    /// Streams `table` into a writer that writes in place (a device, a FIFO, standard output) and
+    /// commits it, so every write error — including the last buffered chunk's — is reported.
+    public static func write(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
+                             exportedAt: Int64? = nil, committing writer: InPlaceFileWriter) throws(ExportError) {
+        do throws(ExportError) {
+            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: writer)
+            try writer.commit()
+        } catch {
+            writer.discard()
+            throw error
+        }
     }
 
     /// Streams `table` in `format` into any sink (a file, memory).

@@ -21,6 +21,9 @@ public struct CaptureWindowOptions: Sendable, Equatable {
         self.rotateMegabytes = rotateMegabytes
     }
 
+    /// The option keys a capture-window job reads.
+    public static let keys = ["interface", "seconds", "filter", "pcap-dir", "rotate-mb"]
+
     /// Reads the options of a scheduled job (`interface`, `seconds`, `filter`, `pcap-dir`, `rotate-mb`).
     public init(jobOptions options: [String: String]) throws(JobOptionError) {
         guard let interface = options["interface"], !interface.isEmpty else {
@@ -29,7 +32,14 @@ public struct CaptureWindowOptions: Sendable, Equatable {
         let seconds = try Self.number(options["seconds"] ?? "60", name: "seconds")
         guard seconds > 0, seconds <= 86_400 else { throw .invalid("seconds", value: options["seconds"] ?? "", expected: "1 to 86400") }
         var rotate: Int?
-        if let text = options["rotate-mb"] { rotate = Int(try Self.number(text, name: "rotate-mb")) }
+        if let text = options["rotate-mb"] {
+            // Checked before converting: Int(inf) or Int(1e300) would trap.
+            let megabytes = try Self.number(text, name: "rotate-mb")
+            guard megabytes >= 1, megabytes <= 1_000_000, megabytes == megabytes.rounded() else {
+                throw .invalid("rotate-mb", value: text, expected: "a whole number of megabytes from 1 to 1000000")
+            }
+            rotate = Int(megabytes)
+        }
         self.init(interface: interface, seconds: seconds, filter: options["filter"].flatMap { $0.isEmpty ? nil : $0 },
                   pcapDirectory: options["pcap-dir"].flatMap { $0.isEmpty ? nil : $0 }, rotateMegabytes: rotate)
     }
@@ -61,12 +71,24 @@ public struct CaptureWindowResult: Sendable {
     public var kernelDrops: UInt64
     public var ringOverflows: Int
     public var pcapFiles: [String]
+    /// How long the window captured, and how long it was asked to.
+    public var elapsedSeconds: Double = 0
+    public var requestedSeconds: Double = 0
+    /// True when cancellation (SIGTERM, Ctrl+C, the window closing) ended it before its time.
+    public var stoppedEarly = false
 
     public var summary: String {
         var text = "Captured \(packets) packets (\(formatBytes(bytes))), \(hosts.count) hosts, \(flows.count) flows"
+        if stoppedEarly {
+            text = "Stopped after \(String(format: "%.1f", elapsedSeconds)) of \(Self.seconds(requestedSeconds)) s: " + text
+        }
         if kernelDrops > 0 || ringOverflows > 0 { text += ", drops: kernel \(kernelDrops), ring \(ringOverflows)" }
         if !pcapFiles.isEmpty { text += " → " + pcapFiles.joined(separator: ", ") }
         return text
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(format: "%.1f", value)
     }
 }
 
@@ -82,9 +104,15 @@ public enum CaptureWindowJob {
         let session = try CaptureSession(source: .live(LiveCaptureOptions(interface: options.interface)), filter: options.filter,
                                          ringCapacity: 1 << 16, recording: recording)
         let traffic = TrafficAggregator()
-        let deadline = monotonicNanoseconds() + Int64(options.seconds * 1e9)
+        let started = monotonicNanoseconds()
+        let deadline = started + Int64(options.seconds * 1e9)
         session.start()
-        while monotonicNanoseconds() < deadline && !isCancelled() && !session.isFinished {
+        var cancelled = false
+        while monotonicNanoseconds() < deadline && !session.isFinished {
+            if isCancelled() {
+                cancelled = true
+                break
+            }
             if session.ring.drain({ traffic.ingest($0) }) == 0 { usleep(5_000) }
         }
         session.stop()
@@ -93,8 +121,12 @@ public enum CaptureWindowJob {
         // The window is over: flows still open end here, and the result holds finished ones too.
         traffic.finishCapture()
         let statistics = session.statistics
-        return CaptureWindowResult(packets: traffic.totals.packets, bytes: traffic.totals.bytes, flows: traffic.flows.allIncludingFinished,
-                                   hosts: traffic.hosts.all, kernelDrops: statistics.kernelDrops,
-                                   ringOverflows: statistics.ringOverflows, pcapFiles: session.recordedFiles)
+        var result = CaptureWindowResult(packets: traffic.totals.packets, bytes: traffic.totals.bytes, flows: traffic.flows.allIncludingFinished,
+                                         hosts: traffic.hosts.all, kernelDrops: statistics.kernelDrops,
+                                         ringOverflows: statistics.ringOverflows, pcapFiles: session.recordedFiles)
+        result.elapsedSeconds = Double(monotonicNanoseconds() - started) / 1e9
+        result.requestedSeconds = options.seconds
+        result.stoppedEarly = cancelled
+        return result
     }
 }

@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Schedule
 import Store
@@ -13,15 +14,66 @@ public enum JobCatalog {
             let options = try CaptureWindowOptions(jobOptions: job.options)
             let result = try CaptureWindowJob.run(options, isCancelled: { context.isCancelled })
             if let database {
-                // The latest capture window is what `netscouter export flows|hosts` reads.
+                // The latest capture window is what `netscouter export flows|hosts` reads; a
+                // window stopped early is saved too: it holds what was captured.
                 let snapshots = SnapshotStore(database: database)
                 let source = "job \(job.id) \"\(job.name)\" on \(options.interface)"
                 try snapshots.save(result.flows.map(TrafficReport.Flow.init), kind: .flows, source: source, at: Date())
                 try snapshots.save(result.hosts.map(TrafficReport.Host.init), kind: .hosts, source: source, at: Date())
             }
+            if result.stoppedEarly { throw JobStoppedError(summary: result.summary) }
             return result.summary
         }
         return registry
+    }
+
+    /// The option keys each kind reads; anything else is refused when a job is added or edited.
+    public static func optionKeys(_ kind: JobKind) -> [String] {
+        switch kind {
+        case .captureWindow: CaptureWindowOptions.keys
+        case .portScan: ["targets", "ports"]
+        case .lanDiscovery: ["interface"]
+        case .reputationRefresh: []
+        }
+    }
+
+    /// Checks a job's options as it is added or edited: every key known to its kind, and for a
+    /// capture window every value readable and the BPF filter compilable — so a typo fails now,
+    /// with a message, rather than at the job's first run.
+    /// - Parameter keptKeys: keys a stored job already had (editing keeps them as they were, so a
+    ///   job saved before this check can still be edited).
+    public static func validate(kind: JobKind, options: [String: String], keptKeys: Set<String> = []) throws {
+        let known = optionKeys(kind)
+        for key in options.keys.sorted() where !known.contains(key) && !keptKeys.contains(key) {
+            let list = known.isEmpty ? "\(kind.rawValue) jobs take no options" : "\(kind.rawValue) jobs take \(known.joined(separator: ", "))"
+            let suggestion = closest(to: key, in: known).map { " Did you mean \($0)?" } ?? ""
+            throw ScheduleService.ServiceError.invalid("Unknown option \"\(key)\": \(list).\(suggestion)")
+        }
+        guard kind == .captureWindow else { return }
+        let window = try CaptureWindowOptions(jobOptions: options)
+        if let filter = window.filter {
+            do { try PcapHandle.validateFilter(filter) } catch { throw ScheduleService.ServiceError.invalid(error.description) }
+        }
+    }
+
+    /// The known key a typo most likely meant: one sharing a prefix with it, or within two edits.
+    static func closest(to key: String, in known: [String]) -> String? {
+        let typed = key.lowercased()
+        if let prefixed = known.first(where: { $0.hasPrefix(typed) || typed.hasPrefix($0) }) { return prefixed }
+        return known.map { ($0, editDistance(typed, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(1, a.count) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(1, b.count) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
     }
 
     /// The options each kind understands, for help texts and the Scheduler tab's form.

@@ -31,6 +31,23 @@ public struct StoreJobRepository: JobRepository {
         try store.recordRunFinish(runID: runID, outcome: stored, summary: summary, at: time)
     }
 
+    /// Takes the job's cross-process run lock (see `JobRunLock`) for the scheduler.
+    public func claimRun(jobID: Int64) throws -> JobRunClaim {
+        try Self.claimRun(jobID: jobID, database: store.database)
+    }
+
+    /// The claim behind every run of a stored job, from the scheduler or `runNow`.
+    /// - Throws: `JobBusyError` naming the other process when it runs the job now.
+    static func claimRun(jobID: Int64, database: NetScouterDatabase) throws -> JobRunClaim {
+        switch try JobRunLock.acquire(jobID: jobID, forDatabaseAt: database.path) {
+        case let .acquired(lock):
+            return JobRunClaim { lock.release() }
+        case let .heldByAnother(pid):
+            let who = pid.map { $0 == getpid() ? "this NetScouter" : "another NetScouter process (pid \($0))" } ?? "another NetScouter process"
+            throw JobBusyError("job \(jobID) is already running in \(who); only one run of a job at a time. Wait for that run to finish, or stop it.")
+        }
+    }
+
     /// A store row as a scheduler job; throws when the row's trigger or kind cannot be read.
     public static func job(from record: ScheduleRecord) throws -> ScheduledJob {
         guard let kind = JobKind(rawValue: record.kind) else {

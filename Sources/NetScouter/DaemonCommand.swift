@@ -83,9 +83,9 @@ struct DaemonCommand: ParsableCommand {
                 + "Stop it first (close the window or stop the other daemon), or give this daemon its own --data-dir.")
         }
         defer { withExtendedLifetime(lock) {} }
-        // Only the lock holder may close runs left "running": they belong to a process that died.
-        let interrupted = (try? ScheduleStore(database: database).markInterruptedRuns(at: Date())) ?? 0
-        if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off by the last shutdown; marked as failed") }
+        // Opening the database closed the runs whose process had died (never one still running elsewhere).
+        let interrupted = database.interruptedRunsClosedAtOpen
+        if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off when the process running them ended; marked as interrupted") }
         let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
         scheduler.onChange = { event in
             switch event {

@@ -31,7 +31,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "csv, json or ndjson (default: from the --out file's extension, else csv).")
     var format: String?
 
-    @Option(help: "Output file, written atomically; - for standard output.")
+    @Option(help: "Output file, replaced atomically (a device or FIFO is written in place); - for standard output.")
     var out: String
 
     @Option(name: [.short, .long], help: "flows/hosts: aggregate this pcap or pcapng file instead of the saved capture window.")
@@ -91,7 +91,9 @@ struct ExportCommand: ParsableCommand {
         }
         var standardError = StandardError()
         if out == "-" {
-            print(Exporter.string(table, format: format, kind: kind.rawValue), terminator: "")
+            // Streamed and checked: a failed write is an error, not a silently short export.
+            let standardOutput = InPlaceFileWriter(descriptor: STDOUT_FILENO, name: "standard output")
+            do { try Exporter.write(table, format: format, kind: kind.rawValue, committing: standardOutput) } catch { throw fail(error) }
         } else {
             do { try Exporter.write(table, format: format, to: out, kind: kind.rawValue) } catch { throw fail(error) }
             print("Exported \(table.count) \(kind.rawValue) to \(out) (\(format.rawValue))", to: &standardError)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import Capture
 import Foundation
 import Jobs
@@ -152,7 +153,6 @@ extension GUICommand {
         switch (try? SchedulerLock.acquire(forDatabaseAt: database.path)) ?? .heldByAnother(pid: nil) {
         case let .acquired(lock):
             heldLock = lock
-            _ = try? ScheduleStore(database: database).markInterruptedRuns(at: Date())
             scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
         case let .heldByAnother(pid):
             problem = "Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now."
@@ -259,7 +259,10 @@ struct ScreenshotCommand: ParsableCommand {
             ui.endFrame()
         }
         canvas.render(ui)
-        do { try canvas.savePNG(to: out) } catch { throw fail(error) }
+        // Through Exporter: atomic for a file, in place for a device or FIFO, write errors reported.
+        let png: [UInt8]
+        do { png = try canvas.pngData() } catch { throw fail(error) }
+        do { try Exporter.write(bytes: png, to: out) } catch { throw fail(error) }
         print("Wrote \(out) (\(width)×\(height)\(scale != 1 ? " at \(scale)×" : ""))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Export
 import Screens
 import UI
 import UISDL
@@ -18,16 +19,19 @@ struct IconCommand: ParsableCommand {
     }
 
     func run() throws {
+        let png: [UInt8]
         do {
             let canvas = try OffscreenCanvas(width: size, height: size)
             defer { canvas.destroy() }
             var list = DrawList()
             AppIcon.draw(into: &list, size: Float(size))
             canvas.render(list, background: Color(0, 0, 0, 0))
-            try canvas.savePNG(to: out)
+            png = try canvas.pngData()
         } catch {
             throw fail(error)
         }
+        // Through Exporter: atomic for a file, in place for a device or FIFO, write errors reported.
+        do { try Exporter.write(bytes: png, to: out) } catch { throw fail(error) }
         print("Wrote \(out) (\(size)×\(size))")
     }
 }

@@ -15,6 +15,18 @@ struct NetScouter: ParsableCommand {
                       DaemonCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )
+
+    /// ArgumentParser's own `main`, plus the check that standard output was really written.
+    static func main() {
+        StandardOutputCheck.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            StandardOutputCheck.exitStatus = exitCode(for: error).rawValue
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints an actionable error on stderr and exits non-zero (never a stack trace).

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import Foundation
 import Jobs
 import Schedule
@@ -138,15 +139,42 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run a job now, in the foreground, and record the run.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run a job now, in the foreground, and record the run.",
+            discussion: """
+                Refused while another NetScouter (the daemon, the window, another `schedule run`) runs the same job.
+                SIGTERM or Ctrl+C stops the run early: it is recorded as stopped, with what it captured so far.
+                """)
         @Argument(help: "Job id (see `netscouter schedule list`).") var id: Int64
         @OptionGroup var storage: StorageOptions
 
         func run() throws {
+            // SIGTERM or Ctrl+C stops the run early; it is recorded as stopped with what it did so far.
+            let cancellation = JobCancellation()
+            var signalSources: [DispatchSourceSignal] = []
+            for number in [SIGTERM, SIGINT] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    cancellation.cancel()
+                    signal(number, SIG_DFL)  // a second one ends the process at once
+                }
+                source.resume()
+                signalSources.append(source)
+            }
+            defer { signalSources.forEach { $0.cancel() } }
             let result: (outcome: Schedule.JobOutcome, summary: String)
-            do { result = try ScheduleService(database: try storage.openDatabase()).runNow(id: id) } catch { throw fail(String(describing: error)) }
+            do {
+                result = try ScheduleService(database: try storage.openDatabase()).runNow(id: id, cancellation: cancellation)
+            } catch {
+                throw fail(String(describing: error))
+            }
+            guard result.outcome == .succeeded else {
+                var standardError = StandardError()
+                print("netscouter: job \(id) \(result.outcome.rawValue): \(result.summary)", to: &standardError)
+                throw ExitCode(1)
+            }
             print("Job \(id) \(result.outcome.rawValue): \(result.summary)")
-            if result.outcome != .succeeded { throw ExitCode(1) }
         }
     }
 }

@@ -26,9 +26,12 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
     let dayOfMonthIsUnrestricted: Bool
     let dayOfWeekIsUnrestricted: Bool
 
-    /// How far ahead `nextDate` looks before concluding the expression never fires. Eight years
-    /// so that "0 0 29 2 *" still finds the next 29 February across 2100, which is not a leap year.
-    public static let searchLimitInYears = 8
+    /// How far ahead `nextDate` looks before concluding the expression never fires. 28 years, the
+    /// cycle after which dates fall on the same weekdays again: "0 0 29 2 */7" (a 29 February
+    /// that is a Sunday) is up to 28 years away, and "0 0 29 2 *" still finds the next 29
+    /// February across 2100, which is not a leap year. Expressions that cannot match at all are
+    /// recognised without searching.
+    public static let searchLimitInYears = 28
 
     public static let macros: [String: String] = [
         "@hourly": "0 * * * *",

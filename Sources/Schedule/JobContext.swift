@@ -17,7 +17,7 @@ public struct JobContext: Sendable {
     /// between steps and return early.
     public var isCancelled: Bool { cancellation.isCancelled }
 
-    /// Throws `JobCancelledError` once the scheduler is stopping; the run is recorded as failed
+    /// Throws `JobCancelledError` once the scheduler is stopping; the run is recorded as stopped
     /// with that message.
     public func checkCancellation() throws {
         if isCancelled { throw JobCancelledError() }
@@ -44,4 +44,18 @@ public struct JobCancelledError: Error, Equatable, Sendable, CustomStringConvert
         "Cancelled because the scheduler stopped; the job runs again at its next scheduled time."
     }
     public var errorDescription: String? { description }
+}
+
+/// Thrown by an executor that ended early because it was cancelled, with what it did up to then
+/// ("Stopped after 4.0 of 20 s: captured 12 packets …"). The run is recorded as `.stopped` with
+/// that summary; whatever the executor saved before throwing stays saved.
+public struct JobStoppedError: Error, Equatable, Sendable, CustomStringConvertible, LocalizedError {
+    public let summary: String
+
+    public init(summary: String) {
+        self.summary = summary
+    }
+
+    public var description: String { summary }
+    public var errorDescription: String? { summary }
 }

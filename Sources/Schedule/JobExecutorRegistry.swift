@@ -3,7 +3,8 @@ import Synchronization
 
 /// Runs one job and returns the one-line summary recorded for the run ("3 hosts, 2 new").
 /// Throwing records a failed run with the error's description as the summary, so throw errors
-/// whose message says what to do. Called on a scheduler worker thread; may take minutes.
+/// whose message says what to do — except `JobStoppedError` and `JobCancelledError`, which record
+/// a stopped run. Called on a scheduler worker thread; may take minutes.
 public typealias JobExecutor = @Sendable (ScheduledJob, JobContext) throws -> String
 
 /// The executors available in this build, by job kind. The modules that can scan, capture or
@@ -31,6 +32,25 @@ public final class JobExecutorRegistry: Sendable {
     public var registeredKinds: [JobKind] {
         let registered = executors.withLock { Set($0.keys) }
         return JobKind.allCases.filter(registered.contains)
+    }
+
+    /// Runs `job` with its kind's executor and says how the run ended: succeeded with the
+    /// executor's summary, stopped (`JobStoppedError`, `JobCancelledError`), failed with the
+    /// error's message, or failed because no executor exists. The one place that rule lives, for
+    /// the scheduler and for runs started by hand.
+    public func run(_ job: ScheduledJob, context: JobContext) -> (outcome: JobOutcome, summary: String) {
+        guard let executor = executor(for: job.kind) else {
+            return (.failed, Self.missingExecutorMessage(for: job))
+        }
+        do {
+            return (.succeeded, try executor(job, context))
+        } catch let stopped as JobStoppedError {
+            return (.stopped, stopped.summary)
+        } catch let cancelled as JobCancelledError {
+            return (.stopped, cancelled.description)
+        } catch {
+            return (.failed, Scheduler.describe(error))
+        }
     }
 
     /// The summary recorded when a job's kind has no executor.

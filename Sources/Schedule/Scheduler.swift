@@ -9,7 +9,8 @@ import Synchronization
 ///   editing or removing jobs (set `nextRunAt` to nil when a trigger changes).
 /// - `tick()` runs every enabled job that is due now. A job due while its previous run is still
 ///   queued or running gets a recorded "skipped" run instead, and its next run moves on: no
-///   overlap, no pile-up.
+///   overlap, no pile-up. Across processes the repository's `claimRun` does the same: a job
+///   another process is running gets a skipped run naming it.
 /// - Catch-up is coalesced: a job whose `nextRunAt` passed while the program was closed runs
 ///   once at `start()`, however many runs were missed, and its next run is then after now.
 /// - A disabled job has no next run; enabling it (then `reload()`) schedules it from the trigger
@@ -339,11 +340,27 @@ public final class Scheduler: Sendable {
         let job = run.job
         persistSchedule(jobID: jobID)
 
+        // Another process (a daemon, a window, `schedule run`) may be running this job: never two at once.
+        let claim: JobRunClaim
+        do {
+            claim = try repository.claimRun(jobID: jobID)
+        } catch let busy as JobBusyError {
+            recordSkippedRun(of: job, at: startedAt, reason: "Skipped: \(busy.message)")
+            finish(jobID: jobID, event: nil)
+            return
+        } catch {
+            report("Job \"\(job.name)\" did not run because its run lock could not be taken: \(Self.describe(error)). Check that the data folder is writable; the job runs again at its next time.")
+            finish(jobID: jobID, event: nil)
+            return
+        }
+        defer { claim.release() }
+
         let runID: Int64
         do {
             runID = try repository.recordRunStart(jobID: jobID, at: startedAt)
         } catch {
             report("Job \"\(job.name)\" did not run because its start could not be recorded: \(Self.describe(error)). Check that the database is writable; the job runs again at its next time.")
+            claim.release()
             finish(jobID: jobID, event: nil)
             return
         }
@@ -353,15 +370,9 @@ public final class Scheduler: Sendable {
         let summary: String
         if run.cancellation.isCancelled {
             (outcome, summary) = (.skipped, "Skipped: the scheduler stopped before the run began.")
-        } else if let executor = executors.executor(for: job.kind) {
-            do {
-                let context = JobContext(runID: runID, startedAt: startedAt, cancellation: run.cancellation)
-                (outcome, summary) = (.succeeded, try executor(job, context))
-            } catch {
-                (outcome, summary) = (.failed, Self.describe(error))
-            }
         } else {
-            (outcome, summary) = (.failed, JobExecutorRegistry.missingExecutorMessage(for: job))
+            let context = JobContext(runID: runID, startedAt: startedAt, cancellation: run.cancellation)
+            (outcome, summary) = executors.run(job, context: context)
         }
 
         do {
@@ -369,6 +380,8 @@ public final class Scheduler: Sendable {
         } catch {
             report("The end of a run of \"\(job.name)\" (\(outcome.rawValue): \(summary)) could not be recorded: \(Self.describe(error)). Check that the database is writable.")
         }
+        // Released before the job counts as idle here, so whoever sees it idle can claim it.
+        claim.release()
         finish(jobID: jobID, event: .runFinished(jobID: jobID, runID: runID, outcome: outcome, summary: summary))
     }
 
@@ -392,8 +405,7 @@ public final class Scheduler: Sendable {
         runsInFlight.leave()
     }
 
-    private func recordSkippedRun(of job: ScheduledJob, at date: Date) {
-        let reason = "Skipped: the previous run is still in progress."
+    private func recordSkippedRun(of job: ScheduledJob, at date: Date, reason: String = "Skipped: the previous run is still in progress.") {
         do {
             let runID = try repository.recordRunStart(jobID: job.id, at: date)
             try repository.recordRunFinish(runID: runID, at: date, outcome: .skipped, summary: reason)

@@ -299,7 +299,7 @@ public final class SchedulerScreen {
     }
 
     private func announce(jobID: Int64, outcome: String, summary: String) {
-        let kind: ToastKind = outcome == "succeeded" ? .success : outcome == "failed" ? .error : .info
+        let kind: ToastKind = outcome == "succeeded" ? .success : outcome == "failed" || outcome == "interrupted" ? .error : .info
         toasts.post("\(jobName(jobID)) \(outcome): \(summary)", kind: kind)
     }
 
@@ -454,7 +454,7 @@ public final class SchedulerScreen {
     // MARK: Display
 
     public enum Status: Equatable, Sendable {
-        case none, queued, running, succeeded, failed, skipped
+        case none, queued, running, succeeded, failed, skipped, stopped, interrupted
 
         public var text: String {
             switch self {
@@ -464,6 +464,8 @@ public final class SchedulerScreen {
             case .succeeded: "succeeded"
             case .failed: "failed"
             case .skipped: "skipped"
+            case .stopped: "stopped"
+            case .interrupted: "interrupted"
             }
         }
     }
@@ -483,14 +485,16 @@ public final class SchedulerScreen {
         case .succeeded?: return .succeeded
         case .failed?: return .failed
         case .skipped?: return .skipped
+        case .stopped?: return .stopped
+        case .interrupted?: return .interrupted
         }
     }
 
     func color(_ status: Status, _ theme: Theme) -> Color {
         switch status {
         case .succeeded: theme.success
-        case .failed: theme.danger
-        case .skipped: theme.warning
+        case .failed, .interrupted: theme.danger
+        case .skipped, .stopped: theme.warning
         case .running, .queued: theme.accent
         case .none: theme.mutedText
         }

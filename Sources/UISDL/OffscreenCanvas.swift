@@ -120,4 +120,22 @@ public final class OffscreenCanvas {
     public func savePNG(to path: String) throws(SDLError) {
         if IMG_SavePNG(surface, path) != 0 { throw .saveFailed(path: path, message: SDLError.lastError()) }
     }
+
+    /// The surface encoded as PNG, in memory, so the caller decides how the file is written
+    /// (atomically, or in place for a device or FIFO) and sees every write error — SDL's own
+    /// file writer does not report a failed final flush.
+    public func pngData() throws(SDLError) -> [UInt8] {
+        // Room for the worst case: raw rows (a filter byte each) that do not compress, plus
+        // zlib's and the PNG chunks' overhead.
+        let raw = Int(height) * (1 + Int(width) * 4)
+        var buffer = [UInt8](repeating: 0, count: raw + raw / 100 + (1 << 20))
+        let written: Int64 = buffer.withUnsafeMutableBytes { bytes in
+            guard let stream = SDL_RWFromMem(bytes.baseAddress, Int32(clamping: bytes.count)) else { return -1 }
+            defer { SDL_RWclose(stream) }
+            guard IMG_SavePNG_RW(surface, stream, 0) == 0 else { return -1 }
+            return SDL_RWtell(stream)
+        }
+        guard written > 0 else { throw .saveFailed(path: "(memory)", message: SDLError.lastError()) }
+        return Array(buffer.prefix(Int(written)))
+    }
 }

@@ -68,7 +68,7 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         // A kind whose engine is not in this build fails honestly and says so.
         let portScan = try run(["schedule", "run", "2"])
         XCTAssertEqual(portScan.status, 1)
-        XCTAssertTrue(portScan.standardOutput.contains("No engine for port-scan jobs"), portScan.standardOutput)
+        XCTAssertTrue(portScan.standardError.contains("No engine for port-scan jobs"), portScan.standardError)
 
         XCTAssertEqual(try run(["schedule", "remove", "2"]).status, 0)
         let missing = try run(["schedule", "remove", "2"])

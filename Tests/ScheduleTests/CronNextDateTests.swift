@@ -31,6 +31,10 @@ final class CronNextDateTests: XCTestCase {
         XCTAssertEqual(
             try runs("0 0 29 2 *", after: "2097-03-01 00:00", count: 1), ["2104-02-29 00:00:00"],
             "2100 is not a leap year; the search still reaches 2104")
+        // "*/7" counts as unrestricted, so both day fields must match: a 29 February that is a
+        // Sunday, 28 years apart — found, not mistaken for "never fires" (`schedule add` refuses those).
+        XCTAssertEqual(
+            try runs("0 0 29 2 */7", after: "2032-03-01 00:00", count: 2), ["2060-02-29 00:00:00", "2088-02-29 00:00:00"])
     }
 
     func testImpossibleDatesReturnNil() throws {

@@ -300,7 +300,7 @@ final class SchedulerTests: XCTestCase {
         scheduler.stop(waitForRunning: true)
 
         let run = repository.runs(jobID: job.id).first
-        XCTAssertEqual(run?.outcome, .failed)
+        XCTAssertEqual(run?.outcome, .stopped, "cancelled by the stop, not failed")
         XCTAssertEqual(run?.summary, JobCancelledError().description)
         XCTAssertFalse(scheduler.isRunning(jobID: job.id))
 

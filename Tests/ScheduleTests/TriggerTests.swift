@@ -117,6 +117,6 @@ final class TriggerTests: XCTestCase {
         XCTAssertEqual(JobKind.allCases.map(\.rawValue), ["port-scan", "lan-discovery", "capture-window", "reputation-refresh"])
         XCTAssertEqual(JobKind.allCases.map(\.title), ["Port scan", "LAN discovery", "Capture window", "Reputation refresh"])
         XCTAssertEqual(JobKind(rawValue: "capture-window"), .captureWindow)
-        XCTAssertEqual(JobOutcome.allCases.map(\.rawValue), ["succeeded", "failed", "skipped"])
+        XCTAssertEqual(JobOutcome.allCases.map(\.rawValue), ["succeeded", "failed", "skipped", "stopped", "interrupted"])
     }
 }

@@ -23,11 +23,11 @@ final class MigrationTests: XCTestCase {
                 """)
         }
         XCTAssertEqual(tables, allTables)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
         XCTAssertEqual(try database.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
-        }, ["v1", "v2", "v3"])
-        XCTAssertEqual(try database.schemaVersion, 3)
+        }, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try database.schemaVersion, 4)
         XCTAssertEqual(try database.journalMode, "wal")
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }, 1)
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") }, 5000)
@@ -76,8 +76,8 @@ final class MigrationTests: XCTestCase {
         }
 
         let database = try NetScouterDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3"])
-        XCTAssertEqual(try database.schemaVersion, 3)
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try database.schemaVersion, 4)
         XCTAssertEqual(try database.journalMode, "wal")
 
         // Rows intact, new column empty.
@@ -108,7 +108,7 @@ final class MigrationTests: XCTestCase {
         }
         let database = try NetScouterDatabase(directory: directory)
         XCTAssertEqual(try AuditLog(database: database).recent().map(\.subject), ["x"])
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
     }
 
     // MARK: Refusals, with messages that say what to do
@@ -147,11 +147,11 @@ final class MigrationTests: XCTestCase {
         let path = directory.appendingPathComponent(NetScouterDatabase.fileName).path
         do {
             let database = try NetScouterDatabase(path: path)
-            try database.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v4')") }
+            try database.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
             try database.close()
         }
         XCTAssertThrowsError(try NetScouterDatabase(path: path)) { error in
-            XCTAssertEqual(error as? StoreError, .newerSchema(path: path, unknownMigrations: ["v4"]))
+            XCTAssertEqual(error as? StoreError, .newerSchema(path: path, unknownMigrations: ["v99"]))
             XCTAssertTrue("\(error)".contains("Update NetScouter"), "\(error)")
         }
     }

@@ -194,7 +194,7 @@ final class RepositoryTests: XCTestCase {
 
         // A run left "running" by a crash is closed at the next start.
         XCTAssertEqual(try store.markInterruptedRuns(at: date(700)), 1)
-        XCTAssertEqual(try store.lastRun(forJob: nightlyID)?.outcome, .failed)
+        XCTAssertEqual(try store.lastRun(forJob: nightlyID)?.outcome, .interrupted)
 
         XCTAssertTrue(try store.delete(id: nightlyID))
         XCTAssertEqual(try store.runs(forJob: nightlyID), [], "runs go with their job (ON DELETE CASCADE)")

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The one SQLite database NetScouter keeps: `<data directory>/netscouter.sqlite`.
 ///
@@ -19,6 +20,10 @@ public final class NetScouterDatabase: Sendable {
 
     /// Absolute path of the database file.
     public let path: String
+    /// Job runs whose process had died, closed as "interrupted" when this value opened the
+    /// database (see `ScheduleStore.markInterruptedRuns`).
+    public var interruptedRunsClosedAtOpen: Int { interruptedAtOpen.load(ordering: .relaxed) }
+    private let interruptedAtOpen = Atomic<Int>(0)
     private let pool: DatabasePool
 
     /// Resolves the data directory (`--data-dir`, else XDG) and opens the database in it: what
@@ -60,6 +65,9 @@ public final class NetScouterDatabase: Sendable {
         } catch {
             throw StoreError.opening(error, path: path)
         }
+        // Every start of anything that opens the store closes the runs of processes that died.
+        // Best effort: a read-only data folder must not stop the database from opening.
+        interruptedAtOpen.store((try? ScheduleStore(database: self).markInterruptedRuns(at: Date())) ?? 0, ordering: .relaxed)
     }
 
     /// Refuses databases that NetScouter cannot safely migrate: another program's database

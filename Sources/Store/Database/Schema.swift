@@ -18,7 +18,8 @@ public enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1", migrate: createTables)
         migrator.registerMigration("v2", migrate: addVendorRunIndexAndSnapshots)
-        migrator.registerMigration("v3", migrate: addFlowHistory)
+        migrator.registerMigration("v3", migrate: addStoppedAndInterruptedRunOutcomes)
+        migrator.registerMigration("v4", migrate: addFlowHistory)
         return migrator
     }()
 
@@ -151,7 +152,30 @@ public enum Schema {
             """)
     }
 
-    /// v3: the flow history of live captures. A capture is one run of the dashboard's live
+    /// v3: runs can end "stopped" (on request, with what they did so far) or "interrupted" (the
+    /// process running them died). SQLite cannot change a CHECK constraint in place, so the table
+    /// is rebuilt with its rows, ids and index.
+    private static func addStoppedAndInterruptedRunOutcomes(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE job_runs_v3 (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id      INTEGER NOT NULL REFERENCES schedules(id) ON DELETE CASCADE,
+                started_at  REAL NOT NULL,
+                finished_at REAL,
+                outcome     TEXT NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed', 'skipped', 'stopped', 'interrupted')),
+                summary     TEXT NOT NULL DEFAULT ''
+            );
+            INSERT INTO job_runs_v3 (id, job_id, started_at, finished_at, outcome, summary)
+                SELECT id, job_id, started_at, finished_at, outcome, summary FROM job_runs;
+            DROP TABLE job_runs;
+            ALTER TABLE job_runs_v3 RENAME TO job_runs;
+            CREATE INDEX job_runs_by_job_started ON job_runs(job_id, started_at);
+
+            PRAGMA user_version = 3;
+            """)
+    }
+
+    /// v4: the flow history of live captures. A capture is one run of the dashboard's live
     /// capture, the daemon's continuous capture or a capture-window job; every flow it finished
     /// (FIN/RST, idle, evicted, end of capture) is a row, written in batches off the capture and
     /// UI threads. Old rows are pruned by the retention setting.
@@ -185,7 +209,7 @@ public enum Schema {
             CREATE INDEX flow_history_by_capture ON flow_history(capture_id);
             CREATE INDEX flow_history_by_last_seen ON flow_history(last_seen);
 
-            PRAGMA user_version = 3;
+            PRAGMA user_version = 4;
             """)
     }
 }

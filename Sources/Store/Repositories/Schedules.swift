@@ -76,12 +76,16 @@ public struct ScheduleRecord: Codable, Equatable, Sendable, FetchableRecord, Mut
 
 /// How a job run ended.
 public enum JobOutcome: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
-    /// Started and not finished yet (or NetScouter stopped meanwhile: see `markInterruptedRuns`).
+    /// Started and not finished yet (or its process died meanwhile: see `markInterruptedRuns`).
     case running
     case succeeded
     case failed
     /// Not run, e.g. because the previous run was still going.
     case skipped
+    /// Ended early on request; the summary says what it did until then.
+    case stopped
+    /// The process running it died; see `markInterruptedRuns`.
+    case interrupted
 }
 
 /// One execution of a scheduled job: a row of `job_runs`.
@@ -254,18 +258,37 @@ public struct ScheduleStore: Sendable {
         try runs(forJob: jobID, limit: 1).first
     }
 
-    /// Marks runs still "running" as failed. Call once at startup, before the runner starts:
-    /// any such run was cut short when NetScouter last stopped. Returns how many.
+    /// Closes the runs left "running" by a process that died (killed, crashed, power cut): each
+    /// is marked `interrupted`. A run still in progress is left alone — the process running a
+    /// job holds its `JobRunLock` for the whole run, so a "running" row whose lock can be taken
+    /// has no process behind it any more. Opening the database calls this, so the next
+    /// NetScouter to start (any command) tidies up. Returns how many runs were closed.
     @discardableResult
     public func markInterruptedRuns(at time: Date) throws -> Int {
-        try database.write { db in
-            try JobRunRecord
-                .filter(JobRunRecord.Columns.outcome == JobOutcome.running)
-                .updateAll(db, [
-                    JobRunRecord.Columns.outcome.set(to: JobOutcome.failed),
-                    JobRunRecord.Columns.summary.set(to: "Interrupted: NetScouter stopped while this run was in progress."),
-                    JobRunRecord.Columns.finishedAt.set(to: time.timeIntervalSince1970),
-                ])
+        let running = try database.read { db in
+            try JobRunRecord.filter(JobRunRecord.Columns.outcome == JobOutcome.running).fetchAll(db)
         }
+        var closed = 0
+        for run in running {
+            guard let runID = run.id,
+                  case let .acquired(lock) = try JobRunLock.acquire(jobID: run.jobID, forDatabaseAt: database.path, recordingOwner: false)
+            else { continue }
+            defer { lock.release() }
+            // Still "running" now that the lock is ours: its owner records the end before releasing
+            // the lock, so this run's owner really is gone.
+            closed += try database.write { db in
+                try JobRunRecord
+                    .filter(JobRunRecord.Columns.id == runID && JobRunRecord.Columns.outcome == JobOutcome.running)
+                    .updateAll(db, [
+                        JobRunRecord.Columns.outcome.set(to: JobOutcome.interrupted),
+                        JobRunRecord.Columns.summary.set(to: Self.interruptedSummary),
+                        JobRunRecord.Columns.finishedAt.set(to: time.timeIntervalSince1970),
+                    ])
+            }
+        }
+        return closed
     }
+
+    public static let interruptedSummary =
+        "Interrupted: the NetScouter process running this job ended (killed, crashed or the machine stopped) before the run finished."
 }
