@@ -342,3 +342,13 @@ final class RateHistoryTests: XCTestCase {
         XCTAssertEqual(rates.value(at: 100 + 7200), 1)
     }
 }
+
+/// The memory bound in the README rests on these sizes: keep them true.
+final class FlowMemoryLayoutTests: XCTestCase {
+    func testFlowSizesBehindTheReadmeBound() {
+        let slot = 1 + MemoryLayout<FlowKey>.stride + MemoryLayout<FlowStats>.stride
+        print("FlowMemoryLayoutTests: FlowKey \(MemoryLayout<FlowKey>.stride) B, FlowStats \(MemoryLayout<FlowStats>.stride) B, slot \(slot) B")
+        XCTAssertLessThanOrEqual(slot, 210, "a live-table slot")
+        XCTAssertLessThanOrEqual(MemoryLayout<FlowStats>.stride, 170, "a finished flow in the history")
+    }
+}
