@@ -13,6 +13,10 @@ struct CaptureCommand: ParsableCommand {
               netscouter capture --interface eth0 --duration 10
               netscouter capture --interface lo --filter "udp port 53" --count 100 --json
               netscouter capture --read trace.pcapng --json
+
+            A file that is truncated or damaged part-way is reported up to the damage, with a
+            warning on stderr saying where and why reading stopped, "complete": false and "error"
+            in the JSON, and exit status 3.
             """
     )
 
@@ -96,14 +100,16 @@ struct CaptureCommand: ParsableCommand {
         progress?.finish()
         session.stop()
         session.ring.drain { aggregator.ingest($0) }
-        if let error = session.error { throw fail(error) }
+        // A damaged file still reports what was read before the damage, then exits with its own status.
+        if let error = session.error, !session.isPartialFile { throw fail(error) }
 
         let statistics = session.statistics
-        let report = TrafficReport(
+        var report = TrafficReport(
             aggregator: aggregator, source: source.displayName, filter: session.filter, linkType: session.linkType,
             counters: .init(kernelDrops: statistics.kernelDrops, interfaceDrops: statistics.interfaceDrops,
                             ringOverflows: statistics.ringOverflows),
             top: top)
+        if session.isPartialFile, let error = session.error { report.markIncomplete(error.description) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -114,7 +120,12 @@ struct CaptureCommand: ParsableCommand {
         if !session.recordedFiles.isEmpty {
             var standardError = StandardError()
             print("Saved \(statistics.recordedPackets) packets to \(session.recordedFiles.joined(separator: ", "))", to: &standardError)
+            if statistics.unrecordedPackets > 0 {
+                print("Not saved: \(statistics.unrecordedPackets) packets of interfaces whose link type differs from the first "
+                      + "interface's (\(session.linkType)); a pcap file holds one link type.", to: &standardError)
+            }
         }
+        if session.isPartialFile, let error = session.error { throw partialFileExit(error) }
     }
 }
 

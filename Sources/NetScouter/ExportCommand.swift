@@ -13,6 +13,8 @@ struct ExportCommand: ParsableCommand {
             flows and hosts come from a capture file (--read) or, without it, from the latest saved
             capture window (a scheduled capture-window job). scans and threats come from the database.
             CSV cells that look like spreadsheet formulas are prefixed with ' so they cannot run.
+            A capture file damaged or truncated part-way is exported up to the damage: stderr says
+            where and why reading stopped, JSON gets "complete": false and "error", exit status 3.
             Examples:
               netscouter export flows --read trace.pcap --format csv --out flows.csv
               netscouter export hosts --format ndjson --out - | jq .address
@@ -56,23 +58,29 @@ struct ExportCommand: ParsableCommand {
         let kind = parsedKind!, format = parsedFormat!
         let table: ExportTable
         var note: String?
+        var completeness: ExportCompleteness?
+        var partialRead: PcapError?
         if let read {
-            table = try aggregateFile(read, kind: kind)
+            (table, partialRead) = try aggregateFile(read, kind: kind)
+            completeness = partialRead.map { .stopped($0.description) } ?? .complete
         } else {
             let database = try storage.openDatabase()
             do { (table, note) = try StoredExports.table(kind, database: database) } catch { throw fail(error.localizedDescription) }
         }
         var standardError = StandardError()
         if out == "-" {
-            print(Exporter.string(table, format: format, kind: kind.rawValue), terminator: "")
+            print(Exporter.string(table, format: format, kind: kind.rawValue, completeness: completeness), terminator: "")
         } else {
-            do { try Exporter.write(table, format: format, to: out, kind: kind.rawValue) } catch { throw fail(error) }
+            do { try Exporter.write(table, format: format, to: out, kind: kind.rawValue, completeness: completeness) } catch { throw fail(error) }
             print("Exported \(table.count) \(kind.rawValue) to \(out) (\(format.rawValue))", to: &standardError)
         }
         if table.count == 0, let note { print("netscouter: nothing to export: \(note).", to: &standardError) }
+        if let partialRead { throw partialFileExit(partialRead) }
     }
 
-    private func aggregateFile(_ path: String, kind: StoredExports.Kind) throws -> ExportTable {
+    /// The table of a capture file, and the read error when the file could be read only in part
+    /// (the table then covers the packets before it).
+    private func aggregateFile(_ path: String, kind: StoredExports.Kind) throws -> (ExportTable, PcapError?) {
         let session: CaptureSession
         do { session = try CaptureSession(source: .file(path: path), filter: filter) } catch { throw fail(error) }
         let traffic = TrafficAggregator()
@@ -81,7 +89,8 @@ struct ExportCommand: ParsableCommand {
             if session.ring.drain({ traffic.ingest($0) }) == 0 { usleep(1000) }
         }
         session.stop()
-        if let error = session.error { throw fail(error) }
-        return kind == .flows ? TrafficExports.flows(from: traffic) : TrafficExports.hosts(from: traffic)
+        if let error = session.error, !session.isPartialFile { throw fail(error) }
+        return (kind == .flows ? TrafficExports.flows(from: traffic) : TrafficExports.hosts(from: traffic),
+                session.isPartialFile ? session.error : nil)
     }
 }
