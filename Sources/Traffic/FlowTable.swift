@@ -196,7 +196,7 @@ public final class FlowTable {
     public func expire(now: Int64) -> Int {
         let timeouts = timeouts
         let removed = table.removeAll { _, flow in
-            let idle = now - flow.lastSeen
+            let idle = now.saturatingSubtracting(flow.lastSeen)
             if flow.transport == .tcp {
                 return idle > (flow.tcpState.isFinished ? timeouts.finishedTCP : timeouts.activeTCP)
             }

@@ -73,7 +73,7 @@ public final class TrafficAggregator {
         }
         if time >= nextSweep {
             if nextSweep != .min { flows.expire(now: time) }
-            nextSweep = time + sweepInterval
+            nextSweep = time.saturatingAdding(sweepInterval)
         }
     }
 
@@ -83,7 +83,7 @@ public final class TrafficAggregator {
         rates.advance(to: time >= 0 ? time / 1_000_000_000 : 0)
         if time >= nextSweep {
             flows.expire(now: time)
-            nextSweep = time + sweepInterval
+            nextSweep = time.saturatingAdding(sweepInterval)
         }
     }
 

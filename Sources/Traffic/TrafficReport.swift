@@ -101,7 +101,7 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         packets = totals.packets
         bytes = totals.bytes
         malformed = totals.malformed
-        durationSeconds = Double((totals.lastTimestamp ?? 0) - (totals.firstTimestamp ?? 0)) / 1e9
+        durationSeconds = (Double(totals.lastTimestamp ?? 0) - Double(totals.firstTimestamp ?? 0)) / 1e9
         protocols = Dictionary(uniqueKeysWithValues: ProtocolClass.allCases.map {
             ($0.description, ProtocolCount(packets: totals.packets($0), bytes: totals.bytes($0)))
         })

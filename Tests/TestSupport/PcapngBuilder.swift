@@ -80,3 +80,61 @@ public struct PcapngBuilder {
         withUnsafeBytes(of: v) { out += $0 }
     }
 }
+
+/// Capture files whose timestamps sit at the edges: 0, just past the year 2262 (where
+/// nanoseconds since 1970 leave `Int64`), the largest 63- and 64-bit tick counts, in every
+/// timestamp resolution a reader converts differently. Every read path must take them without
+/// a trap.
+public enum ExtremeTimestampFiles {
+    /// Ethernet / IPv4 / TCP SYN 10.0.0.1:40000 → 10.0.0.2:443.
+    public static let frame: [UInt8] = [
+        0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,
+        0x45, 0x00, 0x00, 0x28, 0x00, 0x00, 0x40, 0x00, 0x40, 0x06, 0x00, 0x00, 10, 0, 0, 1, 10, 0, 0, 2,
+        0x9C, 0x40, 0x01, 0xBB, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x02, 0xFF, 0xFF, 0, 0, 0, 0,
+    ]
+
+    /// Tick counts: 0, 1, the first microsecond past 2262-04-11, 2^63, and 2^64 − 1.
+    public static let ticks: [UInt64] = [0, 1, 9_223_372_036_854_776, 1 << 63, .max]
+
+    /// Writes the files into `directory` and returns their paths.
+    public static func write(into directory: URL) throws -> [String] {
+        var paths: [String] = []
+        func save(_ name: String, _ bytes: [UInt8]) throws {
+            let path = directory.appendingPathComponent(name).path
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            paths.append(path)
+        }
+        // One interface each (libpcap reads these): microseconds, nanoseconds, seconds, 2^-30 s.
+        for (name, resolution) in [("us", nil), ("ns", 9), ("s", 0), ("binary", 0x80 | 30)] as [(String, UInt8?)] {
+            for bigEndian in [false, true] {
+                var file = PcapngBuilder(bigEndian: bigEndian)
+                file.sectionHeader()
+                file.interface(linkType: 1, timestampResolution: resolution)
+                for tick in ticks { file.enhancedPacket(interface: 0, ticks: tick, data: frame) }
+                try save("extreme-\(name)-\(bigEndian ? "be" : "le").pcapng", file.bytes)
+            }
+        }
+        // Mixed link types (our pcapng reader), with the largest timestamp offsets either way.
+        var mixed = PcapngBuilder()
+        mixed.sectionHeader()
+        mixed.interface(linkType: 1, timestampResolution: 9, timestampOffsetSeconds: .min)
+        mixed.interface(linkType: 0, timestampResolution: 0, timestampOffsetSeconds: .max)
+        for tick in ticks {
+            mixed.enhancedPacket(interface: 0, ticks: tick, data: frame)
+            mixed.enhancedPacket(interface: 1, ticks: tick, data: [2, 0, 0, 0] + Array(frame[14...]))
+        }
+        try save("extreme-mixed.pcapng", mixed.bytes)
+        // Classic pcap, microsecond and nanosecond: the largest 32-bit seconds and fractions.
+        for (magic, name) in [(UInt32(0xA1B2_C3D4), "us"), (0xA1B2_3C4D, "ns")] {
+            var bytes: [UInt8] = []
+            func put32(_ value: UInt32) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+            put32(magic); bytes += [2, 0, 4, 0]; put32(0); put32(0); put32(65_535); put32(1)
+            for (seconds, fraction) in [(UInt32(0), UInt32(0)), (.max, 999_999_999), (.max, .max), (1 << 31, 0)] {
+                put32(seconds); put32(fraction); put32(UInt32(frame.count)); put32(UInt32(frame.count))
+                bytes += frame
+            }
+            try save("extreme-\(name).pcap", bytes)
+        }
+        return paths
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import NetScouterTestSupport
+import XCTest
+
+/// The command line against files that end early or hold extreme values: it reports what it
+/// could read, says what it could not, exits with a status a script can test, and never traps.
+final class PartialFileCommandTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-partial-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    static let corpusURL: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("../shared/corpus").standardizedFileURL
+
+    private func json(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+    }
+
+    /// tcpdump's count of the packets before its error.
+    private func tcpdumpCount(_ path: String) throws -> Int {
+        let tcpdump: String
+        do { tcpdump = try ExternalTools.require("tcpdump", package: "tcpdump") } catch { throw XCTSkip("\(error)") }
+        let run = try ExternalTools.run(tcpdump, ["--count", "-r", path])
+        XCTAssertNotEqual(run.status, 0, "tcpdump should stop with an error on \(path)")
+        return Int(run.standardOutput.split(separator: " ").first ?? "") ?? -1
+    }
+
+    /// A corpus file cut in the middle of a record, and one with garbage appended.
+    private func damagedFiles() throws -> [String] {
+        let http = Self.corpusURL.appendingPathComponent("dpkt/http.pcap").path
+        let pcapng = Self.corpusURL.appendingPathComponent("gopacket/pcapng-le/test010.pcapng").path
+        guard let httpBytes = FileManager.default.contents(atPath: http),
+              let pcapngBytes = FileManager.default.contents(atPath: pcapng) else {
+            throw XCTSkip("The capture corpus is not present at \(Self.corpusURL.path).")
+        }
+        let cut = directory.appendingPathComponent("cut.pcap").path
+        try httpBytes.prefix(httpBytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+        let garbage = directory.appendingPathComponent("garbage.pcapng").path
+        try (pcapngBytes + Data([0x06, 0, 0, 0, 0x40, 0, 0, 0, 0xAA, 0xBB, 0xCC])).write(to: URL(fileURLWithPath: garbage))
+        return [Self.corpusURL.appendingPathComponent("dpkt/truncated_dns_2.pcap").path, cut, garbage]
+    }
+
+    func testPartialFilesAreReportedUpToTheErrorWithExitStatusThree() throws {
+        for path in try damagedFiles() {
+            let expected = try tcpdumpCount(path)
+            XCTAssertGreaterThan(expected, 0, path)
+
+            let report = try CommandRun.netscouter(["capture", "--read", path, "--json"])
+            XCTAssertEqual(report.status, 3, report.standardError)
+            let document = try json(report.standardOutput)
+            XCTAssertEqual(document["packets"] as? Int, expected, path)
+            XCTAssertEqual(document["complete"] as? Bool, false, path)
+            let error = try XCTUnwrap(document["error"] as? String, path)
+            XCTAssertTrue(error.contains("stopped after \(expected) packet"), error)
+            XCTAssertTrue(error.contains("readable up to byte"), error)
+            XCTAssertTrue(report.standardError.contains("netscouter: warning: Reading \(path) stopped after \(expected)"), report.standardError)
+
+            let text = try CommandRun.netscouter(["capture", "--read", path])
+            XCTAssertEqual(text.status, 3)
+            XCTAssertTrue(text.standardOutput.contains("Packets:  \(expected) "), text.standardOutput)
+            XCTAssertTrue(text.standardOutput.contains("INCOMPLETE"), text.standardOutput)
+            XCTAssertTrue(text.standardError.contains("stopped after \(expected) packet"), text.standardError)
+
+            let flows = try CommandRun.netscouter(["export", "flows", "--read", path, "--format", "json", "--out", "-"])
+            XCTAssertEqual(flows.status, 3, flows.standardError)
+            let envelope = try json(flows.standardOutput)
+            XCTAssertEqual(envelope["complete"] as? Bool, false)
+            XCTAssertTrue((envelope["error"] as? String)?.contains("stopped after \(expected) packet") == true)
+            XCTAssertGreaterThan((envelope["records"] as? [Any])?.count ?? 0, 0)
+
+            let out = directory.appendingPathComponent("hosts.csv").path
+            let hosts = try CommandRun.netscouter(["export", "hosts", "--read", path, "--out", out])
+            XCTAssertEqual(hosts.status, 3, hosts.standardError)
+            XCTAssertTrue(hosts.standardError.contains("stopped after \(expected) packet"), hosts.standardError)
+            XCTAssertGreaterThan(try String(contentsOfFile: out, encoding: .utf8).split(whereSeparator: \.isNewline).count, 1)
+        }
+    }
+
+    func testCompleteFilesSayCompleteAndExitZero() throws {
+        let path = Self.corpusURL.appendingPathComponent("dpkt/http.pcap").path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("corpus missing") }
+        let report = try CommandRun.netscouter(["capture", "--read", path, "--json"])
+        XCTAssertEqual(report.status, 0, report.standardError)
+        XCTAssertEqual(try json(report.standardOutput)["complete"] as? Bool, true)
+        XCTAssertNil(try json(report.standardOutput)["error"])
+        let flows = try CommandRun.netscouter(["export", "flows", "--read", path, "--format", "json", "--out", "-"])
+        XCTAssertEqual(flows.status, 0)
+        XCTAssertEqual(try json(flows.standardOutput)["complete"] as? Bool, true)
+    }
+
+    func testHelpDocumentsTheExitStatuses() throws {
+        // Help text is wrapped to the terminal: compare with the whitespace collapsed.
+        func help(_ arguments: [String]) throws -> String {
+            try CommandRun.netscouter(arguments).standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        XCTAssertTrue(try help(["--help"]).contains("3 a capture file (--read) was damaged or truncated part-way"))
+        XCTAssertTrue(try help(["capture", "--help"]).contains("exit status 3"))
+        XCTAssertTrue(try help(["export", "--help"]).contains("exit status 3"))
+    }
+
+    /// Timestamps at 0, past 2262 and at the largest tick counts, through every command that reads
+    /// a file: each finishes (no signal) with status 0, and the times it prints are clamped.
+    func testExtremeTimestampsThroughEveryReadCommand() throws {
+        let files = try ExtremeTimestampFiles.write(into: directory)
+        let data = directory.appendingPathComponent("data").path
+        for (index, path) in files.enumerated() {
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            let capture = try CommandRun.netscouter(["capture", "--read", path, "--json"])
+            XCTAssertEqual(capture.status, 0, "\(name): \(capture.standardError)")
+            let packets = try json(capture.standardOutput)["packets"] as? Int
+            XCTAssertEqual(packets, name.hasSuffix(".pcap") ? 4 : name.contains("mixed") ? 10 : 5, name)
+
+            let flows = try CommandRun.netscouter(["export", "flows", "--read", path, "--format", "ndjson", "--out", "-"])
+            XCTAssertEqual(flows.status, 0, "\(name): \(flows.standardError)")
+            XCTAssertFalse(flows.standardOutput.isEmpty, name)
+            let hosts = try CommandRun.netscouter(["export", "hosts", "--read", path, "--format", "csv", "--out", "-"])
+            XCTAssertEqual(hosts.status, 0, "\(name): \(hosts.standardError)")
+
+            // The window's path (capture session, aggregates, every table drawn): a screenshot takes
+            // about 0.3 s, so one table per file and all three for the mixed-interface one.
+            let shot = directory.appendingPathComponent("shot.png").path
+            let tables = name.contains("mixed") ? ["flows", "hosts", "packets"] : [["flows", "hosts", "packets"][index % 3]]
+            for table in tables {
+                let screenshot = try CommandRun.netscouter(["screenshot", "--read", path, "--out", shot, "--size", "640x400",
+                                                            "--table", table, "--data-dir", data])
+                XCTAssertEqual(screenshot.status, 0, "\(name) (\(table)): \(screenshot.standardError)")
+            }
+        }
+    }
+}
