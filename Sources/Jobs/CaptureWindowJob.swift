@@ -29,7 +29,13 @@ public struct CaptureWindowOptions: Sendable, Equatable {
         let seconds = try Self.number(options["seconds"] ?? "60", name: "seconds")
         guard seconds > 0, seconds <= 86_400 else { throw .invalid("seconds", value: options["seconds"] ?? "", expected: "1 to 86400") }
         var rotate: Int?
-        if let text = options["rotate-mb"] { rotate = Int(try Self.number(text, name: "rotate-mb")) }
+        if let text = options["rotate-mb"] {
+            // Checked as a whole number in range before use: Int(Double) would trap on "inf" or "1e300".
+            guard let megabytes = Int(text), (1...1_048_576).contains(megabytes) else {
+                throw .invalid("rotate-mb", value: text, expected: "a whole number from 1 to 1048576")
+            }
+            rotate = megabytes
+        }
         self.init(interface: interface, seconds: seconds, filter: options["filter"].flatMap { $0.isEmpty ? nil : $0 },
                   pcapDirectory: options["pcap-dir"].flatMap { $0.isEmpty ? nil : $0 }, rotateMegabytes: rotate)
     }

@@ -22,19 +22,23 @@ struct CaptureCommand: ParsableCommand {
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Stop a live capture after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop a live capture after this many seconds (0.001 to 31536000).",
+            transform: { try NumericOption.decimal($0, option: "--duration", range: 0.001...31_536_000, unit: "seconds", note: "(365 days)") })
     var duration: Double?
 
-    @Option(name: [.short, .long], help: "Stop after this many packets.")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Stop after this many packets.",
+            transform: { try NumericOption.integer($0, option: "--count", range: 1...Int.max, unit: "packets") })
     var count: Int?
 
-    @Option(help: "How many top hosts and flows to list.")
+    @Option(parsing: .unconditional, help: "How many top hosts and flows to list (0 to 100000).",
+            transform: { try NumericOption.integer($0, option: "--top", range: 0...100_000, unit: "entries") })
     var top = 10
 
     @Flag(help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
 
-    @Option(help: "Bytes to capture per packet.")
+    @Option(parsing: .unconditional, help: "Bytes to capture per packet (1 to 262144).",
+            transform: { try NumericOption.integer($0, option: "--snaplen", range: 1...262_144, unit: "bytes") })
     var snaplen: Int32 = 262_144
 
     @Flag(help: "Print JSON instead of a table.")
@@ -43,7 +47,9 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Also save the packets to this pcap file (opens in Wireshark and tcpdump).")
     var write: String?
 
-    @Option(help: "With --write: start a new numbered file (NAME-0000.pcap, NAME-0001.pcap, …) after this many megabytes.")
+    @Option(parsing: .unconditional,
+            help: "With --write: start a new numbered file (NAME-0000.pcap, NAME-0001.pcap, …) after this many megabytes (1 to 1048576).",
+            transform: { try NumericOption.integer($0, option: "--rotate-mb", range: 1...1_048_576, unit: "megabytes") })
     var rotateMb: Int?
 
     var interface: String? { source.interface }
@@ -55,11 +61,8 @@ struct CaptureCommand: ParsableCommand {
         if (interface == nil) == (read == nil) {
             throw ValidationError("Give exactly one of --interface IF (live) or --read FILE.")
         }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
-        if let count, count <= 0 { throw ValidationError("--count must be positive.") }
         if read != nil, duration != nil, !replay { throw ValidationError("--duration applies to live capture (or --read with --replay).") }
         if rotateMb != nil && write == nil { throw ValidationError("--rotate-mb goes with --write FILE.") }
-        if let rotateMb, rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
     }
 
     func run() throws {

@@ -23,3 +23,19 @@ extension FixedWidthInteger {
         return (self < 0) != (other < 0) ? .min : .max
     }
 }
+
+extension Int64 {
+    /// `value` rounded towards zero and clamped to `Int64`'s range; NaN becomes 0. For doubles
+    /// read from a store or a file, where `Int64(_:)` would trap on anything out of range.
+    public init(clamping value: Double) {
+        if value.isNaN {
+            self = 0
+        } else if value >= 9_223_372_036_854_775_807.0 {
+            self = .max
+        } else if value <= -9_223_372_036_854_775_808.0 {
+            self = .min
+        } else {
+            self = Int64(value)
+        }
+    }
+}

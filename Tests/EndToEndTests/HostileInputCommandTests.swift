@@ -136,3 +136,79 @@ final class PartialFileCommandTests: XCTestCase {
         }
     }
 }
+
+/// Every numeric option of every command with `inf`, `nan`, `-1`, `0` and `1e300`: no crash
+/// (never a signal), a message on stderr that names the option and its accepted range, and a
+/// non-zero exit where the value is invalid.
+final class NumericOptionTests: XCTestCase {
+    struct Case {
+        var arguments: [String]
+        var option: String
+        /// Values the option accepts (the command then runs normally).
+        var valid: Set<String> = []
+        /// What the message says (the range).
+        var message: String
+    }
+
+    func testEveryNumericOptionRejectsNonFiniteAndOutOfRangeValuesWithItsRange() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-numeric-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = try ExtremeTimestampFiles.write(into: directory).first { $0.hasSuffix("us.pcap") }!
+        let data = ["--data-dir", directory.appendingPathComponent("data").path]
+        let png = directory.appendingPathComponent("out.png").path
+        let cases: [Case] = [
+            Case(arguments: ["capture", "--read", file, "--replay"], option: "--duration", message: "from 0.001 to 31536000"),
+            Case(arguments: ["capture", "--read", file], option: "--count", message: "from 1 to 9223372036854775807"),
+            Case(arguments: ["capture", "--read", file], option: "--top", valid: ["0"], message: "from 0 to 100000"),
+            Case(arguments: ["capture", "--read", file], option: "--snaplen", message: "from 1 to 262144"),
+            Case(arguments: ["capture", "--read", file, "--write", directory.appendingPathComponent("w.pcap").path], option: "--rotate-mb",
+                 message: "from 1 to 1048576"),
+            Case(arguments: ["daemon"] + data, option: "--rotate-mb", message: "from 1 to 1048576"),
+            Case(arguments: ["daemon"] + data, option: "--snapshot-every", message: "from 10 to 604800"),
+            Case(arguments: ["daemon"] + data, option: "--reload-every", message: "from 1 to 86400"),
+            Case(arguments: ["gui"] + data, option: "--rotate", message: "from 1 to 3600"),
+            Case(arguments: ["gui", "--kiosk"] + data, option: "--scale", message: "from 0.5 to 4"),
+            Case(arguments: ["screenshot", "--out", png] + data, option: "--scale", message: "from 0.5 to 4"),
+            Case(arguments: ["screenshot", "--out", png] + data, option: "--size", message: "from 320x240 to 7680x4320"),
+            Case(arguments: ["icon", "--out", png], option: "--size", message: "from 16 to 2048"),
+            Case(arguments: ["schedule", "add", "--kind", "capture-window", "--interface", "lo"] + data, option: "--seconds",
+                 message: "from 1 to 86400"),
+            Case(arguments: ["schedule", "add", "--kind", "capture-window", "--interface", "lo"] + data, option: "--every",
+                 message: "interval"),
+        ]
+        // No display: `gui` with a valid value would stop at "No display" rather than open a window.
+        var withoutDisplay = ProcessInfo.processInfo.environment
+        withoutDisplay["DISPLAY"] = nil
+        withoutDisplay["WAYLAND_DISPLAY"] = nil
+        let environment = withoutDisplay
+        guard FileManager.default.isExecutableFile(atPath: CommandRun.executable.path) else { throw XCTSkip("netscouter is not built") }
+        let values = ["inf", "nan", "-1", "0", "1e300"]
+        let runs = cases.flatMap { testCase in values.map { (testCase, $0) } }
+        // Most runs stop at argument parsing; run them two at a time (the machine has two cores).
+        final class Results: @unchecked Sendable { var runs: [ExternalTools.Result?]; init(_ n: Int) { runs = Array(repeating: nil, count: n) } }
+        let results = Results(runs.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: runs.count) { index in
+            let (testCase, value) = runs[index]
+            let run = try? ExternalTools.run(CommandRun.executable.path, testCase.arguments + [testCase.option, value], environment: environment)
+            lock.withLock { results.runs[index] = run }
+        }
+        for (index, (testCase, value)) in runs.enumerated() {
+            do {
+                let arguments = testCase.arguments + [testCase.option, value]
+                let label = arguments.joined(separator: " ")
+                guard let run = results.runs[index] else { XCTFail("\(label) did not run"); continue }
+                XCTAssertFalse(run.signaled, "\(label) was killed by signal \(run.status): \(run.standardError)")
+                if testCase.valid.contains(value) {
+                    XCTAssertEqual(run.status, 0, "\(label): \(run.standardError)")
+                    continue
+                }
+                XCTAssertNotEqual(run.status, 0, label)
+                XCTAssertTrue(run.standardError.contains(testCase.message), "\(label): \(run.standardError)")
+                XCTAssertFalse(run.standardError.contains("Missing value"), "\(label): \(run.standardError)")
+                XCTAssertTrue(run.standardError.contains(value), "\(label) should quote the value: \(run.standardError)")
+            }
+        }
+    }
+}

@@ -28,6 +28,8 @@ public enum ExternalTools {
 
     public struct Result {
         public var status: Int32
+        /// True when the program was killed by a signal (a trap is SIGILL or SIGTRAP); `status` is then the signal.
+        public var signaled = false
         public var standardOutput: String
         public var standardError: String
     }
@@ -55,7 +57,8 @@ public enum ExternalTools {
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         errorRead.wait()
         done.wait()
-        return Result(status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+        return Result(status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+                      standardOutput: String(decoding: outputData, as: UTF8.self),
                       standardError: String(decoding: errorData.data, as: UTF8.self))
     }
 }
