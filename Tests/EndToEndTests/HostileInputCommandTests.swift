@@ -144,6 +144,8 @@ final class NumericOptionTests: XCTestCase {
     struct Case {
         var arguments: [String]
         var option: String
+        /// Goes before the value (`--option rotate-mb=VALUE`).
+        var valuePrefix = ""
         /// Values the option accepts (the command then runs normally).
         var valid: Set<String> = []
         /// What the message says (the range).
@@ -176,6 +178,10 @@ final class NumericOptionTests: XCTestCase {
                  message: "from 1 to 86400"),
             Case(arguments: ["schedule", "add", "--kind", "capture-window", "--interface", "lo"] + data, option: "--every",
                  message: "interval"),
+            Case(arguments: ["schedule", "add", "--kind", "capture-window", "--every", "1h", "--interface", "lo"] + data, option: "--option",
+                 valuePrefix: "rotate-mb=", message: "from 1 to 1048576"),
+            Case(arguments: ["schedule", "add", "--kind", "capture-window", "--every", "1h", "--interface", "lo"] + data, option: "--option",
+                 valuePrefix: "seconds=", message: "1 to 86400"),
         ]
         // No display: `gui` with a valid value would stop at "No display" rather than open a window.
         var withoutDisplay = ProcessInfo.processInfo.environment
@@ -191,12 +197,13 @@ final class NumericOptionTests: XCTestCase {
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: runs.count) { index in
             let (testCase, value) = runs[index]
-            let run = try? ExternalTools.run(CommandRun.executable.path, testCase.arguments + [testCase.option, value], environment: environment)
+            let run = try? ExternalTools.run(CommandRun.executable.path, testCase.arguments + [testCase.option, testCase.valuePrefix + value],
+                                             environment: environment)
             lock.withLock { results.runs[index] = run }
         }
         for (index, (testCase, value)) in runs.enumerated() {
             do {
-                let arguments = testCase.arguments + [testCase.option, value]
+                let arguments = testCase.arguments + [testCase.option, testCase.valuePrefix + value]
                 let label = arguments.joined(separator: " ")
                 guard let run = results.runs[index] else { XCTFail("\(label) did not run"); continue }
                 XCTAssertFalse(run.signaled, "\(label) was killed by signal \(run.status): \(run.standardError)")
