@@ -447,3 +447,42 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+/// IPv4 total length 0 (segmentation offload): our decoder and Wireshark classify such packets
+/// alike, by protocol and ports, from the captured bytes.
+final class SegmentationOffloadTests: XCTestCase {
+    func testTotalLengthZeroIsDecodedAsWiresharkDoes() throws {
+        let tshark: String
+        do { tshark = try ExternalTools.require("tshark", package: "tshark") } catch { throw XCTSkip("\(error)") }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-tso-\(UUID().uuidString).pcap").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try PcapFileWriter(path: path, linkType: .ethernet)
+        let client = FrameBuilder.Endpoint(IPAddress(10, 0, 0, 1), 50_000), server = FrameBuilder.Endpoint(IPAddress(10, 0, 0, 2), 443)
+        var tcp = FrameBuilder.ethernetIP(from: client, to: server, transport: .tcp, tcpFlags: [.ack, .psh],
+                                          payload: [UInt8](repeating: 0x41, count: 2_896))
+        var udp = FrameBuilder.ethernetIP(from: server, to: client, transport: .udp, payload: [UInt8](repeating: 7, count: 3_000))
+        tcp[16] = 0; tcp[17] = 0
+        udp[16] = 0; udp[17] = 0
+        try writer.write(tcp, timestamp: 1_700_000_000_000_000_000)
+        try writer.write(udp, timestamp: 1_700_000_000_001_000_000)
+        try writer.close()
+
+        let session = try CaptureSession(source: .file(path: path))
+        var summaries: [PacketSummary] = []
+        session.start()
+        session.waitUntilFinished()
+        session.ring.drain { summaries.append(contentsOf: $0) }
+        XCTAssertEqual(summaries.map(\.transport), [.tcp, .udp])
+        XCTAssertEqual(summaries.map(\.isMalformed), [false, false])
+
+        let run = try ExternalTools.run(tshark, ["-r", path, "-T", "fields", "-E", "separator=|", "-e", "ip.len",
+                                                 "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "udp.srcport", "-e", "udp.dstport"])
+        let rows = run.standardOutput.split(separator: "\n").map { $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init) }
+        XCTAssertEqual(rows.count, 2, run.standardError)
+        guard rows.count == 2 else { return }
+        // Wireshark, too, takes the datagram's length from the captured bytes.
+        XCTAssertEqual(rows[0][0], "\(tcp.count - 14)")
+        XCTAssertEqual([rows[0][1], rows[0][2]], ["\(summaries[0].sourcePort)", "\(summaries[0].destinationPort)"])
+        XCTAssertEqual([rows[1][3], rows[1][4]], ["\(summaries[1].sourcePort)", "\(summaries[1].destinationPort)"])
+    }
+}
