@@ -347,6 +347,35 @@ final class PartialAndMixedFileTests: XCTestCase {
         }
     }
 
+    /// Recording a mixed-interface file: a pcap file has one link type, so the packets of the
+    /// first interface's type are saved (tcpdump reads them back) and the others are counted.
+    func testRecordingAMixedFileSavesTheFirstLinkTypeAndCountsTheRest() throws {
+        let ethernet = FrameBuilder.ethernetIP(from: .init(IPAddress(10, 0, 0, 1), 40000), to: .init(IPAddress(10, 0, 0, 2), 80),
+                                               transport: .tcp, tcpFlags: [.syn])
+        let ipv4 = Array(ethernet[14...])
+        var file = PcapngBuilder()
+        file.sectionHeader()
+        file.interface(linkType: 1)
+        file.enhancedPacket(interface: 0, ticks: 1_000, data: ethernet)
+        file.interface(linkType: 0)
+        for tick in 2...4 as ClosedRange<UInt64> {
+            file.enhancedPacket(interface: 1, ticks: tick * 1_000, data: [2, 0, 0, 0] + ipv4)
+            file.enhancedPacket(interface: 0, ticks: tick * 1_000 + 1, data: ethernet)
+        }
+        let path = directory.appendingPathComponent("mixed-record.pcapng").path
+        try file.write(to: path)
+        let saved = directory.appendingPathComponent("saved.pcap").path
+        let session = try CaptureSession(source: .file(path: path), recording: PcapRecordingOptions(path: saved))
+        session.start()
+        session.waitUntilFinished()
+        XCTAssertNil(session.error)
+        XCTAssertEqual(session.statistics.packetsCaptured, 7)
+        XCTAssertEqual(session.statistics.recordedPackets, 4)
+        XCTAssertEqual(session.statistics.unrecordedPackets, 3)
+        XCTAssertEqual(try tcpdump(saved).packets, 4)
+        XCTAssertEqual(try tcpdump(saved).status, 0)
+    }
+
     // MARK: Hostile pcapng
 
     /// Lying lengths end reading with an error, never a trap or a huge allocation.
