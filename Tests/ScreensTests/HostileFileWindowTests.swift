@@ -59,11 +59,15 @@ final class HostileFileWindowTests: XCTestCase {
             let (shell, harness) = load(path)
             XCTAssertNil(shell.capture.lastError, path)
             XCTAssertGreaterThan(shell.capture.traffic.totals.packets, 0, path)
-            // Every table draws the clamped times: flows, hosts, packets.
+            // Every table draws the clamped times: flows, hosts, packets; and the rate graph's
+            // hover label names a time (swept across the graph's width).
             for tab in 0..<3 {
                 shell.dashboard.tableTab = tab
                 harness.frames(2)
                 XCTAssertFalse(harness.items.isEmpty)
+            }
+            for x in stride(from: Float(20), to: 1260, by: 40) {
+                for y in stride(from: Float(120), to: 420, by: 60) { harness.moveMouse(to: Point(x, y)) }
             }
         }
     }

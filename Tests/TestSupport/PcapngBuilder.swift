@@ -124,6 +124,16 @@ public enum ExtremeTimestampFiles {
             mixed.enhancedPacket(interface: 1, ticks: tick, data: [2, 0, 0, 0] + Array(frame[14...]))
         }
         try save("extreme-mixed.pcapng", mixed.bytes)
+        // Every time before 1970, down to the smallest nanosecond count (the offset saturates).
+        var early = PcapngBuilder(bigEndian: true)
+        early.sectionHeader()
+        early.interface(linkType: 1, timestampOffsetSeconds: .min)
+        early.interface(linkType: 101, timestampResolution: 9, timestampOffsetSeconds: .min)
+        for tick in ticks {
+            early.enhancedPacket(interface: 0, ticks: tick, data: frame)
+            early.enhancedPacket(interface: 1, ticks: tick, data: Array(frame[14...]))
+        }
+        try save("extreme-mixed-negative.pcapng", early.bytes)
         // Classic pcap, microsecond and nanosecond: the largest 32-bit seconds and fractions.
         for (magic, name) in [(UInt32(0xA1B2_C3D4), "us"), (0xA1B2_3C4D, "ns")] {
             var bytes: [UInt8] = []
