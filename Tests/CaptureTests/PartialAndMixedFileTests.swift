@@ -2,6 +2,7 @@ import Capture
 import Foundation
 import NetScouterTestSupport
 import Packets
+import Traffic
 import XCTest
 
 /// Capture files that libpcap cannot read to their end, checked against outside references:
@@ -446,6 +447,55 @@ final class PartialAndMixedFileTests: XCTestCase {
         }
         XCTAssertGreaterThan(errors, 100)
         XCTAssertGreaterThan(packets, 1000)
+    }
+
+    /// Corrupted pcap and pcapng files (mixed interfaces and extreme timestamps among them)
+    /// through the whole file path: CaptureSession (libpcap, then our reader), the aggregates and
+    /// the report. Every file ends complete or partial, never in a trap.
+    func testCorruptedFilesThroughTheSessionAndAggregatesNeverTrap() throws {
+        var seeds = try ExtremeTimestampFiles.write(into: directory)
+        for name in ["dpkt/http.pcap", "gopacket/pcapng-le/test202.pcapng", "gopacket/pcapng-be/test102.pcapng"] {
+            let path = Self.corpusURL.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("corpus file \(name) missing") }
+            seeds.append(path)
+        }
+        var generator = SplitMix64(seed: 0xF11E5)
+        var partial = 0, complete = 0, refused = 0
+        for seed in seeds {
+            let original = try XCTUnwrap(FileManager.default.contents(atPath: seed))
+            let path = directory.appendingPathComponent("corrupt-\(URL(fileURLWithPath: seed).lastPathComponent)").path
+            for _ in 0..<40 {
+                var bytes = [UInt8](original)
+                for _ in 0..<Int(generator.next() % 8 + 1) {
+                    // Past the file header, so most files still open and the damage is met mid-way.
+                    let index = 24 + Int(generator.next() % UInt64(max(1, bytes.count - 24)))
+                    if index < bytes.count { bytes[index] = UInt8(truncatingIfNeeded: generator.next()) }
+                }
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                guard let session = try? CaptureSession(source: .file(path: path), ringCapacity: 256) else { refused += 1; continue }
+                let traffic = TrafficAggregator()
+                session.start()
+                while !(session.isFinished && session.ring.count == 0) {
+                    if session.ring.drain({ traffic.ingest($0) }) == 0 { usleep(200) }
+                }
+                session.stop()
+                session.ring.drain { traffic.ingest($0) }
+                var report = TrafficReport(aggregator: traffic, source: path, filter: nil, linkType: session.linkType,
+                                           counters: .init(kernelDrops: 0, interfaceDrops: 0, ringOverflows: 0), top: 10)
+                if let error = session.error {
+                    XCTAssertTrue(session.isPartialFile, "\(error)")
+                    report.markIncomplete(error.description)
+                    partial += 1
+                } else {
+                    complete += 1
+                }
+                XCTAssertEqual(report.packets, UInt64(session.statistics.packetsCaptured))
+                XCTAssertFalse(report.renderTable().isEmpty)
+            }
+        }
+        XCTAssertGreaterThan(partial, 10)
+        XCTAssertGreaterThan(complete, 10)
+        print("Corrupted files: \(complete) read whole, \(partial) partial, \(refused) refused at open")
     }
 
     func testTimestampResolutionsSaturateInsteadOfTrapping() {
