@@ -426,7 +426,7 @@ final class PartialAndMixedFileTests: XCTestCase {
                 throw XCTSkip("corpus file \(seed) missing")
             }
             let path = directory.appendingPathComponent("fuzz.pcapng").path
-            for _ in 0..<700 {
+            for _ in 0..<400 {
                 var bytes = [UInt8](original)
                 for _ in 0..<Int(generator.next() % 6 + 1) {
                     let index = Int(generator.next() % UInt64(bytes.count))
@@ -464,7 +464,7 @@ final class PartialAndMixedFileTests: XCTestCase {
         for seed in seeds {
             let original = try XCTUnwrap(FileManager.default.contents(atPath: seed))
             let path = directory.appendingPathComponent("corrupt-\(URL(fileURLWithPath: seed).lastPathComponent)").path
-            for _ in 0..<40 {
+            for _ in 0..<25 {
                 var bytes = [UInt8](original)
                 for _ in 0..<Int(generator.next() % 8 + 1) {
                     // Past the file header, so most files still open and the damage is met mid-way.
