@@ -48,7 +48,7 @@ public final class PcapngReader {
     public let path: String
     /// The interfaces of the current section, in the order they were described.
     public private(set) var interfaces: [Interface] = []
-    /// Bytes consumed so far: the offset of the next block.
+    /// Bytes consumed so far: the offset of the next block (after an error, of the bad block).
     public private(set) var offset: Int64 = 0
     /// Packets returned so far.
     public private(set) var packetCount = 0
@@ -291,8 +291,11 @@ public final class PcapngReader {
         linkType == 101 ? UInt16(LinkType.raw.rawValue) : linkType
     }
 
+    /// The error for a bad block; `offset` goes back to the block's start, so it says how far the
+    /// file is readable.
     private func fail(_ reason: String, at blockStart: Int64) -> PcapError {
-        .readFailed(message: "\(reason) (pcapng block at byte \(blockStart))")
+        offset = blockStart
+        return .readFailed(message: "\(reason) (pcapng block at byte \(blockStart))")
     }
 
     private func host(_ value: UInt32) -> UInt32 { littleEndian ? UInt32(littleEndian: value) : UInt32(bigEndian: value) }

@@ -382,15 +382,17 @@ final class PartialAndMixedFileTests: XCTestCase {
     /// Lying lengths end reading with an error, never a trap or a huge allocation.
     func testHostilePcapngBlocksEndReadingWithAnError() throws {
         let frame = [UInt8](repeating: 0x42, count: 60)
-        func file(_ build: (inout PcapngBuilder) -> Void) throws -> String {
+        /// The file, and where its good part ends.
+        func file(_ build: (inout PcapngBuilder) -> Void) throws -> (String, Int64) {
             var builder = PcapngBuilder()
             builder.sectionHeader()
             builder.interface(linkType: 1)
             builder.enhancedPacket(interface: 0, ticks: 1, data: frame)
+            let good = Int64(builder.bytes.count)
             build(&builder)
             let path = directory.appendingPathComponent("hostile-\(UUID().uuidString).pcapng").path
             try builder.write(to: path)
-            return path
+            return (path, good)
         }
         let cases: [(String, (inout PcapngBuilder) -> Void, String)] = [
             ("block length 4 GiB", { $0.raw([6, 0, 0, 0, 0xFC, 0xFF, 0xFF, 0xFF]) }, "exceeds"),
@@ -407,11 +409,14 @@ final class PartialAndMixedFileTests: XCTestCase {
             ("truncated header", { $0.raw([6, 0, 0]) }, "truncated block header"),
         ]
         for (label, build, expected) in cases {
-            let reader = try PcapngReader(path: try file(build))
+            let (path, good) = try file(build)
+            let reader = try PcapngReader(path: path)
             XCTAssertNotNil(try reader.next(), label)
             XCTAssertThrowsError(try reader.next(), label) { error in
                 XCTAssertTrue("\(error)".contains(expected), "\(label): \(error)")
+                XCTAssertTrue("\(error)".contains("block at byte \(good)"), "\(label): \(error)")
             }
+            XCTAssertEqual(reader.offset, good, "\(label): readable up to the bad block")
         }
     }
 
