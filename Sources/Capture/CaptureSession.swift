@@ -35,6 +35,9 @@ public struct CaptureStatistics: Sendable, Equatable {
     /// Packets written to the pcap recording (0 when not recording). Every captured packet is
     /// recorded, including those later lost to ring overflows.
     public var recordedPackets: Int = 0
+    /// Packets read but not recorded because their link type differs from the recording's (a
+    /// pcapng file with interfaces of several types; a pcap file holds one type).
+    public var unrecordedPackets: Int = 0
 }
 
 /// A capture running on its own thread: the thread owns the pcap handle, decodes each frame into
@@ -73,6 +76,7 @@ public final class CaptureSession: @unchecked Sendable {
     private let recorder: PcapRecorder?
     private let recordedFileList = Mutex<[String]>([])
     private let recordedPacketCount = Atomic<Int>(0)
+    private let unrecordedPackets = Atomic<Int>(0)
     private var thread: pthread_t?
 
     /// Opens the source, installs the filter and creates the first recording file at once, so
@@ -161,6 +165,13 @@ public final class CaptureSession: @unchecked Sendable {
         return min(1, Double(fileBytesRead.load(ordering: .relaxed)) / Double(fileSize))
     }
 
+    /// True when a capture file could not be read to its end: the results hold the packets
+    /// before the damage, and `error` (`.fileReadStopped`) says where and why reading stopped.
+    public var isPartialFile: Bool {
+        if case .fileReadStopped = error { return true }
+        return false
+    }
+
     /// The error that ended the capture, if any.
     public var error: PcapError? { failure.withLock { $0 } }
 
@@ -171,7 +182,8 @@ public final class CaptureSession: @unchecked Sendable {
             interfaceDrops: interfaceDrops.load(ordering: .relaxed),
             ringOverflows: ring.overflowCount,
             isFinished: isFinished,
-            recordedPackets: recordedPacketCount.load(ordering: .relaxed)
+            recordedPackets: recordedPacketCount.load(ordering: .relaxed),
+            unrecordedPackets: unrecordedPackets.load(ordering: .relaxed)
         )
     }
 
@@ -257,18 +269,53 @@ public final class CaptureSession: @unchecked Sendable {
     }
 
     private func runFile(replayAtRecordedSpeed: Bool) throws(PcapError) {
+        guard case let .file(path, _) = source else { return }
         var count = 0
         defer { captured.store(count, ordering: .relaxed) }
         var firstTimestamp: Int64?
         let startedAt = monotonicNanoseconds()
+        // Set once libpcap gives up on a pcapng file whose interfaces differ (see `PcapngReader`).
+        var fallback: PcapngFallback?
         while !stopRequested.load(ordering: .relaxed) {
-            guard case let .packet(bytes, timestamp, wireLength) = try handle.next() else { return }
-            try record(bytes, timestamp: timestamp, wireLength: wireLength)
-            let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
+            let bytes: UnsafeRawBufferPointer, timestamp: Int64, wireLength: Int, packetLinkType: LinkType
+            if let reader = fallback {
+                let record: PcapngReader.Record?
+                do throws(PcapError) { record = try reader.next() } catch {
+                    throw stopped(path: path, after: count, at: reader.offset, error)
+                }
+                guard let record else { return }
+                (bytes, timestamp, wireLength, packetLinkType) = (record.bytes, record.timestamp, record.wireLength, record.linkType)
+            } else {
+                let result: PcapHandle.ReadResult
+                do throws(PcapError) { result = try handle.next() } catch {
+                    if case let .readFailed(message) = error, PcapngReader.isMixedInterfaceError(message), let resumeAt = handle.fileOffset {
+                        // libpcap read everything before the block it refused; go on from there.
+                        do throws(PcapError) {
+                            fallback = try PcapngFallback(path: path, resumeAt: resumeAt, filter: filter)
+                        } catch {
+                            throw stopped(path: path, after: count, at: resumeAt, error)
+                        }
+                        continue
+                    }
+                    throw stopped(path: path, after: count, at: PcapHandle.endOfReadableRecords(path), error)
+                }
+                guard case let .packet(packetBytes, packetTime, packetLength) = result else { return }
+                (bytes, timestamp, wireLength, packetLinkType) = (packetBytes, packetTime, packetLength, linkType)
+            }
+            // A pcap recording has one link type: packets of another interface type cannot go in.
+            if packetLinkType == linkType {
+                try record(bytes, timestamp: timestamp, wireLength: wireLength)
+            } else if recorder != nil {
+                unrecordedPackets.add(1, ordering: .relaxed)
+            }
+            let summary = PacketDecoder.decode(bytes, linkType: packetLinkType, timestamp: timestamp, wireLength: wireLength)
             if replayAtRecordedSpeed {
                 let first = firstTimestamp ?? timestamp
                 firstTimestamp = first
-                if !sleepUntil(startedAt + max(0, timestamp - first)) { return }
+                let (elapsed, overflow) = timestamp.subtractingReportingOverflow(first)
+                let wait = overflow ? (timestamp < first ? 0 : Int64.max) : max(0, elapsed)
+                let (deadline, late) = startedAt.addingReportingOverflow(wait)
+                if !sleepUntil(late ? .max : deadline) { return }
             }
             // A file can wait for the consumer: retry until there is room (or we are stopped).
             while !ring.tryPush(summary) {
@@ -278,10 +325,20 @@ public final class CaptureSession: @unchecked Sendable {
             count += 1
             if count & 255 == 0 {
                 captured.store(count, ordering: .relaxed)
-                if let offset = handle.fileOffset { fileBytesRead.store(Int(offset), ordering: .relaxed) }
+                if let offset = fallback?.offset ?? handle.fileOffset { fileBytesRead.store(Int(offset), ordering: .relaxed) }
             }
             if let packetLimit, count >= packetLimit { return }
         }
+    }
+
+    /// The error a file read ends with when reading stops part-way: what was read, where, and why.
+    private func stopped(path: String, after packets: Int, at offset: Int64?, _ error: PcapError) -> PcapError {
+        let reason: String
+        switch error {
+        case let .readFailed(message): reason = message
+        default: reason = error.description
+        }
+        return .fileReadStopped(path: path, packetsRead: packets, byteOffset: offset, fileSize: fileSize, reason: reason)
     }
 
     /// Sleeps in short steps so `stop()` is honoured promptly; false when stopped.
@@ -313,5 +370,38 @@ extension String {
         while let first = view.first, first.isWhitespace { view.removeFirst() }
         while let last = view.last, last.isWhitespace { view.removeLast() }
         return String(view)
+    }
+}
+
+/// The pcapng reader taking over from libpcap at `resumeAt` (libpcap has delivered every packet
+/// before it), with the session's filter compiled per link type, as each interface may differ.
+private final class PcapngFallback {
+    private let reader: PcapngReader
+    private let expression: String?
+    private var filters: [LinkType: OfflinePacketFilter] = [:]
+
+    init(path: String, resumeAt: Int64, filter: String?) throws(PcapError) {
+        reader = try PcapngReader(path: path)
+        expression = filter
+        // What libpcap already delivered is read again (so interfaces and sections are known) but
+        // not returned.
+        reader.deliverFrom = resumeAt
+    }
+
+    var offset: Int64 { reader.offset }
+
+    func next() throws(PcapError) -> PcapngReader.Record? {
+        while let record = try reader.next() {
+            guard let expression else { return record }
+            let filter: OfflinePacketFilter
+            if let known = filters[record.linkType] {
+                filter = known
+            } else {
+                filter = OfflinePacketFilter(expression: expression, linkType: record.linkType)
+                filters[record.linkType] = filter
+            }
+            if filter.matches(record.bytes, wireLength: record.wireLength) { return record }
+        }
+        return nil
     }
 }

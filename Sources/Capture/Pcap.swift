@@ -20,6 +20,9 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
     case recordingFailed(path: String, message: String)
     /// `PcapRecordingOptions.rotateBytes` was zero or negative.
     case invalidRotationSize(bytes: Int64)
+    /// A capture file could not be read to its end (truncated, garbage appended, a damaged
+    /// block). The packets before `byteOffset` were read and are in the results.
+    case fileReadStopped(path: String, packetsRead: Int, byteOffset: Int64?, fileSize: Int64?, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +48,11 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
         case let .recordingFailed(path, message):
             "Writing the capture file \(path) failed: \(message). Free some disk space or record to another folder; "
                 + "the packets written before the failure are still in the file."
+        case let .fileReadStopped(path, packetsRead, byteOffset, fileSize, reason):
+            "Reading \(path) stopped after \(packetsRead) packet\(packetsRead == 1 ? "" : "s")"
+                + (byteOffset.map { offset in "; the file is readable up to byte \(offset)" + (fileSize.map { " of \($0)" } ?? "") } ?? "")
+                + ": \(reason). The results cover the packets before that point; the rest cannot be read (the file is "
+                + "truncated, damaged, or uses a form libpcap does not support). Re-copy or re-capture it to get all of it."
         case let .invalidRotationSize(bytes):
             "The capture file rotation size must be a positive number of bytes, not \(bytes). Give a size such as 100 MB, or turn rotation off."
         }
@@ -190,8 +198,8 @@ public final class PcapHandle: @unchecked Sendable {
         case 1:
             guard let header, let data else { return .none }
             let h = header.pointee
-            let fraction = Int64(h.ts.tv_usec)
-            let timestamp = Int64(h.ts.tv_sec) * 1_000_000_000 + (nanosecondTimestamps ? fraction : fraction * 1000)
+            let timestamp = saturatingNanoseconds(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec),
+                                                  fractionIsNanoseconds: nanosecondTimestamps)
             return .packet(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), timestamp: timestamp, wireLength: Int(h.len))
         case 0: return .none
         case PCAP_ERROR_BREAK:
@@ -218,6 +226,25 @@ public final class PcapHandle: @unchecked Sendable {
         guard let file = pcap_file(raw) else { return nil }
         let offset = ftell(file)
         return offset >= 0 ? Int64(offset) : nil
+    }
+
+    /// Where the readable part of a capture file ends, as libpcap sees it: the byte after the
+    /// last record it can read before its first error (nil when the file cannot be opened or reads
+    /// to its end). Reads the whole file again, without a filter, so it is for the error path only.
+    public static func endOfReadableRecords(_ path: String) -> Int64? {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let raw = pcap_open_offline(path, &errorBuffer), let file = pcap_file(raw) else { return nil }
+        defer { pcap_close(raw) }
+        var end = Int64(ftell(file))
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            switch pcap_next_ex(raw, &header, &data) {
+            case 1: end = Int64(ftell(file))
+            case PCAP_ERROR_BREAK: return nil
+            default: return end
+            }
+        }
     }
 
     /// Safe to call from any thread: makes the owner's current or next read return `.interrupted`.
@@ -290,6 +317,18 @@ public final class PcapHandle: @unchecked Sendable {
     static func cString(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// seconds × 10^9 + fraction (nanoseconds, or microseconds × 1,000) without a trap: a pcapng file
+/// may hold any 64-bit timestamp, and nanoseconds since 1970 run out in the year 2262. Values
+/// beyond that are clamped to `Int64.max` (or `.min`), which every consumer treats as a time.
+@inline(__always)
+func saturatingNanoseconds(seconds: Int64, fraction: Int64, fractionIsNanoseconds: Bool) -> Int64 {
+    let (whole, wholeOverflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (part, partOverflow) = fractionIsNanoseconds ? (fraction, false) : fraction.multipliedReportingOverflow(by: 1000)
+    if wholeOverflow || partOverflow { return seconds < 0 || (partOverflow && fraction < 0) ? .min : .max }
+    let (sum, sumOverflow) = whole.addingReportingOverflow(part)
+    return sumOverflow ? (whole < 0 ? .min : .max) : sum
 }
 
 /// libpcap's savefile writer (`pcap_dump_open` / `pcap_dump` / `pcap_dump_flush` /
@@ -374,5 +413,34 @@ extension PcapHandle {
             throw .cannotCreateRecording(path: path, message: message)
         }
         return PcapDumper(raw: dumper, path: path, nanosecond: nanosecondTimestamps)
+    }
+}
+
+/// A BPF filter compiled for one link type and run by libpcap's own interpreter
+/// (`pcap_offline_filter`) on packets that do not come through a pcap handle: the pcapng reader's
+/// packets, whose link type may change from one packet to the next.
+final class OfflinePacketFilter {
+    private var program = bpf_program()
+    /// False when the expression cannot apply to the link type (`ether host …` on raw IP): then
+    /// no packet of that type matches, as none could.
+    private let compiled: Bool
+
+    init(expression: String, linkType: LinkType) {
+        guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {
+            compiled = false
+            return
+        }
+        defer { pcap_close(dead) }
+        compiled = pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0
+    }
+
+    deinit { if compiled { pcap_freecode(&program) } }
+
+    func matches(_ bytes: UnsafeRawBufferPointer, wireLength: Int) -> Bool {
+        guard compiled, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return compiled && bytes.isEmpty }
+        var header = pcap_pkthdr()
+        header.caplen = UInt32(clamping: bytes.count)
+        header.len = UInt32(clamping: wireLength)
+        return pcap_offline_filter(&program, &header, base) != 0
     }
 }

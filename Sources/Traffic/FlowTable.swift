@@ -266,7 +266,7 @@ public final class FlowTable {
         let timeouts = timeouts
         let history = history
         let removed = table.removeAll(where: { _, flow in
-            let idle = now &- flow.lastSeen
+            let idle = now.saturatingSubtracting(flow.lastSeen)
             if flow.transport == .tcp {
                 return idle > (flow.tcpState.isFinished ? timeouts.finishedTCP : timeouts.activeTCP)
             }
