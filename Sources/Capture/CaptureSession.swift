@@ -95,6 +95,15 @@ public final class CaptureSession: @unchecked Sendable {
             fileSize = nil
         }
         if let expression = self.filter { try handle.setFilter(expression) }
+        if case let .live(options) = source, PcapHandle.isLoopback(interface: options.interface) {
+            // On a loopback interface each packet passes the packet socket twice, sent and
+            // received; libpcap throws the sent copy away only after the kernel has queued it, or
+            // counted it as a drop when the ring was full (kernel drops then exceeded the packets
+            // sent). Refusing it in the kernel filter keeps the ring for packets we show and the
+            // drop counter about them alone. The filter above was installed first, so a mistake in
+            // it is reported in the user's own words.
+            try handle.setFilter(self.filter.map { "(\($0)) and inbound" } ?? "inbound")
+        }
         linkType = handle.linkType
         ring = SPSCRing(minimumCapacity: ringCapacity)
         self.recording = recording

@@ -167,6 +167,21 @@ public final class PcapHandle: @unchecked Sendable {
         }
     }
 
+    /// Whether `interface` is a loopback device (IFF_LOOPBACK in /sys/class/net/NAME/flags).
+    /// False when that cannot be read, e.g. for the "any" pseudo-device.
+    public static func isLoopback(interface: String) -> Bool {
+        guard !interface.isEmpty, !interface.contains("/"), interface != ".", interface != ".." else { return false }
+        guard let file = fopen("/sys/class/net/\(interface)/flags", "r") else { return false }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 32)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+        var text = cString(buffer)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        if text.hasPrefix("0x") { text.removeFirst(2) }
+        guard let flags = UInt32(text, radix: 16) else { return false }
+        return flags & UInt32(IFF_LOOPBACK) != 0
+    }
+
     /// Checks a filter's syntax without opening an interface (for the GUI's filter field).
     public static func validateFilter(_ expression: String, linkType: LinkType = .ethernet) throws(PcapError) {
         guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {
