@@ -99,10 +99,11 @@ public final class CaptureSession: @unchecked Sendable {
             // On a loopback interface each packet passes the packet socket twice, sent and
             // received; libpcap throws the sent copy away only after the kernel has queued it, or
             // counted it as a drop when the ring was full (kernel drops then exceeded the packets
-            // sent). Refusing it in the kernel filter keeps the ring for packets we show and the
-            // drop counter about them alone. The filter above was installed first, so a mistake in
-            // it is reported in the user's own words.
-            try handle.setFilter(self.filter.map { "(\($0)) and inbound" } ?? "inbound")
+            // sent). Keeping it out of the socket saves the ring for packets we show and makes the
+            // drop counter about them alone. (Not with an `inbound` filter: libpcap runs the
+            // filter of the first ring block after pcap_setfilter in user space, where the
+            // packet-type test rejects every packet, and that block would be lost.)
+            handle.ignoreOutgoingPackets()
         }
         linkType = handle.linkType
         ring = SPSCRing(minimumCapacity: ringCapacity)

@@ -182,6 +182,17 @@ public final class PcapHandle: @unchecked Sendable {
         return flags & UInt32(IFF_LOOPBACK) != 0
     }
 
+    /// Asks the kernel not to hand this live capture the packets the host sends
+    /// (PACKET_IGNORE_OUTGOING, Linux 4.20+). False when the kernel refuses; libpcap then still
+    /// hides them where it must (on loopback), only later.
+    @discardableResult
+    public func ignoreOutgoingPackets() -> Bool {
+        let descriptor = pcap_fileno(raw)
+        guard descriptor >= 0 else { return false }
+        var enabled: Int32 = 1
+        return setsockopt(descriptor, Int32(SOL_PACKET), PACKET_IGNORE_OUTGOING, &enabled, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+
     /// Checks a filter's syntax without opening an interface (for the GUI's filter field).
     public static func validateFilter(_ expression: String, linkType: LinkType = .ethernet) throws(PcapError) {
         guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {

@@ -109,6 +109,59 @@ final class LiveCaptureLossTests: XCTestCase {
         XCTAssertNil(session.error)
     }
 
+    /// Drop counters are exact: with a ring deliberately too small (immediate mode, so fixed
+    /// 262,144-byte frames, in a 1 MB buffer), every datagram the listener received was either
+    /// captured or counted as a kernel drop — no more, no fewer. Before loopback's sent copies
+    /// were kept out of the kernel ring, drops counted them too and exceeded the packets sent.
+    func testKernelDropsAccountExactlyForWhatWasNotCaptured() throws {
+        let (listener, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(listener) }
+        var receiveBuffer: Int32 = 16 << 20
+        guard setsockopt(listener, SOL_SOCKET, SO_RCVBUFFORCE, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            throw XCTSkip("SO_RCVBUFFORCE needs CAP_NET_ADMIN; without it the listener cannot hold the reference count")
+        }
+        var options = LiveCaptureOptions(interface: "lo")
+        options.immediateMode = true
+        options.bufferSize = 1 << 20
+        let session: CaptureSession
+        do {
+            session = try CaptureSession(source: .live(options), filter: "udp and dst port \(port)")
+        } catch {
+            if case .permissionDenied = error { throw XCTSkip("Live capture on lo is not permitted for this user (\(error)).") }
+            throw error
+        }
+        session.start()
+        defer { session.stop() }
+        usleep(100_000)
+
+        let sender = LoopbackSockets.UDPSender()
+        for _ in 0..<5 {
+            for _ in 0..<400 { sender.send([9, 9], to: port) }
+            usleep(50_000)
+        }
+        var captured = 0
+        let quietBy = monotonicNanoseconds() + 500_000_000
+        while monotonicNanoseconds() < quietBy {
+            captured += session.ring.drain { _ in }
+            usleep(5_000)
+        }
+        session.stop()
+        captured += session.ring.drain { _ in }
+
+        var received = 0
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while recv(listener, &buffer, buffer.count, Int32(MSG_DONTWAIT)) >= 0 { received += 1 }
+        let statistics = session.statistics
+        XCTAssertNil(session.error)
+        // lo may drop a few datagrams in its backlog before either the capture or the listener sees
+        // them; the listener is the reference for what was delivered.
+        XCTAssertGreaterThan(received, 1_900, "the listener holds the datagrams (a reference independent of the capture)")
+        XCTAssertGreaterThan(statistics.kernelDrops, 0, "a 1 MB ring of 262,144-byte frames must overflow, or this test proves nothing")
+        XCTAssertEqual(statistics.ringOverflows, 0)
+        XCTAssertEqual(captured + Int(statistics.kernelDrops), received,
+                       "captured \(captured) + kernel drops \(statistics.kernelDrops) must equal the \(received) datagrams delivered")
+    }
+
     /// libpcap's statistics are 32-bit running totals; the session's stay exact past a wrap.
     func testKernelCountersWidenAcrossTheThirtyTwoBitWrap() {
         var counter = WideningCounter()
