@@ -99,6 +99,16 @@ public final class CaptureSession: @unchecked Sendable {
             fileSize = nil
         }
         if let expression = self.filter { try handle.setFilter(expression) }
+        if case let .live(options) = source, PcapHandle.isLoopback(interface: options.interface) {
+            // On a loopback interface each packet passes the packet socket twice, sent and
+            // received; libpcap throws the sent copy away only after the kernel has queued it, or
+            // counted it as a drop when the ring was full (kernel drops then exceeded the packets
+            // sent). Keeping it out of the socket saves the ring for packets we show and makes the
+            // drop counter about them alone. (Not with an `inbound` filter: libpcap runs the
+            // filter of the first ring block after pcap_setfilter in user space, where the
+            // packet-type test rejects every packet, and that block would be lost.)
+            handle.ignoreOutgoingPackets()
+        }
         linkType = handle.linkType
         ring = SPSCRing(minimumCapacity: ringCapacity)
         self.recording = recording
@@ -232,40 +242,70 @@ public final class CaptureSession: @unchecked Sendable {
         }
     }
 
+    /// Packets handed over by one `pcap_dispatch` call at most, so the shared packet count and
+    /// the statistics timer are looked at regularly even under a flood.
+    private static let dispatchBatch: Int32 = 4096
+    /// How often the kernel's drop counters are read (a system call, and /proc/net/dev in
+    /// promiscuous mode): on a timer, never per packet or per empty read.
+    private static let statisticsInterval: Int64 = 250_000_000
+    /// Longest wait for the descriptor, which bounds how long `stop()` takes on a quiet link.
+    private static let idleWaitMilliseconds: Int32 = 50
+
     private func runLive() throws(PcapError) {
         // libpcap 1.10.3 may never return from a blocking read on an idle interface, so read
         // non-blocking and wait on the descriptor ourselves with a short deadline.
         try handle.setNonBlocking(true)
         let descriptor = handle.selectableDescriptor
         var count = 0
+        var recordingError: PcapError?
+        var nextStatistics = monotonicNanoseconds() + Self.statisticsInterval
+        defer { refreshKernelStatistics() }
         while !stopRequested.load(ordering: .relaxed) {
-            switch try handle.next() {
-            case let .packet(bytes, timestamp, wireLength):
-                try record(bytes, timestamp: timestamp, wireLength: wireLength)
-                let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
-                ring.push(summary)
+            if let packetLimit, count >= packetLimit { return }
+            let limit = packetLimit.map { Int32(clamping: $0 - count) } ?? Self.dispatchBatch
+            let result = try handle.dispatch(limit: min(limit, Self.dispatchBatch)) { bytes, timestamp, wireLength in
+                do throws(PcapError) {
+                    try record(bytes, timestamp: timestamp, wireLength: wireLength)
+                } catch {
+                    recordingError = error
+                    return false
+                }
+                ring.push(PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength))
                 count += 1
-                captured.store(count, ordering: .relaxed)
-                if let packetLimit, count >= packetLimit { return refreshKernelStatistics() }
-                // pcap_stats is a syscall; refresh it every 4,096 packets and whenever idle.
-                if count & 4095 == 0 { refreshKernelStatistics() }
-            case .none:
-                refreshKernelStatistics()
+                return true
+            }
+            captured.store(count, ordering: .relaxed)
+            if let recordingError { throw recordingError }
+            if let packetLimit, count >= packetLimit { return }
+            switch result {
+            case .interrupted:
+                // breakLoop() from stop(); the loop condition sees the request.
+                continue
+            case .packets(0):
                 // Idle: put what was recorded on disk, so the file can be followed live.
                 try recorder?.flush()
                 var waiter = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                _ = poll(&waiter, 1, 50)
-            case .endOfStream:
-                return refreshKernelStatistics()
+                _ = poll(&waiter, 1, Self.idleWaitMilliseconds)
+            case .packets:
+                break
+            }
+            let now = monotonicNanoseconds()
+            if now >= nextStatistics {
+                refreshKernelStatistics()
+                nextStatistics = now + Self.statisticsInterval
             }
         }
-        refreshKernelStatistics()
     }
+
+    /// Running totals of `pcap_stats`, widened past libpcap's 32-bit counters. Touched only by
+    /// the capture thread.
+    private var kernelDropCounter = WideningCounter()
+    private var interfaceDropCounter = WideningCounter()
 
     private func refreshKernelStatistics() {
         guard let stats = handle.statistics() else { return }
-        kernelDrops.store(stats.droppedByKernel, ordering: .relaxed)
-        interfaceDrops.store(stats.droppedByInterface, ordering: .relaxed)
+        kernelDrops.store(kernelDropCounter.update(stats.ps_drop), ordering: .relaxed)
+        interfaceDrops.store(interfaceDropCounter.update(stats.ps_ifdrop), ordering: .relaxed)
     }
 
     private func runFile(replayAtRecordedSpeed: Bool) throws(PcapError) {
@@ -354,6 +394,19 @@ public final class CaptureSession: @unchecked Sendable {
 
     private func markFinished() {
         finished.store(true, ordering: .releasing)
+    }
+}
+
+/// A 64-bit total kept from a 32-bit running total that wraps (libpcap's `pcap_stat` fields).
+/// Exact as long as it is updated before the source advances by 2³² more.
+struct WideningCounter {
+    private(set) var total: UInt64 = 0
+    private var last: UInt32 = 0
+
+    mutating func update(_ current: UInt32) -> UInt64 {
+        total &+= UInt64(current &- last)
+        last = current
+        return total
     }
 }
 
