@@ -146,9 +146,7 @@ final class ContinuousCapture: @unchecked Sendable {
             recording = .timestamped(in: pcapDirectory, prefix: "netscouter-\(interface)", rotateBytes: Int64(rotateMegabytes) << 20)
         }
         do {
-            var options = LiveCaptureOptions(interface: interface)
-            options.immediateMode = false
-            session = try CaptureSession(source: .live(options), filter: filter, ringCapacity: 1 << 17, recording: recording)
+            session = try CaptureSession(source: .live(LiveCaptureOptions(interface: interface)), filter: filter, ringCapacity: 1 << 17, recording: recording)
         } catch {
             throw fail(error)
         }
