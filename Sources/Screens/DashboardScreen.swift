@@ -268,7 +268,7 @@ public final class DashboardScreen {
         ui.row(Array(repeating: .flex(1), count: values.count), height: .fixed(54))
         for (title, value) in values {
             let rect = ui.nextRect()
-            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter")
+            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter", role: .counter(title), value: value)
             ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
             let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
             ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
@@ -296,7 +296,7 @@ public final class DashboardScreen {
             let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
             let factor = showBits ? 8.0 : 1.0
             ui.timeChart("Rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: showBits ? .bitsPerSecond : .packetsPerSecond,
-                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) + " UTC" }) { series, index in
+                         stacked: stacked, rect: chartRect, lastSampleIsPartial: capture.isCapturing, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) + " UTC" }) { series, index in
                 Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series), metric: metric)) * factor
             }
         }

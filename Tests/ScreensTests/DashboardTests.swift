@@ -74,8 +74,7 @@ final class DashboardTests: XCTestCase {
     }
 
     private func counter(_ harness: UIHarness, _ title: String) -> String? {
-        harness.items.first { $0.kind == "counter" && $0.path.contains("counter:\(title)=") }
-            .map { String($0.path.split(separator: "=").last ?? "") }
+        harness.value(of: .counter(title))
     }
 
     func testOpeningAFileFromTheToolbarShowsItsCountsAndTables() throws {
