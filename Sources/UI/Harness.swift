@@ -49,7 +49,7 @@ public final class UIHarness {
         repeat {
             frame(queue.take())
             count += 1
-        } while queue.hasReadyFrames
+        } while queue.hasPendingInput
         return count
     }
 

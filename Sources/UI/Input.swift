@@ -78,13 +78,16 @@ public struct InputQueue: Sendable {
     private var ready: [InputSnapshot] = []
     private var buttonEvents: [(button: Int, down: Bool)] = []
     private var typed = false
+    /// The frame being gathered has events nobody has taken yet.
+    private var gatheringHasEvents = false
 
     public init(mousePosition: Point = Point(-1, -1)) {
         gathering.mousePosition = mousePosition
     }
 
-    /// Whether more than one frame's worth of events is waiting: build another frame at once.
-    public var hasReadyFrames: Bool { !ready.isEmpty }
+    /// Whether events are waiting for a frame after `take` handed out an earlier one: build the
+    /// next frame at once instead of waiting for new events.
+    public var hasPendingInput: Bool { !ready.isEmpty || gatheringHasEvents }
 
     public mutating func push(_ event: InputEvent) {
         if splits(event) {
@@ -92,6 +95,7 @@ public struct InputQueue: Sendable {
             clearFrameParts()
         }
         apply(event)
+        gatheringHasEvents = true
     }
 
     /// The oldest frame's input; the rest stay queued. `time` and `modifiers` (the platform's
@@ -122,6 +126,7 @@ public struct InputQueue: Sendable {
         gathering.focusLost = false
         buttonEvents.removeAll(keepingCapacity: true)
         typed = false
+        gatheringHasEvents = false
     }
 
     private func splits(_ event: InputEvent) -> Bool {

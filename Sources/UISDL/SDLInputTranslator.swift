@@ -21,7 +21,7 @@ struct SDLInputTranslator {
     /// The frame being gathered.
     var input: InputSnapshot { queue.gathering }
     /// Events beyond the next frame are waiting: build the next frame without waiting.
-    var hasReadyFrames: Bool { queue.hasReadyFrames }
+    var hasPendingInput: Bool { queue.hasPendingInput }
     /// Logical pixels per window coordinate: the pixel ratio divided by the scale.
     var pointScale: Float = 1
 

@@ -129,7 +129,7 @@ public final class SDLWindowBackend {
         precondition(!isDestroyed, "SDLWindowBackend used after destroy()")
         didReceiveEvents = false
         // Events left over from the last poll make a frame of their own right away.
-        let timeout = translator.hasReadyFrames ? 0 : timeout
+        let timeout = translator.hasPendingInput ? 0 : timeout
         var event = SDL_Event()
         if timeout > 0 {
             let milliseconds = Int32(min(timeout * 1000, 86_400_000).rounded(.up))
@@ -143,7 +143,7 @@ public final class SDLWindowBackend {
         let input = translator.takeFrame(modifiers: UInt16(truncatingIfNeeded: SDL_GetModState().rawValue),
                                          time: Double(SDL_GetTicks64()) / 1000)
         // More queued frames count as input, so the frame pacer builds the next one promptly.
-        if translator.hasReadyFrames { didReceiveEvents = true }
+        if translator.hasPendingInput { didReceiveEvents = true }
         return input
     }
 
