@@ -248,4 +248,36 @@ final class DashboardTests: XCTestCase {
         harness.press(.character("q"), modifiers: [.control, .alt])
         XCTAssertTrue(kiosk.exitRequested)
     }
+
+    /// A mouse resting on the wall's graph leaves no crosshair and no tooltip behind: the kiosk
+    /// turns hover off (nobody points at a wall). (That the graph hovers with hover on is
+    /// HoverOptionTests' sanity check.)
+    func testKioskGraphShowsNoCrosshairOrTooltipUnderARestingMouse() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let capture = CaptureController()
+        XCTAssertTrue(capture.start(.file(path: path), filter: nil))
+        var drained = 0
+        while capture.isCapturing || (capture.session?.ring.count ?? 0) > 0 {
+            if capture.drain() == 0 { usleep(1000) }
+            drained += 1
+            if drained > 5000 { return XCTFail("the file never finished") }
+        }
+        let kiosk = KioskScreen(capture: capture, rotateSeconds: 600)
+        let harness = UIHarness(size: Size(1920, 1080)) { ui in kiosk.build(ui) }
+        harness.frame()
+        XCTAssertEqual(kiosk.page, 0, "the graph page")
+        let chart = try XCTUnwrap(harness.items.first { $0.kind == "chart" })
+        harness.moveMouse(to: Point(chart.rect.center.x, chart.rect.center.y))
+        harness.frames(3)
+        func readOut() -> [String] {
+            harness.ui.drawList.commands.compactMap { command in
+                guard case let .text(text, _, _, _) = command, text.hasPrefix("Total: ") || text.hasPrefix("TCP: ") else { return nil }
+                return text
+            }
+        }
+        XCTAssertEqual(readOut(), [], "no tooltip on the wall")
+        XCTAssertEqual(harness.ui.hotID, 0, "nothing is hovered")
+        XCTAssertFalse(harness.ui.drawList.commands.contains { if case .circle = $0 { return true }; return false }, "no crosshair dots")
+
+    }
 }
