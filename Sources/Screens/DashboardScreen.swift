@@ -100,7 +100,12 @@ public final class DashboardScreen {
                 if let message = capture.lastError ?? filterError { errorBanner(ui, message) }
                 counters(ui)
                 let rest = ui.remainingRect
-                let halves = ui.rows(rest, [.flex(0.42), .flex(0.58)])
+                // The graph keeps the height its labels need in a small (or `--scale 2`) window:
+                // its panel's title and controls plus the chart's minimum, as long as the tables
+                // keep two fifths of the space.
+                let graphChrome = ui.measurer.lineHeight(.heading) + 2 * ui.theme.spacing + 2 * ui.theme.padding + ui.theme.rowHeight
+                let graphHeight = min(max((rest.height - ui.theme.spacing) * 0.42, graphChrome + ui.timeChartMinimumHeight), rest.height * 0.6)
+                let halves = ui.rows(rest, [.fixed(graphHeight.rounded(.up)), .flex(1)])
                 let top = ui.columns(halves[0], [.flex(2), .flex(1)])
                 rateGraph(ui, in: top[0])
                 topTalkers(ui, in: top[1])

@@ -222,6 +222,34 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(shell.quitRequested)
     }
 
+    /// `--scale 2` on a 1600×900 window lays out in 800×450: the graph used to get ~50 px with
+    /// its axis labels on top of each other. It keeps the chart's minimum height now, and in a
+    /// window too small even for that (640×400) its labels still stay apart.
+    func testTheGraphKeepsItsMinimumHeightInASmallWindow() throws {
+        let path = try writeDashboardFixture(in: directory)
+        for size in [Size(640, 400), Size(800, 450), Size(800, 600), Size(1280, 800)] {
+            let shell = AppShell(capture: CaptureController())
+            let harness = UIHarness(size: size) { ui in shell.build(ui) }
+            harness.frame()
+            shell.dashboard.openFile(path)
+            runUntilLoaded(shell, harness)
+            let chart = try XCTUnwrap(harness.item("Dashboard/Packet rate/Rate"))
+            let tables = try XCTUnwrap(harness.items.first { $0.kind == "table" })
+            if size.height >= 450 {
+                XCTAssertGreaterThanOrEqual(chart.rect.height, harness.ui.timeChartMinimumHeight, "\(size)")
+                XCTAssertGreaterThan(tables.visibleRect.height, 50, "the tables keep a header and rows at \(size)")
+            }
+            let labelTops = harness.ui.drawList.commands.compactMap { command -> Float? in
+                guard case let .text(text, point, _, _) = command, text.hasSuffix(" pps"), chart.rect.contains(point) else { return nil }
+                return point.y
+            }.sorted()
+            XCTAssertGreaterThanOrEqual(labelTops.count, 2, "\(size)")
+            for (upper, lower) in zip(labelTops, labelTops.dropFirst()) {
+                XCTAssertGreaterThanOrEqual(lower - upper, harness.ui.measurer.lineHeight(.small), "y labels overlap at \(size)")
+            }
+        }
+    }
+
     func testPlaceholdersHaveNoButtons() {
         let (shell, harness) = makeShell()
         for tab in AppShell.Tab.allCases where tab != .dashboard {
