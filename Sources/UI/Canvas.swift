@@ -262,7 +262,8 @@ extension UIContext {
             result.mouseWorld = state.transform.toWorld(mouse, in: rect)
         }
         if interaction.contains(.pressed), !state.dragged { result.clickedItem = result.hoveredItem }
-        if interaction.contains(.pressed), input.doubleClicked, result.hoveredItem == nil, contentBounds != nil { state.needsFit = true }
+        // A double click on empty space fits the content (from the next frame on).
+        if isActive(id), input.mousePressed[0], input.doubleClicked, result.hoveredItem == nil, contentBounds != nil { state.needsFit = true }
         if input.mouseReleased[0] { state.pressPosition = nil }
         state.hoveredKey = result.hoveredItem
         result.transform = state.transform

@@ -160,6 +160,19 @@ final class CanvasTests: XCTestCase {
         harness.frame()
         XCTAssertTrue(try allInside())
         XCTAssertEqual(clicks, [], "pressing Fit clicks nothing underneath")
+
+        // A double click on empty space fits too; on an item it does not.
+        harness.drag(from: Point(canvasRect.x + 20, canvasRect.maxY - 20), to: Point(canvasRect.x + 450, canvasRect.maxY - 60))
+        harness.frame()
+        XCTAssertFalse(try allInside())
+        let router = try XCTUnwrap(harness.item("Map/router")).rect.center
+        harness.click(at: router, double: true)
+        harness.frame()
+        XCTAssertFalse(try allInside(), "a double click on an item is a click on it")
+        XCTAssertEqual(clicks, ["router"])
+        harness.click(at: Point(canvasRect.x + 5, canvasRect.y + 5), double: true)
+        harness.frame()
+        XCTAssertTrue(try allInside())
     }
 
     func testCanvasDrawsWorldShapesAtTheirScreenPlaces() {

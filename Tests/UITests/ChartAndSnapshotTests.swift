@@ -206,3 +206,33 @@ final class ChartDefectTests: XCTestCase {
         }
     }
 }
+
+final class CanvasCommandSnapshotTests: XCTestCase {
+    func testNewCommandsPrintInTheSnapshot() {
+        var list = DrawList()
+        let start = list.appendPoints([Point(0, 0), Point(10, 0), Point(5, 8.25)])
+        list.append(.polygon(start: start, count: 3, Color(hex: 0xFF0000)))
+        list.append(.arc(center: Point(50, 50), radius: 20, startAngle: 0, endAngle: 1.5, Color(hex: 0x00FF00, alpha: 128), thickness: 3))
+        list.append(.haloText("cam", at: Point(4, 5), Color(hex: 0xFFFFFF), halo: Color(hex: 0), .small))
+        XCTAssertEqual(list.snapshot(), """
+        polygon [0,0 10,0 5,8.3] #ff0000
+        arc 50,50 r20 0…1.5 #00ff00/128 w3
+        text "cam" 4,5 #ffffff halo #000000 small
+        """)
+    }
+
+    /// Overlay commands that refer to points keep pointing at their own points after the
+    /// overlay is merged behind the base layer.
+    func testOverlayPolygonsSurviveTheMerge() {
+        let harness = UIHarness(size: Size(300, 200)) { ui in
+            ui.draw(.fillRect(Rect(x: 0, y: 0, width: 10, height: 10), Color(hex: 0x111111), cornerRadius: 0))
+            _ = ui.appendPoints([Point(1, 1), Point(2, 2)])
+            ui.onOverlay(blocking: nil) {
+                let start = ui.appendPoints([Point(100, 100), Point(120, 100), Point(110, 120)])
+                ui.draw(.polygon(start: start, count: 3, Color(hex: 0xABCDEF)))
+            }
+        }
+        harness.frame()
+        XCTAssertTrue(harness.ui.drawList.snapshot().contains("polygon [100,100 120,100 110,120] #abcdef"))
+    }
+}
