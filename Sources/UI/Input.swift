@@ -136,7 +136,11 @@ public struct InputQueue: Sendable {
             // A press and its release may share a frame (a quick click); anything more may not.
             let earlier = buttonEvents.filter { $0.button == button.rawValue }
             return earlier.count >= 2 || earlier.contains { !$0.down || down }
-        case .key, .text:
+        case .key:
+            // Widgets apply a frame's keys before its text, so a key typed after text (a
+            // Backspace right after "ab") waits for the next frame.
+            return !buttonEvents.isEmpty || !gathering.text.isEmpty
+        case .text:
             return !buttonEvents.isEmpty
         case .mouseMove:
             return !buttonEvents.isEmpty

@@ -89,6 +89,17 @@ final class InputOrderTests: XCTestCase {
         XCTAssertEqual(address, "10.0.0.7")
     }
 
+    /// Text and then a key between two frames: the key acts after the text, as typed.
+    func testTextThenBackspaceInOneFrameDeletesTheLastTypedCharacter() {
+        var text = "port"
+        let harness = UIHarness { ui in ui.textField("Filter", text: &text) }
+        harness.frame()
+        harness.click("Filter")
+        harness.press(.end)
+        XCTAssertEqual(harness.send([.text(" 80"), .key(.backspace), .text("443"), .key(.home), .text("tcp ")]), 3)
+        XCTAssertEqual(text, "tcp port 8443")
+    }
+
     /// A press and then a move before the next frame presses where the button went down.
     func testAPressThenAMovePressesWhereTheButtonWentDown() throws {
         var clicked: [String] = []
