@@ -254,7 +254,7 @@ extension UIContext {
 
         // Hit-test in world coordinates, topmost (last registered) first.
         let panning = isActive(id) && state.dragged
-        if mouseInside, interaction.contains(.hovered) || isActive(id), !panning {
+        if mouseInside, interaction.contains(.hovered) || isActive(id), !panning, !fitRect.contains(mouse) {
             let world = state.transform.toWorld(mouse, in: rect)
             result.mouseWorld = world
             result.hoveredItem = painter.targets.last { $0.shape.contains(world) }?.key

@@ -142,6 +142,22 @@ final class CanvasTests: XCTestCase {
         XCTAssertEqual(hovered, "below")
     }
 
+    /// The Fit button sits over the drawing: an item under it is neither hovered nor clicked.
+    func testAnItemUnderTheFitButtonIsNotHit() throws {
+        let harness = makeHarness()
+        harness.frame()
+        let fit = try XCTUnwrap(harness.item("Map/Fit")).rect
+        // Pan the camera triangle's inside under the button.
+        let inside = screenPoint(Point(130, 20))
+        harness.drag(from: Point(canvasRect.x + 20, canvasRect.maxY - 20),
+                     to: Point(canvasRect.x + 20 + fit.center.x - inside.x, canvasRect.maxY - 20 + fit.center.y - inside.y))
+        harness.frame()
+        harness.moveMouse(to: fit.center)
+        XCTAssertNil(last!.hoveredItem)
+        harness.moveMouse(to: Point(fit.minX - 3, fit.center.y))
+        XCTAssertEqual(last!.hoveredItem, "camera", "right beside the button the camera is there")
+    }
+
     func testFitShowsAllTheContentAfterPanningAway() throws {
         let harness = makeHarness()
         harness.frame()
