@@ -100,7 +100,12 @@ public final class DashboardScreen {
                 if let message = capture.lastError ?? filterError { errorBanner(ui, message) }
                 counters(ui)
                 let rest = ui.remainingRect
-                let halves = ui.rows(rest, [.flex(0.42), .flex(0.58)])
+                // The graph keeps the height its labels need in a small (or `--scale 2`) window:
+                // its panel's title and controls plus the chart's minimum, as long as the tables
+                // keep two fifths of the space.
+                let graphChrome = ui.measurer.lineHeight(.heading) + 2 * ui.theme.spacing + 2 * ui.theme.padding + ui.theme.rowHeight
+                let graphHeight = min(max((rest.height - ui.theme.spacing) * 0.42, graphChrome + ui.timeChartMinimumHeight), rest.height * 0.6)
+                let halves = ui.rows(rest, [.fixed(graphHeight.rounded(.up)), .flex(1)])
                 let top = ui.columns(halves[0], [.flex(2), .flex(1)])
                 rateGraph(ui, in: top[0])
                 topTalkers(ui, in: top[1])
@@ -268,7 +273,7 @@ public final class DashboardScreen {
         ui.row(Array(repeating: .flex(1), count: values.count), height: .fixed(54))
         for (title, value) in values {
             let rect = ui.nextRect()
-            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter")
+            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter", role: .counter(title), value: value)
             ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
             let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
             ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
@@ -296,7 +301,7 @@ public final class DashboardScreen {
             let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
             let factor = showBits ? 8.0 : 1.0
             ui.timeChart("Rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: showBits ? .bitsPerSecond : .packetsPerSecond,
-                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) + " UTC" }) { series, index in
+                         stacked: stacked, rect: chartRect, lastSampleIsPartial: capture.isCapturing, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) + " UTC" }) { series, index in
                 Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series), metric: metric)) * factor
             }
         }

@@ -20,6 +20,8 @@ public final class KioskScreen {
 
     /// Builds one frame, draining the capture ring first (as `AppShell.build` does).
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
+        // Nobody points at a wall: a resting mouse must not leave a crosshair and tooltip behind.
+        ui.hoverEnabled = false
         if capture.drain(now: wallClock) > 0 { ui.wantsAnotherFrame = true } else if capture.isCapturing { ui.requestWake(at: ui.input.time + 0.5) }
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
@@ -46,7 +48,7 @@ public final class KioskScreen {
         let first = latest - Int64(seconds) + 1
         let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
         ui.timeChart("Kiosk rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: .packetsPerSecond, stacked: true,
-                     rect: rect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) }) { series, index in
+                     rect: rect, lastSampleIsPartial: capture.isCapturing, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) }) { series, index in
             Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series)))
         }
     }

@@ -667,7 +667,12 @@ public final class SchedulerScreen {
             let entry = shown[row.index]
             let job = entry.job
             let status = status(of: entry)
-            ui.itemAdd(row.rect, id: 0, label: "job:\(job.id) \(job.name) | \(status.text) | \(job.enabled ? "enabled" : "disabled")", kind: "jobrow")
+            ui.itemAdd(row.rect, id: 0, label: "job:\(job.id) \(job.name) | \(status.text) | \(job.enabled ? "enabled" : "disabled")", kind: "jobrow", role: .row("job \(job.id)"), value: status.text)
+            if ui.recordsItems {
+                let key = "job \(job.id)"
+                ui.itemAdd(row.rect, id: 0, label: key, kind: "jobcell", role: .cell(key, "Name"), value: job.name)
+                ui.itemAdd(row.rect, id: 0, label: key, kind: "jobcell", role: .cell(key, "Enabled"), value: job.enabled ? "Yes" : "No")
+            }
             row.text(0, job.name)
             row.text(1, job.kind.title, color: enginesAvailable.contains(job.kind) ? nil : ui.theme.mutedText)
             row.text(2, job.trigger.description)

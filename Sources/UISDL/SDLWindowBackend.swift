@@ -127,8 +127,9 @@ public final class SDLWindowBackend {
     /// when the user asked to quit (window closed, SIGINT).
     public func pollInput(timeout: Double) -> InputSnapshot? {
         precondition(!isDestroyed, "SDLWindowBackend used after destroy()")
-        translator.beginFrame()
         didReceiveEvents = false
+        // Events left over from the last poll make a frame of their own right away.
+        let timeout = translator.hasPendingInput ? 0 : timeout
         var event = SDL_Event()
         if timeout > 0 {
             let milliseconds = Int32(min(timeout * 1000, 86_400_000).rounded(.up))
@@ -139,9 +140,11 @@ public final class SDLWindowBackend {
         while SDL_PollEvent(&event) == 1 {
             guard handle(event) else { return nil }
         }
-        translator.finishFrame(modifiers: UInt16(truncatingIfNeeded: SDL_GetModState().rawValue),
-                               time: Double(SDL_GetTicks64()) / 1000)
-        return translator.input
+        let input = translator.takeFrame(modifiers: UInt16(truncatingIfNeeded: SDL_GetModState().rawValue),
+                                         time: Double(SDL_GetTicks64()) / 1000)
+        // More queued frames count as input, so the frame pacer builds the next one promptly.
+        if translator.hasPendingInput { didReceiveEvents = true }
+        return input
     }
 
     /// Sleeps `plan.sleep` (the frame-rate cap), then polls with `plan.waitForEvents`.
