@@ -149,7 +149,7 @@ final class SettingsTabTests: XCTestCase {
         XCTAssertEqual(reopened.theme.name, "light")
     }
 
-    func testWithoutServicesSettingsAndSchedulerKeepTheirPlaceholders() {
+    func testWithoutServicesSettingsAndSchedulerSayTheDatabaseIsMissing() {
         let shell = AppShell(capture: CaptureController())
         XCTAssertNil(shell.settingsScreen)
         XCTAssertNil(shell.schedulerScreen)
@@ -157,7 +157,8 @@ final class SettingsTabTests: XCTestCase {
         for tab in [AppShell.Tab.settings, .scheduler] {
             shell.selectedTab = tab
             harness.frame()
-            XCTAssertTrue(harness.items.contains { $0.path.contains("Coming in a later release") }, tab.title)
+            XCTAssertTrue(harness.items.contains { $0.path.contains("need the NetScouter database, which could not be opened") }, tab.title)
+            XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no dead controls on \(tab.title)")
         }
     }
 }

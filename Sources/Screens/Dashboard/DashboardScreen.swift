@@ -68,6 +68,17 @@ public final class DashboardScreen {
         flowExport = ExportBar(table: "flows", singular: "flow", directory: directory, inbox: inbox, toasts: toasts)
         hostExport = ExportBar(table: "hosts", singular: "host", directory: directory, inbox: inbox, toasts: toasts)
         packetExport = ExportBar(table: "packets", singular: "packet", directory: directory, inbox: inbox, toasts: toasts)
+        capture.onDevicesChanged = { [weak self] previous in self?.devicesChanged(previous) }
+    }
+
+    /// A new interface list keeps the interface that was picked (by name), or else the one being
+    /// captured from, or else the default interface from Settings.
+    private func devicesChanged(_ previous: [CaptureDevice]) {
+        let picked = previous.indices.contains(interfaceIndex) ? previous[interfaceIndex].name : nil
+        var running: String?
+        if case let .live(options)? = capture.session?.source { running = options.interface }
+        let wanted = picked ?? running ?? defaultInterface
+        interfaceIndex = capture.devices.firstIndex { $0.name == wanted } ?? capture.devices.firstIndex { $0.name == defaultInterface } ?? 0
     }
 
     /// True while an export started here has not reported back.
@@ -113,23 +124,21 @@ public final class DashboardScreen {
     public func filterFieldID(_ ui: UIContext) -> WidgetID { ui.withID("Dashboard") { ui.id("Capture filter") } }
 
     func toolbar(_ ui: UIContext) {
-        if !capture.devicesLoaded {
-            capture.refreshDevices()
-            selectDefaultInterface()
-        }
+        if !capture.devicesLoaded && !capture.isRefreshingDevices { capture.refreshDevices() }
         let names = capture.devices.map(\.name)
         ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
         if names.isEmpty {
-            ui.label(capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable", color: ui.theme.mutedText)
+            let text = !capture.devicesLoaded ? "Reading interfaces…" : capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable"
+            let rect = ui.nextRect()
+            ui.itemAdd(rect, id: 0, label: text, kind: "label")
+            ui.drawText(text, in: rect, color: capture.deviceError == nil ? ui.theme.mutedText : ui.theme.danger)
+            if let error = capture.deviceError, rect.contains(ui.input.mousePosition) { ui.showTooltip(error) }
         } else {
             interfaceIndex = min(interfaceIndex, names.count - 1)
             let picker = ui.dropdown("Interface", options: names, selection: &interfaceIndex)
-            // Opening the list re-reads the interfaces, so a newly plugged adapter shows up.
-            if picker.contains(.pressed) {
-                let current = names[interfaceIndex]
-                capture.refreshDevices()
-                interfaceIndex = capture.devices.firstIndex { $0.name == current } ?? 0
-            }
+            // Opening the list re-reads the interfaces (on a worker), so a newly plugged adapter
+            // shows up; the picked interface stays picked.
+            if picker.contains(.pressed) { capture.refreshDevices() }
         }
         let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
         if filterResult.contains(.changed) { filterError = nil }
@@ -494,6 +503,35 @@ public final class DashboardScreen {
 }
 
 /// Field/value pairs for the packet detail pane.
+extension DashboardScreen: Screen {
+    public static let title = "Dashboard"
+
+    public static func make(_ environment: ScreenEnvironment) -> any Screen {
+        environment.capture.attach(inbox: environment.inbox)
+        return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
+    }
+
+    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices }
+    public var shortcutHints: [String] { ["/ filter"] }
+
+    public func handleShortcuts(_ ui: UIContext) {
+        let input = ui.input
+        if ui.focusedID == 0, input.text == "/" || input.keysPressed.contains(.character("/")) {
+            ui.focus(filterFieldID(ui), swallowTypedText: true)
+        }
+    }
+
+    public var kioskPanels: [KioskPanel] { Self.kioskPanels(capture) }
+
+    /// The wall-screen panels: the packet-rate graph and the summary figures with top talkers.
+    public static func kioskPanels(_ capture: CaptureController) -> [KioskPanel] {
+        [
+            KioskPanel(title: "Packet rate") { ui, rect in KioskScreen.graphPage(ui, capture: capture, in: rect) },
+            KioskPanel(title: "Summary") { ui, rect in KioskScreen.summaryPage(ui, capture: capture, in: rect) },
+        ]
+    }
+}
+
 public func packetDetail(_ packet: PacketSummary) -> [(String, String)] {
     var fields: [(String, String)] = [
         ("Time", clockTime(packet.timestamp) + " UTC"),
