@@ -206,7 +206,7 @@ public final class CaptureController {
 
     /// True once a capture file was read to its end (not stopped, not live).
     public var finishedReadingFile: Bool {
-        guard let session, !isCapturing, !stoppedEarly, case .file = session.source else { return false }
+        guard let session, captureFinished, !stoppedEarly, case .file = session.source else { return false }
         return true
     }
 }
