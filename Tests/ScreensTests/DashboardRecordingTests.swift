@@ -44,6 +44,9 @@ final class DashboardRecordingTests: XCTestCase {
             usleep(5_000)
         }
         harness.click("Dashboard/Stop")
+        harness.frame()
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Stopped capture on lo · 12 packets") },
+                      "a stopped live capture is not a finished file: \(harness.drawnTexts.filter { $0.contains(" lo") })")
         XCTAssertEqual(shell.capture.traffic.totals.packets, 12)
         let files = try XCTUnwrap(shell.capture.session?.recordedFiles)
         XCTAssertEqual(files.count, 1)

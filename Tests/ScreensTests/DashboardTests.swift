@@ -89,6 +89,11 @@ final class DashboardTests: XCTestCase {
 
         XCTAssertEqual(counter(harness, "Packets"), "236")
         XCTAssertEqual(counter(harness, "Flows"), "42", "40 TCP + 1 UDP multicast + 1 ICMP")
+        // A finished file has no "now": its size and span, not the rate of its last second.
+        XCTAssertEqual(counter(harness, "File"), "236 packets in 2.35 s")
+        XCTAssertNil(counter(harness, "Packets/s"))
+        XCTAssertNil(counter(harness, "Bit/s"))
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Finished reading \(path) · 236 packets") })
         XCTAssertEqual(shell.capture.traffic.totals.packets(.arp), 2)
         // The flows table lists them, busiest first by default.
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
