@@ -71,7 +71,9 @@ public final class AppShell {
 
     /// `services` nil leaves Settings and Scheduler without a store (tests, screenshots): they
     /// say so. With services the settings are read once here, before the first frame.
-    public init(capture: CaptureController, services: AppServices? = nil, inbox: UIInbox = UIInbox()) {
+    /// `screenTypes` is the tab list (tests add one of their own to prove a tab needs nothing else).
+    public init(capture: CaptureController, services: AppServices? = nil, inbox: UIInbox = UIInbox(),
+                screenTypes: [any Screen.Type] = AppShell.screenTypes) {
         self.capture = capture
         self.inbox = inbox
         self.services = services
@@ -80,7 +82,7 @@ public final class AppShell {
         // Live captures keep their finished flows in the store.
         if let services { capture.flowHistoryWriter = services.writer }
         let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts)
-        screens = Self.screenTypes.map { $0.make(environment) }
+        screens = screenTypes.map { $0.make(environment) }
         if let settings = settingsScreen {
             let applied = settings.model.applied
             theme = applied.theme == "light" ? .light : .dark
@@ -95,6 +97,7 @@ public final class AppShell {
         screens.lazy.compactMap { $0 as? S }.first
     }
 
+    /// The Dashboard (every shell has one: it owns the capture's controls).
     public var dashboard: DashboardScreen { screen(DashboardScreen.self)! }
     /// The Settings tab (nil without services: the tab says the store is unavailable).
     public var settingsScreen: SettingsScreen? { screen(SettingsScreen.self) }
