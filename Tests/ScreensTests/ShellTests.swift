@@ -6,7 +6,7 @@ import XCTest
 
 /// A tab that exists only in this test: one type, handed to the shell as one more entry of its
 /// tab list. Everything the shell does for a tab must work for it.
-private final class ProbeScreen: Screen {
+private final class ProbeScreen: TabScreen {
     static let title = "Probe"
     static func make(_ environment: ScreenEnvironment) -> any Screen { ProbeScreen() }
 

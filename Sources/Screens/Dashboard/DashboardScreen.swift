@@ -447,7 +447,7 @@ public final class DashboardScreen {
 }
 
 /// Field/value pairs for the packet detail pane.
-extension DashboardScreen: Screen {
+extension DashboardScreen: TabScreen {
     public static let title = "Dashboard"
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {

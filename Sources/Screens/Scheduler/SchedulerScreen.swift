@@ -7,7 +7,7 @@ import UI
 
 /// The Scheduler tab (the view of `SchedulerModel`): an Add/Edit job form, the jobs with their
 /// next run, last run and outcome, and per-job Run now, Enable/Disable, Edit and Delete.
-public final class SchedulerScreen: Screen {
+public final class SchedulerScreen: TabScreen {
     public static let title = "Scheduler"
     public let model: SchedulerModel
     public let exportBar: ExportBar

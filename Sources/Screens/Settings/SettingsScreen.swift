@@ -5,7 +5,7 @@ import UI
 /// The Settings tab (the view of `SettingsModel`): everything editable, nothing applied until
 /// **Apply Settings**. API keys are masked and never shown. A field's validation problem is
 /// shown next to it, and the always-visible button bar names the first one.
-public final class SettingsScreen: Screen {
+public final class SettingsScreen: TabScreen {
     public static let title = "Settings"
     public let model: SettingsModel
 
@@ -142,27 +142,5 @@ public final class SettingsScreen: Screen {
         ui.row([.fixed(260), .flex(1)], height: .fixed(Float(ui.fieldErrorLineCount(error, width: max(200, ui.remainingRect.width - 260))) * 16 + 4))
         _ = ui.nextRect()
         ui.fieldError(error, key: key)
-    }
-}
-
-/// A tab that cannot work in this session (no store): says why, and what it does when it can.
-public final class UnavailableScreen: Screen {
-    public static let title = "Unavailable"
-    public let title: String
-    let reason: String
-    let lines: [String]
-
-    public init(title: String, reason: String, lines: [String]) {
-        self.title = title
-        self.reason = reason
-        self.lines = lines
-    }
-
-    public static func make(_ environment: ScreenEnvironment) -> any Screen {
-        UnavailableScreen(title: title, reason: "", lines: [])
-    }
-
-    public func build(_ ui: UIContext, in rect: Rect) {
-        ui.emptyState(title, heading: reason, lines: lines, in: rect)
     }
 }

@@ -10,7 +10,7 @@ import Glibc
 /// `screenTypes`.
 public final class AppShell {
     /// Every tab, in tab-bar order. (Metatypes of classes: immutable, so safe to share.)
-    nonisolated(unsafe) public static let screenTypes: [any Screen.Type] = [
+    nonisolated(unsafe) public static let screenTypes: [any TabScreen.Type] = [
         DashboardScreen.self,
         ScannerScreen.self,
         IntelScreen.self,
@@ -73,7 +73,7 @@ public final class AppShell {
     /// say so. With services the settings are read once here, before the first frame.
     /// `screenTypes` is the tab list (tests add one of their own to prove a tab needs nothing else).
     public init(capture: CaptureController, services: AppServices? = nil, inbox: UIInbox = UIInbox(),
-                screenTypes: [any Screen.Type] = AppShell.screenTypes) {
+                screenTypes: [any TabScreen.Type] = AppShell.screenTypes) {
         self.capture = capture
         self.inbox = inbox
         self.services = services

@@ -25,19 +25,15 @@ public struct KioskPanel {
     }
 }
 
-/// One tab of the window. A tab is one type conforming to this and one line in
-/// `AppShell.screenTypes`; the shell does the rest (tab bar, status bar, shortcuts, waking the
-/// frame loop for pending work, passing applied settings on, kiosk panels).
+/// What the shell shows in a tab: the view side of a screen. The shell does the rest (tab bar,
+/// status bar, shortcuts, waking the frame loop for pending work, passing applied settings on,
+/// kiosk panels).
 ///
 /// A screen's state and work live in a UI-free model (tested without a `UIContext`); the screen
 /// is the view: it reads the model in `build` and sends it intents. UI thread only.
 public protocol Screen: AnyObject {
     /// The tab's title (also its name on the command line: `--tab "IoT Map"`).
-    static var title: String { get }
-    /// The title of this instance (a stand-in screen takes the title of the tab it stands for).
     var title: String { get }
-    /// Makes the screen; called once by the shell.
-    static func make(_ environment: ScreenEnvironment) -> any Screen
 
     /// Draws the screen into `rect` (between `beginFrame` and `endFrame`).
     func build(_ ui: UIContext, in rect: Rect)
@@ -57,8 +53,21 @@ public protocol Screen: AnyObject {
     var kioskPanels: [KioskPanel] { get }
 }
 
-extension Screen {
+/// A tab of the window: a `Screen` the shell can make. Adding a tab is one type conforming to
+/// this and one line in `AppShell.screenTypes`.
+public protocol TabScreen: Screen {
+    /// The tab's title, known before the screen is made.
+    static var title: String { get }
+    /// Makes the tab's screen; called once by the shell. A tab that cannot work in this session
+    /// (no store) may return a different `Screen` that says why.
+    static func make(_ environment: ScreenEnvironment) -> any Screen
+}
+
+extension TabScreen {
     public var title: String { Self.title }
+}
+
+extension Screen {
     public var hasPendingWork: Bool { false }
     public var hasLongRunningWork: Bool { false }
     public func apply(_ settings: AppSettings) {}

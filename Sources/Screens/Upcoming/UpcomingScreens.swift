@@ -4,7 +4,7 @@ import UI
 // issue that brings its engine replaces the empty state with the real view and adds nothing to
 // the shell. Until then each says what it will do, with no controls that do nothing.
 
-public final class ScannerScreen: Screen {
+public final class ScannerScreen: TabScreen {
     public static let title = "Scanner"
     public static func make(_ environment: ScreenEnvironment) -> any Screen { ScannerScreen() }
 
@@ -19,7 +19,7 @@ public final class ScannerScreen: Screen {
     }
 }
 
-public final class IntelScreen: Screen {
+public final class IntelScreen: TabScreen {
     public static let title = "Intel"
     public static func make(_ environment: ScreenEnvironment) -> any Screen { IntelScreen() }
 
@@ -33,7 +33,7 @@ public final class IntelScreen: Screen {
     }
 }
 
-public final class FirewallScreen: Screen {
+public final class FirewallScreen: TabScreen {
     public static let title = "Firewall"
     public static func make(_ environment: ScreenEnvironment) -> any Screen { FirewallScreen() }
 
@@ -47,7 +47,7 @@ public final class FirewallScreen: Screen {
     }
 }
 
-public final class IoTMapScreen: Screen {
+public final class IoTMapScreen: TabScreen {
     public static let title = "IoT Map"
     public static func make(_ environment: ScreenEnvironment) -> any Screen { IoTMapScreen() }
 
