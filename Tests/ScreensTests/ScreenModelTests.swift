@@ -164,6 +164,26 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertEqual(model.status(of: model.rows[0]), .failed)
     }
 
+    /// A scheduler that cannot reload after a change: the change is saved and said so, and the
+    /// failure is shown with what to do (it used to be dropped with `try?`).
+    func testASchedulerReloadFailureAfterAChangeIsShown() throws {
+        let inbox = UIInbox(), toasts = ToastCenter()
+        let backend = ReloadFailingBackend(ServiceSchedulerBackend(service: fixture.service, scheduler: nil))
+        let model = SchedulerModel(backend: backend, inbox: inbox, toasts: toasts)
+        model.form.interface = "lo"
+        model.submitForm()
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.count == 1 })
+        XCTAssertEqual(toasts.pending.last?.kind, .success, "the job was added")
+        let problem = try XCTUnwrap(model.problem)
+        XCTAssertEqual(problem.message, "The change is saved, but the running scheduler could not reload the jobs: database is locked")
+        XCTAssertNotNil(problem.remedy)
+
+        model.setEnabled(try XCTUnwrap(model.rows.first?.job), false)
+        model.refresh()
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.first?.job.enabled == false })
+        XCTAssertNotNil(model.problem, "a list refresh does not hide it")
+    }
+
     // MARK: Dashboard
 
     func testDashboardModelReadsAFileAndReportsItWithoutAUIContext() throws {
@@ -210,4 +230,26 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertTrue(capture.statusText.hasPrefix("Stopped reading \(path)"), capture.statusText)
         XCTAssertNotNil(model.counterValues().first { $0.title == "Packets/s" }, "a stopped file keeps the live figures")
     }
+}
+
+/// The real service, with a scheduler whose reload fails.
+private final class ReloadFailingBackend: SchedulerBackend {
+    let real: ServiceSchedulerBackend
+    init(_ real: ServiceSchedulerBackend) { self.real = real }
+    func listJobs() throws -> [JobListEntry] { try real.listJobs() }
+    func add(name: String?, kind: JobKind, trigger: Trigger, options: [String: String]) throws -> ScheduledJob {
+        try real.add(name: name, kind: kind, trigger: trigger, options: options)
+    }
+    func update(id: Int64, name: String, trigger: Trigger, options: [String: String]) throws {
+        try real.update(id: id, name: name, trigger: trigger, options: options)
+    }
+    func setEnabled(id: Int64, _ enabled: Bool) throws { try real.setEnabled(id: id, enabled) }
+    func remove(id: Int64) throws { try real.remove(id: id) }
+    func reloadScheduler() throws { throw UserError("database is locked") }
+    var hasScheduler: Bool { false }
+    func requestRun(jobID: Int64) -> Bool { false }
+    func runManually(id: Int64) throws -> (outcome: String, summary: String) { try real.runManually(id: id) }
+    func runState(jobID: Int64) -> Scheduler.RunState { .idle }
+    var enginesAvailable: Set<JobKind> { real.enginesAvailable }
+    func observe(_ handler: @escaping @Sendable (SchedulerEvent) -> Void) {}
 }

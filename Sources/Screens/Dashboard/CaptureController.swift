@@ -119,7 +119,7 @@ public final class CaptureController {
             generation += 1
             return true
         } catch {
-            lastError = error.description
+            lastError = UserError.from(error).userText
             return false
         }
     }
@@ -151,7 +151,7 @@ public final class CaptureController {
             remember(batch)
         }
         if drained > 0 { generation += 1 }
-        if let error = session.error, lastError == nil { lastError = error.description }
+        if let error = session.error, lastError == nil { lastError = UserError.from(error).userText }
         if let failure = flowHistorySink?.failure, lastError == nil { lastError = failure }
         if drained == 0, session.isFinished, session.ring.count == 0 { finishCapture() }
         // A quiet live link still moves time forward, so rates fall to zero and flows expire.

@@ -53,7 +53,7 @@ public final class SchedulerModel {
         self.inbox = inbox
         self.toasts = toasts
         loader = BackgroundTask("scheduler-list", policy: .coalesce, queue: queue, inbox: inbox, toasts: nil) { _, _ in
-            do { return try backend.listJobs() } catch { throw UserError("The scheduled jobs could not be read", underlying: error) }
+            do { return try backend.listJobs() } catch { throw UserError(Self.readFailure, underlying: error) }
         }
         submitter = BackgroundTask("scheduler-submit", policy: .ignoreWhileRunning, queue: queue, inbox: inbox, toasts: toasts) { form, _ in
             let trigger = try form.trigger()
@@ -83,8 +83,11 @@ public final class SchedulerModel {
         refresh()
     }
 
+    static let readFailure = "The scheduled jobs could not be read"
+
     /// Tells the scheduler about a change; a failure is the user's to see (the change is saved,
-    /// but scheduled runs follow the old jobs until the next periodic reload).
+    /// but scheduled runs follow the old jobs until the next periodic reload). It is shown above
+    /// the form; the scheduler's own `.problem` event has already toasted it once.
     static func reload(_ backend: SchedulerBackend) -> UserError? {
         do {
             try backend.reloadScheduler()
@@ -113,7 +116,8 @@ public final class SchedulerModel {
             case let .success(list):
                 entries = list
                 hasLoaded = true
-                problem = nil
+                // A read that works again clears the read's problem, not other ones.
+                if problem?.message.hasPrefix(Self.readFailure) == true { problem = nil }
                 sortRows()
             case let .failure(error):
                 problem = error
@@ -194,7 +198,7 @@ public final class SchedulerModel {
                 form = JobForm()
                 form.kind = kind
                 toasts.post(message, kind: .success)
-                if let reloadProblem { toasts.post(reloadProblem) }
+                if let reloadProblem { problem = reloadProblem }
             case let .failure(error):
                 formError = error
             case .cancelled: break
@@ -280,7 +284,7 @@ public final class SchedulerModel {
             refresh()
             switch outcome {
             case let .success(reloadProblem):
-                if let reloadProblem { toasts.post(reloadProblem) } else if action.toast { toasts.post(action.success, kind: .success) }
+                if let reloadProblem { problem = reloadProblem } else if action.toast { toasts.post(action.success, kind: .success) }
                 return .shown
             case .failure, .cancelled:
                 return .unhandled  // the task's toast
