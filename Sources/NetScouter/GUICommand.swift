@@ -150,21 +150,8 @@ extension GUICommand {
             problems.append((UserError("API keys can be read only from the environment", underlying: error).userText, .error))
         }
         // Run scheduled jobs here only if no daemon (or other window) already does.
-        var scheduler: Scheduler?
-        var heldLock: SchedulerLock?
-        do {
-            switch try SchedulerLock.acquire(forDatabaseAt: database.path) {
-            case let .acquired(lock):
-                heldLock = lock
-                scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
-            case let .heldByAnother(pid):
-                problems.append(("Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now.", .info))
-            }
-        } catch {
-            // Not "held by another": nobody runs the jobs, and the user must know.
-            problems.append((UserError("Scheduled jobs are not running: the scheduler lock could not be taken", underlying: error,
-                                       remedy: "Check that the data directory is writable, then restart NetScouter; `netscouter daemon` runs them too.").userText, .error))
-        }
+        let (scheduler, heldLock, lockProblem) = AppServices.schedulerForWindow(database: database)
+        if let lockProblem { problems.append((lockProblem.message, lockProblem.kind)) }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
                                    scheduleService: ScheduleService(database: database), scheduler: scheduler)
         return (services, heldLock, problems)

@@ -184,6 +184,34 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertNotNil(model.problem, "a list refresh does not hide it")
     }
 
+    /// A scheduler lock that cannot be taken is not "held by another process": nobody runs the
+    /// jobs, and the window says so as an error with what to do.
+    func testASchedulerLockThatCannotBeTakenIsAnErrorNotHeld() throws {
+        // The lock file's path is taken by a directory: open(2) fails with EISDIR.
+        let lockPath = fixture.dataDirectory.appendingPathComponent("scheduler.lock")
+        try FileManager.default.createDirectory(at: lockPath, withIntermediateDirectories: true)
+        let (scheduler, lock, problem) = AppServices.schedulerForWindow(database: fixture.database)
+        XCTAssertNil(scheduler)
+        XCTAssertNil(lock)
+        let reported = try XCTUnwrap(problem)
+        XCTAssertEqual(reported.kind, .error)
+        XCTAssertTrue(reported.message.hasPrefix("Scheduled jobs are not running: the scheduler lock could not be taken: Cannot create \(lockPath.path): "),
+                      reported.message)
+        XCTAssertTrue(reported.message.hasSuffix("Check that the data directory is writable, then restart NetScouter; `netscouter daemon` runs them too."))
+        XCTAssertFalse(reported.message.contains("run by another"))
+    }
+
+    func testASchedulerLockHeldByAnotherProcessIsInformation() throws {
+        guard case let .acquired(held) = try SchedulerLock.acquire(forDatabaseAt: fixture.database.path) else { return XCTFail("lock not free") }
+        // flock locks belong to the open file description: a second open in this process is refused like another process.
+        let (scheduler, lock, problem) = AppServices.schedulerForWindow(database: fixture.database)
+        withExtendedLifetime(held) {}
+        XCTAssertNil(scheduler)
+        XCTAssertNil(lock)
+        XCTAssertEqual(problem?.kind, .info)
+        XCTAssertEqual(problem?.message, "Scheduled jobs are run by another NetScouter (pid \(getpid())); this window shows them and can run them now.")
+    }
+
     // MARK: Dashboard
 
     func testDashboardModelReadsAFileAndReportsItWithoutAUIContext() throws {

@@ -40,12 +40,18 @@ public struct UserError: UserFacingError, Equatable, CustomStringConvertible {
 
     /// Any error as a `UserFacingError`: one of ours as it is, a `LocalizedError` by its
     /// description, anything else by its own description (our lower layers' errors describe
-    /// themselves for users: `PcapError`, `ExportError`, `ServiceError` …).
+    /// themselves for users: `PcapError`, `ExportError`, `ServiceError` …), and Foundation's
+    /// errors by their localized description, never "Error Domain=… Code=…".
     public static func from(_ error: any Error) -> UserError {
         if let error = error as? UserError { return error }
         if let error = error as? any UserFacingError { return UserError(error.message, remedy: error.remedy) }
         if let localized = error as? any LocalizedError, let text = localized.errorDescription {
             return UserError(text, remedy: localized.recoverySuggestion)
+        }
+        // Foundation's errors (CocoaError, NSError) carry their sentence in the user info.
+        let bridged = error as NSError
+        if let text = bridged.userInfo[NSLocalizedDescriptionKey] as? String {
+            return UserError(text, remedy: bridged.userInfo[NSLocalizedRecoverySuggestionErrorKey] as? String)
         }
         return UserError(String(describing: error))
     }
