@@ -244,8 +244,10 @@ final class DashboardTests: XCTestCase {
         let harness = UIHarness(size: Size(1920, 1080), frameTime: 0.25) { ui in kiosk.build(ui) }
         harness.frame()
         XCTAssertEqual(kiosk.page, 0)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Packet rate"), "each panel has a title")
         harness.frames(5)
         XCTAssertEqual(kiosk.page, 1)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Summary"))
         XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no controls in kiosk mode")
         harness.press(.character("q"), modifiers: .control)
         XCTAssertFalse(kiosk.exitRequested)

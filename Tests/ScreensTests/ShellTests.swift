@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import Screens
 import Store
@@ -93,5 +94,22 @@ final class ShellTests: XCTestCase {
         }
         XCTAssertEqual(AppShell.Tab.allCases.map(\.title), ["Dashboard", "Scanner", "Intel", "Firewall", "IoT Map", "Scheduler", "Settings"])
         XCTAssertEqual(AppShell.Tab(name: "iot-map"), .iotMap)
+    }
+
+    /// `pcap_findalldevs` runs on a worker: the first frame does not wait for it (it says it is
+    /// reading), and the list arrives through the inbox a few frames later.
+    func testTheInterfaceListIsReadOffTheUIThread() {
+        let shell = AppShell(capture: CaptureController())
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        harness.frame()
+        XCTAssertFalse(shell.capture.devicesLoaded, "the first frame did not enumerate the interfaces itself")
+        XCTAssertTrue(shell.capture.isRefreshingDevices)
+        XCTAssertTrue(harness.exists("Dashboard/Reading interfaces…"))
+        XCTAssertTrue(shell.hasPendingWork, "frames keep coming until the list arrives")
+        XCTAssertTrue(runFrames(harness) { shell.capture.devicesLoaded })
+        harness.frame()
+        XCTAssertEqual(shell.capture.devices.map(\.name), (try? PcapHandle.devices().map(\.name)) ?? [], "the same list libpcap gives")
+        if !shell.capture.devices.isEmpty { XCTAssertTrue(harness.exists("Dashboard/Interface")) }
+        XCTAssertFalse(shell.hasPendingWork)
     }
 }
