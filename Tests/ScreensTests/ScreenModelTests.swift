@@ -234,6 +234,39 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertTrue(capture.statusText.hasPrefix("Finished reading \(path) · 236 packets"), capture.statusText)
     }
 
+    /// The finished-file summary against capinfos (Wireshark's): the same packet count and span.
+    func testFinishedFileSummaryMatchesCapinfos() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/capinfos") else {
+            throw XCTSkip("capinfos is not installed (Debian package tshark / wireshark-common)")
+        }
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("../shared/corpus/dpkt").standardizedFileURL
+        let files = ["http.pcap", "dns_icmp.pcap", "nb6-http.pcap"].map { corpus.appendingPathComponent($0).path }
+        guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { throw XCTSkip("no ../shared/corpus") }
+        let capinfos = Process()
+        capinfos.executableURL = URL(fileURLWithPath: "/usr/bin/capinfos")
+        capinfos.arguments = ["-T", "-M", "-r", "-c", "-u"] + files  // table, exact numbers, no header: packets, duration
+        let output = Pipe()
+        capinfos.standardOutput = output
+        try capinfos.run()
+        let table = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        capinfos.waitUntilExit()
+        let rows = table.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        XCTAssertEqual(rows.count, files.count)
+        for row in rows {
+            let path = row[0], packets = try XCTUnwrap(Int(row[1])), seconds = try XCTUnwrap(Double(row[2]))
+            let capture = CaptureController()
+            let model = DashboardModel(capture: capture)
+            XCTAssertTrue(model.openFile(path))
+            for _ in 0..<5000 where !capture.finishedReadingFile {
+                if capture.drain() == 0 { usleep(1000) }
+            }
+            let shown = model.counterValues().first { $0.title == "File" }?.value
+            let span = seconds < 10 ? String(format: "%.2f s", seconds) : String(format: "%.1f s", seconds)
+            XCTAssertEqual(shown, "\(packets) packets in \(span)", path)
+        }
+    }
+
     func testDashboardModelRefusesABadFilterBeforeStarting() {
         let capture = CaptureController()
         let model = DashboardModel(capture: capture)

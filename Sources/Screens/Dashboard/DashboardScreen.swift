@@ -218,7 +218,8 @@ public final class DashboardScreen {
 
     func counters(_ ui: UIContext) {
         let values = counterValues()
-        ui.row(Array(repeating: .flex(1), count: values.count), height: .fixed(54))
+        // A finished file's summary ("1,234 packets in 4 min 05 s") gets a double-width cell.
+        ui.row(values.map { $0.title == "File" ? .flex(2) : .flex(1) }, height: .fixed(54))
         for (title, value) in values {
             let rect = ui.nextRect()
             ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter")
