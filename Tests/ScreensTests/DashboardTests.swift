@@ -88,6 +88,11 @@ final class DashboardTests: XCTestCase {
 
         XCTAssertEqual(counter(harness, "Packets"), "236")
         XCTAssertEqual(counter(harness, "Flows"), "42", "40 TCP + 1 UDP multicast + 1 ICMP")
+        // A finished file has no "now": its size and span, not the rate of its last second.
+        XCTAssertEqual(counter(harness, "File"), "236 packets in 2.35 s")
+        XCTAssertNil(counter(harness, "Packets/s"))
+        XCTAssertNil(counter(harness, "Bit/s"))
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Finished reading \(path) · 236 packets") })
         XCTAssertEqual(shell.capture.traffic.totals.packets(.arp), 2)
         // The flows table lists them, busiest first by default.
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
@@ -283,8 +288,10 @@ final class DashboardTests: XCTestCase {
         let harness = UIHarness(size: Size(1920, 1080), frameTime: 0.25) { ui in kiosk.build(ui) }
         harness.frame()
         XCTAssertEqual(kiosk.page, 0)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Packet rate"), "each panel has a title")
         harness.frames(5)
         XCTAssertEqual(kiosk.page, 1)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Summary"))
         XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no controls in kiosk mode")
         harness.press(.character("q"), modifiers: .control)
         XCTAssertFalse(kiosk.exitRequested)

@@ -2,8 +2,8 @@ import Packets
 import Traffic
 import UI
 
-/// Wall-screen mode: large type, no controls that change anything, and a rotation between the
-/// packet-rate graph and the summary panels every `rotateSeconds`.
+/// Wall-screen mode: large type, no controls that change anything, and a rotation through the
+/// screens' kiosk panels (`Screen.kioskPanels`) every `rotateSeconds`.
 public final class KioskScreen {
     public let capture: CaptureController
     public var rotateSeconds: Double
@@ -13,8 +13,12 @@ public final class KioskScreen {
     private var pageStartedAt: Double?
     public private(set) var page = 0
 
-    public init(capture: CaptureController, rotateSeconds: Double = 15) {
+    public let panels: [KioskPanel]
+
+    /// `panels` nil: the dashboard's (`AppShell.kioskPanels` gives every screen's).
+    public init(capture: CaptureController, panels: [KioskPanel]? = nil, rotateSeconds: Double = 15) {
         self.capture = capture
+        self.panels = panels ?? DashboardScreen.kioskPanels(capture)
         self.rotateSeconds = max(1, rotateSeconds)
     }
 
@@ -28,20 +32,21 @@ public final class KioskScreen {
         let started = pageStartedAt ?? input.time
         pageStartedAt = started
         if input.time - started >= rotateSeconds {
-            page = (page + 1) % 2
+            page = (page + 1) % max(1, panels.count)
             pageStartedAt = input.time
         }
         ui.requestWake(at: (pageStartedAt ?? input.time) + rotateSeconds)
         let viewport = ui.viewport.insetBy(24, 24)
         let parts = ui.rows(viewport, [.fixed(60), .flex(1), .fixed(20)])
-        let title = capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter"
+        let panelTitle = panels.indices.contains(page) ? " · " + panels[page].title : ""
+        let title = (capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter") + panelTitle
         ui.drawText(title, in: parts[0], color: ui.theme.text, role: .display)
         ui.itemAdd(parts[1], id: 0, label: "kiosk-page-\(page)", kind: "kiosk")
-        if page == 0 { graphPage(ui, in: parts[1]) } else { summaryPage(ui, in: parts[1]) }
+        if panels.indices.contains(page) { panels[page].build(ui, parts[1]) }
         ui.drawText(Self.exitHint, in: parts[2], color: ui.theme.mutedText, role: .small, alignment: .right)
     }
 
-    func graphPage(_ ui: UIContext, in rect: Rect) {
+    static func graphPage(_ ui: UIContext, capture: CaptureController, in rect: Rect) {
         let rates = capture.traffic.rates
         let seconds = 300
         let latest = rates.latestSecond ?? 0
@@ -53,7 +58,7 @@ public final class KioskScreen {
         }
     }
 
-    func summaryPage(_ ui: UIContext, in rect: Rect) {
+    static func summaryPage(_ ui: UIContext, capture: CaptureController, in rect: Rect) {
         let halves = ui.columns(rect, [.flex(1), .flex(1)])
         let totals = capture.traffic.totals
         let figures: [(String, String)] = [
