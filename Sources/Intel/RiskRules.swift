@@ -8,10 +8,26 @@ import Foundation
 /// installed binary needs no asset folder; a test keeps the two identical). A file at
 /// `$XDG_CONFIG_HOME/netscouter/risk-rules.json` (default `~/.config/netscouter/`) replaces them.
 public struct RiskRules: Codable, Equatable, Sendable {
-    public struct CountryRule: Codable, Equatable, Sendable { public var code: String; public var reason: String }
-    public struct KeywordRule: Codable, Equatable, Sendable { public var word: String; public var reason: String }
-    public struct PortRule: Codable, Equatable, Sendable { public var port: Int; public var reason: String }
-    public struct FlagRule: Codable, Equatable, Sendable { public var flag: String; public var reason: String }
+    public struct CountryRule: Codable, Equatable, Sendable {
+        public var code: String
+        public var reason: String
+        public init(code: String, reason: String) { self.code = code; self.reason = reason }
+    }
+    public struct KeywordRule: Codable, Equatable, Sendable {
+        public var word: String
+        public var reason: String
+        public init(word: String, reason: String) { self.word = word; self.reason = reason }
+    }
+    public struct PortRule: Codable, Equatable, Sendable {
+        public var port: Int
+        public var reason: String
+        public init(port: Int, reason: String) { self.port = port; self.reason = reason }
+    }
+    public struct FlagRule: Codable, Equatable, Sendable {
+        public var flag: String
+        public var reason: String
+        public init(flag: String, reason: String) { self.flag = flag; self.reason = reason }
+    }
 
     public var version: Int
     public var about: String?
