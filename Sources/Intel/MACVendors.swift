@@ -44,8 +44,16 @@ public final class MACVendors: Sendable {
         for (file, expectedDigits) in [("oui.csv", 6), ("mam.csv", 7), ("oui36.csv", 9), ("iab.csv", 9)] {
             guard let data = FileManager.default.contents(atPath: "\(directory)/\(file)") else { continue }
             found = true
-            for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).dropFirst() {
-                let fields = Self.csvFields(line, count: 3)
+            // Bytes, not Characters: 46,000 lines load in milliseconds instead of most of a second.
+            let bytes = [UInt8](data)
+            var lineStart = 0
+            var isHeader = true
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                if isHeader { isHeader = false; continue }
+                let fields = Self.csvFields(bytes[lineStart..<lineEnd], count: 3)
                 guard fields.count == 3, fields[1].count == expectedDigits, let value = UInt64(fields[1], radix: 16) else { continue }
                 let organization = TextSanitizer.clean(fields[2])
                 switch expectedDigits {
@@ -87,31 +95,31 @@ public final class MACVendors: Sendable {
         return String(repeating: "0", count: max(0, digits - text.count)) + text
     }
 
-    /// The first `count` fields of a CSV line (RFC 4180 quoting).
-    static func csvFields(_ line: Substring, count: Int) -> [String] {
+    /// The first `count` fields of a CSV line (RFC 4180 quoting), as UTF-8 text.
+    static func csvFields(_ line: ArraySlice<UInt8>, count: Int) -> [String] {
         var fields: [String] = []
-        var current = ""
+        var current: [UInt8] = []
         var quoted = false
-        var iterator = line.makeIterator()
-        var pending: Character? = iterator.next()
-        while let character = pending, fields.count < count {
-            pending = iterator.next()
+        var index = line.startIndex
+        while index < line.endIndex, fields.count < count {
+            let byte = line[index]
+            index += 1
             if quoted {
-                if character == "\"" {
-                    if pending == "\"" { current.append("\""); pending = iterator.next() } else { quoted = false }
+                if byte == 0x22 {
+                    if index < line.endIndex && line[index] == 0x22 { current.append(0x22); index += 1 } else { quoted = false }
                 } else {
-                    current.append(character)
+                    current.append(byte)
                 }
-            } else if character == "\"" {
+            } else if byte == 0x22 {
                 quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else {
-                current.append(character)
+            } else if byte == 0x2C {
+                fields.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
+            } else if byte != 0x0D {
+                current.append(byte)
             }
         }
-        if fields.count < count { fields.append(current) }
+        if fields.count < count { fields.append(String(decoding: current, as: UTF8.self)) }
         return fields
     }
 }
