@@ -12,7 +12,7 @@ struct NetScouter: ParsableCommand {
             or run with sudo. Reading capture files needs no privileges.
             """,
         subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ExportCommand.self, ScheduleCommand.self,
-                      DaemonCommand.self, ScreenshotCommand.self, IconCommand.self],
+                      DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )
 
