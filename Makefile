@@ -42,9 +42,11 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product NetScouterBench
 	$(SWIFT) build -c release --product NetScouterUIBench
+	$(SWIFT) build -c release --product NetScouterIntelBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterUIBench $(BENCH_FLAGS)
+	$(SWIFT) run -c release --skip-build NetScouterIntelBench
 
 clean:
 	rm -rf .build bench-data

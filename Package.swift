@@ -55,8 +55,14 @@ let package = Package(
         // MARK: Benchmarks (release build, `make bench`)
         .executableTarget(
             name: "NetScouterBench",
-            dependencies: ["Capture", "Traffic", "Packets", "Ring", "Intel", "Store"],
+            dependencies: ["Capture", "Traffic", "Packets", "Ring"],
             path: "Benchmarks/NetScouterBench"
+        ),
+
+        .executableTarget(
+            name: "NetScouterIntelBench",
+            dependencies: ["Intel", "Store", "Packets"],
+            path: "Benchmarks/NetScouterIntelBench"
         ),
 
         .executableTarget(
