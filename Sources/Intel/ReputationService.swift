@@ -32,13 +32,21 @@ public struct ReputationConfiguration: Sendable {
     }
 
     /// The configuration a user has: keys from the environment or the secrets file, base URLs
-    /// from the environment or settings, the cache time from settings.
+    /// from the environment or settings, the cache time from settings, flag rules and rate limits
+    /// from `intel.json` in the config folder when it exists.
     public static func load(settings: AppSettings, environment: [String: String] = ProcessInfo.processInfo.environment,
                             secrets: SecretsFile? = nil) throws -> ReputationConfiguration {
         let file = try secrets ?? SecretsFile(environment: environment)
         let keys = try file.load(environment: environment)
-        return ReputationConfiguration(keys: keys, endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                       cacheLifetime: settings.reputationCacheLifetime)
+        var configuration = ReputationConfiguration(keys: keys, endpoints: ProviderEndpoints(settings: settings, environment: environment),
+                                                    cacheLifetime: settings.reputationCacheLifetime)
+        if let overrides = try IntelSettingsFile.load(environment: environment) {
+            if let rules = overrides.flagRules { configuration.rules = rules }
+            for (name, limit) in overrides.limits ?? [:] {
+                if let provider = ReputationProvider(rawValue: name) { configuration.limits[provider] = limit }
+            }
+        }
+        return configuration
     }
 }
 
@@ -77,6 +85,13 @@ public struct AddressReputation: Sendable, Equatable {
     public var answers: [ReputationProvider: ProviderAnswer]
     public var consensus: Consensus { Consensus(answers: answers) }
     public var location: LocationInfo?
+
+    public init(address: String, scope: AddressScope, answers: [ReputationProvider: ProviderAnswer], location: LocationInfo? = nil) {
+        self.address = address
+        self.scope = scope
+        self.answers = answers
+        self.location = location
+    }
 
     /// Country: the offline database first, then what the providers said.
     public var country: String? {

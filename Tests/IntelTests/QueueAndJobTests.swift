@@ -2,6 +2,7 @@ import Foundation
 import Intel
 import Jobs
 import NetScouterTestSupport
+import Packets
 import Schedule
 import Store
 import Synchronization
@@ -76,5 +77,65 @@ final class ReputationRefreshJobTests: XCTestCase {
                                                               context: JobContext(runID: 1, startedAt: Date()))
         XCTAssertEqual(outcome.outcome, .failed)
         XCTAssertEqual(outcome.summary, "Reputation refresh needs NetScouter's database; start the scheduler with a data directory.")
+    }
+}
+
+final class ConfigurationAndEnrichmentTests: XCTestCase {
+    func testIntelJSONOverridesFlagRulesAndLimitsAndTheKeysComeFromTheEnvironment() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-intelcfg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("netscouter"), withIntermediateDirectories: true)
+        let environment = ["XDG_CONFIG_HOME": config.path, "HOME": config.path, "VT_API_KEY": " vt-from-env \n",
+                           "NETSCOUTER_OTX_URL": "http://127.0.0.1:9"]
+        var configuration = try ReputationConfiguration.load(settings: .defaults, environment: environment)
+        XCTAssertEqual(configuration.rules, .defaults)
+        XCTAssertEqual(configuration.limits[.virusTotal], RateLimit(perMinute: 4, perDay: 500))
+        XCTAssertEqual(configuration.keys.virusTotal, "vt-from-env")
+        XCTAssertEqual(configuration.keys.source(for: .virusTotal), .environment("VT_API_KEY"))
+        XCTAssertNil(configuration.keys.abuseIPDB)
+        XCTAssertEqual(configuration.endpoints.apiRoot(.otx), "http://127.0.0.1:9/api/v1")
+        XCTAssertEqual(configuration.cacheLifetime, 24 * 3600)
+
+        try Data(#"{"flagRules":{"abuseIPDBMinimumScore":75},"limits":{"virustotal":{"perMinute":1000,"perDay":20000}}}"#.utf8)
+            .write(to: config.appendingPathComponent("netscouter/intel.json"))
+        configuration = try ReputationConfiguration.load(settings: .defaults, environment: environment)
+        XCTAssertEqual(configuration.rules.abuseIPDBMinimumScore, 75)
+        XCTAssertEqual(configuration.rules.virusTotalMinimumMalicious, 2, "unset keys keep their defaults")
+        XCTAssertEqual(configuration.limits[.virusTotal], RateLimit(perMinute: 1000, perDay: 20000))
+        XCTAssertEqual(configuration.limits[.abuseIPDB], RateLimit(perMinute: nil, perDay: 1000))
+
+        try Data(#"{"limits":{"shodan":{"perDay":1}}}"#.utf8).write(to: config.appendingPathComponent("netscouter/intel.json"))
+        XCTAssertThrowsError(try ReputationConfiguration.load(settings: .defaults, environment: environment)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("sets limits for \"shodan\"; the providers are abuseipdb, virustotal and otx."), "\(error)")
+        }
+    }
+
+    func testEnricherCombinesOfflineFactsWithKnownConsensus() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-enrich-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try NetScouterDatabase(directory: directory)
+        let cache = ReputationCache(database: database)
+        let now = Date()
+        for (provider, flagged) in [("abuseipdb", true), ("virustotal", true), ("otx", false)] {
+            try cache.put(ReputationEntry(address: "8.8.8.8", provider: provider, flagged: flagged, fetchedAt: now, expiresAt: now.addingTimeInterval(60)))
+        }
+        try cache.put(ReputationEntry(address: "1.1.1.1", provider: "otx", flagged: true, fetchedAt: now.addingTimeInterval(-100), expiresAt: now.addingTimeInterval(-1)))
+        let location = try? LocationDatabase.openDefault(environment: [:]).get()
+        let enricher = AddressEnricher(location: location)
+        XCTAssertEqual(try enricher.preload(from: cache, at: now), 1, "the expired answer is not loaded")
+        let google = enricher.enrich(IPAddress("8.8.8.8")!)
+        XCTAssertEqual(google.consensus, Consensus(flagged: 2, answered: 3))
+        XCTAssertNil(enricher.enrich(IPAddress("1.1.1.1")!).consensus)
+        XCTAssertEqual(enricher.enrich(IPAddress("10.0.0.1")!).countryText, "local")
+        if location != nil {
+            XCTAssertEqual(google.countryText, "US")
+            XCTAssertTrue(google.asText.hasPrefix("AS15169"), google.asText)
+        }
+        enricher.record(AddressReputation(address: "1.1.1.1", scope: .global, answers: [.otx: .answered(
+            ProviderVerdict(flagged: true, score: 1, reasons: [], fields: [:]), fetchedAt: now, fromCache: false)]))
+        XCTAssertEqual(enricher.enrich(IPAddress("1.1.1.1")!).consensus, Consensus(flagged: 1, answered: 1))
+        XCTAssertEqual(enricher.vendor(MACAddress("06:00:00:00:00:01")!), .locallyAdministered)
+        try database.close()
     }
 }
