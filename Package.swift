@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
-        .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc"]),
+        .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Intel",
                                              .product(name: "GRDB", package: "GRDB.swift")]),

@@ -1,4 +1,6 @@
 import Foundation
+import GRDB
+import Store
 import Synchronization
 
 /// A provider's request budget. Defaults are the free tiers:
@@ -51,26 +53,74 @@ public struct QuotaStatus: Equatable, Sendable, Codable {
 /// One provider's sliding-window limiter: at most `perMinute` calls in any 60 s (a log of call
 /// times, not a fixed window, so 4 calls at 0:59 and 4 more at 1:01 cannot happen), at most
 /// `perDay` per UTC day, and nothing at all before a `Retry-After` the provider sent. Thread-safe.
+///
+/// With a database the counts live in it (the `settings` row `intelQuota.<provider>`, updated in
+/// one write transaction per decision), so the window, the daemon, scheduled jobs and
+/// `netscouter intel` share one budget instead of each spending the whole free tier. If the
+/// database cannot be used the limiter carries on in memory.
 public final class ProviderRateLimiter: Sendable {
     public let provider: ReputationProvider
     public let limit: RateLimit
-    private struct State {
+    struct State: Codable {
         var recent: [Date] = []
         var day: Int = -1
         var usedToday = 0
         var blockedUntil: Date?
         var providerRemaining: Int?
     }
-    private let state = Mutex(State())
+    // Guarded by `lock` (an NSLock rather than a Mutex: the body runs inside a database write).
+    private let lock = NSLock()
+    nonisolated(unsafe) private var memory = State()
+    private let ledger: NetScouterDatabase?
 
-    public init(provider: ReputationProvider, limit: RateLimit) {
+    public init(provider: ReputationProvider, limit: RateLimit, ledger: NetScouterDatabase? = nil) {
         self.provider = provider
         self.limit = limit
+        self.ledger = ledger
     }
+
+    var ledgerKey: String { "intelQuota.\(provider.rawValue)" }
+
+    /// Runs `body` on the current state: in one database transaction when there is a ledger.
+    private func withState<T>(_ body: (inout State) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let ledger else { return body(&memory) }
+        var result: T?
+        do {
+            try ledger.write { db in
+                var current = memory
+                if let text = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [ledgerKey]),
+                       let stored = try? Self.decoder.decode(State.self, from: Data(text.utf8)) {
+                    current = stored
+                }
+                result = body(&current)
+                let json = String(decoding: try Self.encoder.encode(current), as: UTF8.self)
+                try db.execute(sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                               arguments: [ledgerKey, json])
+                memory = current
+            }
+        } catch {
+            result = nil
+        }
+        // A failed transaction rolled back: decide again in memory (the count is then per process).
+        return result ?? body(&memory)
+    }
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
 
     /// Takes a slot if one is free now; otherwise says when.
     public func acquire(at now: Date) -> RateDecision {
-        state.withLock { state in
+        withState { state in
             roll(&state, now)
             if let blocked = state.blockedUntil {
                 if blocked > now {
@@ -93,18 +143,18 @@ public final class ProviderRateLimiter: Sendable {
 
     /// The provider said "not before `until`" (429 with Retry-After, or a daily quota error).
     public func block(until: Date) {
-        state.withLock { state in
+        withState { state in
             if state.blockedUntil.map({ $0 < until }) ?? true { state.blockedUntil = until }
         }
     }
 
     public func noteProviderRemaining(_ remaining: Int?) {
         guard let remaining else { return }
-        state.withLock { $0.providerRemaining = remaining }
+        withState { $0.providerRemaining = remaining }
     }
 
     public func status(at now: Date) -> QuotaStatus {
-        state.withLock { state in
+        withState { state in
             roll(&state, now)
             let blocked = state.blockedUntil.flatMap { $0 > now ? $0 : nil }
             return QuotaStatus(provider: provider, limit: limit, usedLastMinute: state.recent.count, usedToday: state.usedToday,

@@ -127,7 +127,8 @@ public final class ReputationService: Sendable {
         self.log = log
         var limiters: [ReputationProvider: ProviderRateLimiter] = [:]
         for provider in ReputationProvider.allCases {
-            limiters[provider] = ProviderRateLimiter(provider: provider, limit: configuration.limits[provider] ?? .freeTier(provider))
+            limiters[provider] = ProviderRateLimiter(provider: provider, limit: configuration.limits[provider] ?? .freeTier(provider),
+                                                     ledger: cache?.database)
         }
         self.limiters = limiters
     }

@@ -99,7 +99,7 @@ struct IntelCommand: ParsableCommand {
                 let minute = status.limit.perMinute.map { ", \(status.usedLastMinute) of \($0) used this minute" } ?? ""
                 let provider = status.providerRemaining.map { " (the provider reports \($0) left)" } ?? ""
                 let blocked = status.blockedUntil.map { "; waiting until \($0)" } ?? ""
-                return "\(status.provider.displayName): \(today)\(minute)\(provider)\(blocked) — counted by this process"
+                return "\(status.provider.displayName): \(today)\(minute)\(provider)\(blocked)"
             }
             if json && addresses.isEmpty {
                 let encoder = JSONEncoder()

@@ -117,6 +117,25 @@ final class QuotaAndCacheTests: XCTestCase {
         XCTAssertEqual(providers.virusTotal.requestCount, 4)
     }
 
+    func testServicesSharingADatabaseShareOneBudget() throws {
+        // The window, the daemon and `netscouter intel` each build their own service on the same
+        // database: together they still send VirusTotal at most 4 requests a minute.
+        let providers = try cleanProviders()
+        let clock = ManualIntelClock()
+        let keys = APIKeys(virusTotal: FakeProviders.keys.virusTotal)
+        let window = providers.service(keys: keys, clock: clock, maximumSlotWait: 0)
+        let command = providers.service(keys: keys, clock: clock, maximumSlotWait: 0)
+        for index in 1...3 { XCTAssertEqual(window.lookup("45.36.0.\(index)").consensus.answered, 1) }
+        XCTAssertEqual(command.lookup("45.36.1.1").consensus.answered, 1)
+        guard case let .failed(failure) = command.lookup("45.36.1.2").answers[.virusTotal]! else { return XCTFail("the fifth call in a minute must wait") }
+        XCTAssertEqual(failure.kind, .rateLimited)
+        XCTAssertEqual(providers.virusTotal.requestCount, 4)
+        XCTAssertEqual(window.quota()[1].usedToday, 4)
+        XCTAssertEqual(window.quota()[1].remainingToday, 496)
+        clock.advance(by: 60)
+        XCTAssertEqual(window.lookup("45.36.0.9").consensus.answered, 1)
+    }
+
     func testDailyQuotaRenewsAtUTCMidnight() {
         // 2027-01-15 23:00:00 UTC
         let start = Date(timeIntervalSince1970: 1_800_054_000 - 1_800_054_000.truncatingRemainder(dividingBy: 86_400) + 23 * 3600)
