@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic", "NetScouterTestSupport"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "IntelTests", dependencies: ["Intel", "HTTP", "Store", "Packets", "Jobs", "Schedule", "NetScouterTestSupport"]),
+        .testTarget(name: "IntelTests", dependencies: ["Intel", "HTTP", "Store", "Packets", "Jobs", "Schedule", "Export", "NetScouterTestSupport"]),
         .testTarget(name: "UITests", dependencies: ["UI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),

@@ -1,5 +1,7 @@
+import Export
 import Foundation
 import Intel
+import Jobs
 import NetScouterTestSupport
 import Store
 import XCTest
@@ -236,5 +238,23 @@ final class ProviderResponseTests: XCTestCase {
         for scalar in exported.unicodeScalars where scalar != "\n" {
             XCTAssertFalse(TextSanitizer.isRemoved(scalar), "U+\(String(scalar.value, radix: 16)) reached the output")
         }
+    }
+
+    func testTheThreatsExportOfHostileProviderTextIsSanitisedAndKeyFree() throws {
+        let hostile = "Bad\u{202E}txt.exe\u{202C} ISP\r\n=cmd|' /C calc'!A0"
+        let providers = try FakeProviders(
+            abuseIPDB: { _ in Response(body: ProviderBodies.abuseIPDB(address: "8.8.4.4", score: 95, isp: hostile, domain: "evil\u{2067}.example")) },
+            virusTotal: { _ in Response(body: ProviderBodies.virusTotal(address: "8.8.4.4", malicious: 4, owner: "Owner\u{0008}\u{001B}]0;title\u{0007}")) },
+            otx: { _ in Response(body: ProviderBodies.otx(address: "8.8.4.4", pulses: ["Pulse\u{202E}eman"])) })
+        XCTAssertEqual(providers.service().lookup(address).consensus, Consensus(flagged: 3, answered: 3))
+        let (table, _) = try StoredExports.table(.threats, database: providers.database)
+        XCTAssertEqual(table.rows.count, 3)
+        let csv = CSVWriter().string(for: table)
+        for scalar in csv.unicodeScalars where scalar != "\r" && scalar != "\n" {
+            XCTAssertFalse(TextSanitizer.isRemoved(scalar), "U+\(String(scalar.value, radix: 16)) reached the threats export")
+        }
+        XCTAssertTrue(csv.contains("Badtxt.exe ISP =cmd"), csv)
+        XCTAssertEqual(csv.split(whereSeparator: \.isNewline).count, 4, "one header and three records: no line was forged")
+        for key in [FakeProviders.keys.abuseIPDB!, FakeProviders.keys.virusTotal!, FakeProviders.keys.otx!] { XCTAssertFalse(csv.contains(key)) }
     }
 }
