@@ -3,7 +3,7 @@ import PackageDescription
 
 // Dependencies point one way (see ../shared/DESIGN.md):
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
-//   Intel → HTTP + Store + Packets + CLoc;  Jobs → Intel (the reputation-refresh engine)
+//   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
 //   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLoc", pkgConfig: "libloc", providers: [.apt(["libloc-dev", "libloc-database"])]),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
 
         // MARK: Pure Swift libraries
         .target(name: "Ring"),
@@ -35,7 +36,7 @@ let package = Package(
         .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
-        .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", "CMaxMindDB", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Intel",
                                              .product(name: "GRDB", package: "GRDB.swift")]),

@@ -22,12 +22,12 @@ public struct AddressEnrichment: Equatable, Sendable {
 /// network; lookups go through `ReputationLookupQueue`, whose deliveries are `record`ed here.
 /// Thread-safe: the UI thread reads while the worker records.
 public final class AddressEnricher: Sendable {
-    public let location: LocationDatabase?
+    public let location: (any LocationSource)?
     public let vendors: MACVendors?
     private let geo = Mutex<[IPAddress: LocationInfo]>([:])
     private let verdicts = Mutex<[IPAddress: Consensus]>([:])
 
-    public init(location: LocationDatabase?, vendors: MACVendors? = nil) {
+    public init(location: (any LocationSource)?, vendors: MACVendors? = nil) {
         self.location = location
         self.vendors = vendors
     }

@@ -112,14 +112,14 @@ public final class ReputationService: Sendable {
     public let configuration: ReputationConfiguration
     public let cache: ReputationCache?
     public let clock: any IntelClock
-    public let location: LocationDatabase?
+    public let location: (any LocationSource)?
     private let limiters: [ReputationProvider: ProviderRateLimiter]
     private let log: (@Sendable (String) -> Void)?
 
     /// - Parameter log: receives one line per request and per failure. Lines never contain an
     ///   API key (every line is scrubbed of the configured keys before it is passed on).
     public init(configuration: ReputationConfiguration, cache: ReputationCache?, clock: any IntelClock = SystemIntelClock(),
-                location: LocationDatabase? = nil, log: (@Sendable (String) -> Void)? = nil) {
+                location: (any LocationSource)? = nil, log: (@Sendable (String) -> Void)? = nil) {
         self.configuration = configuration
         self.cache = cache
         self.clock = clock

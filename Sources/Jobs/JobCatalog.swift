@@ -31,7 +31,7 @@ public enum JobCatalog {
             }
             let settings = try SettingsStore(database: database).load()
             let configuration = try ReputationConfiguration.load(settings: settings)
-            let location = try? LocationDatabase.openDefault().get()
+            let location = LocationSources.open().source
             let service = ReputationService(configuration: configuration, cache: ReputationCache(database: database), location: location)
             return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled }).summary
         }

@@ -37,6 +37,9 @@ struct IntelCommand: ParsableCommand {
     @Option(help: "Seconds to wait for each provider's answer.")
     var timeout: Double = 15
 
+    @Option(help: "A MaxMind-format .mmdb (GeoLite2 Country/ASN, DB-IP Lite) asked before the libloc database (default: $NETSCOUTER_MMDB).")
+    var mmdb: String?
+
     @Flag(help: "Log each request on standard error (keys are never logged).")
     var verbose = false
 
@@ -58,13 +61,8 @@ struct IntelCommand: ParsableCommand {
         do { configuration = try ReputationConfiguration.load(settings: settings) } catch { throw fail(error.localizedDescription) }
         configuration.timeoutSeconds = timeout
         var standardError = StandardError()
-        let location: LocationDatabase?
-        switch LocationDatabase.openDefault() {
-        case let .success(opened): location = opened
-        case let .failure(notice):
-            location = nil
-            print("netscouter: note: \(notice)", to: &standardError)
-        }
+        let (location, notices) = LocationSources.open(mmdbPath: mmdb)
+        for notice in notices { print("netscouter: note: \(notice)", to: &standardError) }
         let rules: RiskRules
         do { rules = try RiskRules.load().rules } catch { throw fail("\(error)") }
         var log: (@Sendable (String) -> Void)?
