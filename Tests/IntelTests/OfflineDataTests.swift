@@ -134,6 +134,7 @@ final class RiskRulesTests: XCTestCase {
     func testSanitiserDropsControlAndBidiCharacters() {
         XCTAssertEqual(TextSanitizer.clean("a\u{202E}b\u{2066}c\u{200F}d\r\n e\u{0000}f\u{009B}g"), "abcd efg")
         XCTAssertEqual(TextSanitizer.clean("  spaced\t\tout  "), "spaced out")
+        XCTAssertEqual(TextSanitizer.clean("one\u{2028}two\u{2029}three"), "one two three")
         XCTAssertEqual(TextSanitizer.clean(String(repeating: "x", count: 2000)).count, TextSanitizer.maximumLength)
     }
 }
