@@ -4,14 +4,15 @@
 
 DEBIAN_PACKAGES := pkg-config libsdl2-dev libsdl2-ttf-dev libpcap-dev libcurl4-openssl-dev \
                    libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump iproute2 xvfb xauth x11-apps jq python3
-# Intel: offline geo/AS (libloc + its database), MAC vendors (IEEE registries), optional .mmdb.
-DEBIAN_PACKAGES += libloc-dev libloc-database ieee-data libmaxminddb-dev
 SWIFT ?= swift
 TEST_FLAGS ?=
 
 .PHONY: all deps build release run test bench clean
 
 all: build
+
+# Intel: offline geo/AS (libloc + its database), MAC vendors (IEEE registries), optional .mmdb.
+DEBIAN_PACKAGES += libloc-dev libloc-database ieee-data libmaxminddb-dev
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH. Install the Swift toolchain from swift.org (Debian 12 build) and re-run."; exit 1; }
