@@ -257,4 +257,18 @@ final class ProviderResponseTests: XCTestCase {
         XCTAssertEqual(csv.split(whereSeparator: \.isNewline).count, 4, "one header and three records: no line was forged")
         for key in [FakeProviders.keys.abuseIPDB!, FakeProviders.keys.virusTotal!, FakeProviders.keys.otx!] { XCTAssertFalse(csv.contains(key)) }
     }
+
+    func testARedirectIsNotFollowedSoTheKeyNeverReachesAnotherHost() throws {
+        let elsewhere = try FakeHTTPServer { _ in Response(body: ProviderBodies.virusTotal(address: "8.8.4.4", malicious: 0)) }
+        defer { elsewhere.stop() }
+        let redirect: @Sendable (FakeHTTPServer.Request) -> Response = { request in
+            Response(status: 302, reason: "Found", headers: [("Location", elsewhere.baseURL + request.target)], body: "")
+        }
+        let providers = try FakeProviders(abuseIPDB: redirect, virusTotal: redirect, otx: redirect)
+        let result = providers.service().lookup(address)
+        XCTAssertEqual(elsewhere.requestCount, 0, "no request, and so no key, went to the redirect's host")
+        guard case let .failed(failure) = result.answers[.virusTotal]! else { return XCTFail("a redirect is no answer") }
+        XCTAssertEqual(failure.kind, .httpError)
+        XCTAssertEqual(failure.message, "VirusTotal answered HTTP 302. Check the VirusTotal base URL in Settings or NETSCOUTER_VIRUSTOTAL_URL.")
+    }
 }
