@@ -11,6 +11,9 @@ TEST_FLAGS ?=
 
 all: build
 
+# Intel: offline geo/AS (libloc + its database), MAC vendors (IEEE registries), optional .mmdb.
+DEBIAN_PACKAGES += libloc-dev libloc-database ieee-data libmaxminddb-dev
+
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH. Install the Swift toolchain from swift.org (Debian 12 build) and re-run."; exit 1; }
 	@missing=""; \
@@ -41,9 +44,11 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product NetScouterBench
 	$(SWIFT) build -c release --product NetScouterUIBench
+	$(SWIFT) build -c release --product NetScouterIntelBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterUIBench $(BENCH_FLAGS)
+	$(SWIFT) run -c release --skip-build NetScouterIntelBench
 
 # Only the live-capture loss benchmark (root: it creates two network namespaces and a veth pair,
 # and deletes them afterwards). BENCH_FLAGS=--quick for a short smoke run.

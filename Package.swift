@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Dependencies point one way (see ../shared/DESIGN.md):
-//   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL
+//   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
+//   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
 //   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
@@ -22,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLoc", pkgConfig: "libloc", providers: [.apt(["libloc-dev", "libloc-database"])]),
+        .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
 
         // MARK: Pure Swift libraries
         .target(name: "Ring"),
@@ -33,8 +36,9 @@ let package = Package(
         .target(name: "UISDL", dependencies: ["UI", "CSDL2", "CFontconfig"]),
         .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
+        .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", "CMaxMindDB", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets",
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Intel",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -43,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -54,6 +58,12 @@ let package = Package(
             name: "NetScouterBench",
             dependencies: ["Capture", "Traffic", "Packets", "Ring"],
             path: "Benchmarks/NetScouterBench"
+        ),
+
+        .executableTarget(
+            name: "NetScouterIntelBench",
+            dependencies: ["Intel", "Store", "Packets"],
+            path: "Benchmarks/NetScouterIntelBench"
         ),
 
         .executableTarget(
@@ -70,6 +80,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Packets", "Traffic", "NetScouterTestSupport"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "Packets"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "IntelTests", dependencies: ["Intel", "HTTP", "Store", "Packets", "Jobs", "Schedule", "Export", "NetScouterTestSupport"]),
         .testTarget(name: "UITests", dependencies: ["UI"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),

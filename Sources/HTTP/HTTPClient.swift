@@ -27,6 +27,9 @@ public struct HTTPRequest: Sendable {
     public var headers: [(String, String)] = []
     public var body: [UInt8]?
     public var timeoutSeconds: Double = 15
+    /// Follow 3xx redirects (at most 5). Off for requests carrying an API key in a custom
+    /// header: libcurl would send that header on to whatever host the redirect names.
+    public var followRedirects = true
 
     public init(url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil) {
         self.url = url
@@ -42,6 +45,12 @@ public struct HTTPResponse: Sendable {
     public var headers: [String: String]
     public var body: [UInt8]
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
+
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 }
 
 /// Blocking HTTP over libcurl, one easy handle per request. Call it from a worker thread, never
@@ -69,7 +78,7 @@ public enum HTTPClient {
         ns_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)  // no SIGALRM from worker threads
         ns_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(request.timeoutSeconds * 1000))
         ns_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeoutSeconds, 10) * 1000))
-        ns_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 1)
+        ns_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         ns_curl_setopt_long(handle, CURLOPT_MAXREDIRS, 5)
         ns_curl_setopt_string(handle, CURLOPT_USERAGENT, "NetScouter/0.1")
         ns_curl_setopt_string(handle, CURLOPT_CUSTOMREQUEST, request.method)

@@ -1,11 +1,12 @@
 import Capture
 import Foundation
+import Intel
 import Schedule
 import Store
 import Traffic
 
 /// The engines behind each job kind. Kinds whose engine lands in a later release (port scans,
-/// LAN discovery, reputation refresh) are left unregistered, so a run of one records a clear
+/// LAN discovery) are left unregistered, so a run of one records a clear
 /// "no engine in this build" failure instead of pretending to succeed.
 public enum JobCatalog {
     public static func executors(database: NetScouterDatabase?) -> JobExecutorRegistry {
@@ -23,6 +24,16 @@ public enum JobCatalog {
             }
             if result.stoppedEarly { throw JobStoppedError(summary: result.summary) }
             return result.summary
+        }
+        registry.register(.reputationRefresh) { _, context in
+            guard let database else {
+                throw ReputationRefreshError(message: "Reputation refresh needs NetScouter's database; start the scheduler with a data directory.")
+            }
+            let settings = try SettingsStore(database: database).load()
+            let configuration = try ReputationConfiguration.load(settings: settings)
+            let location = LocationSources.open().source
+            let service = ReputationService(configuration: configuration, cache: ReputationCache(database: database), location: location)
+            return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled }).summary
         }
         return registry
     }
@@ -82,7 +93,7 @@ public enum JobCatalog {
         case .captureWindow: "interface=IF (required), seconds=N (default 60), filter=BPF, pcap-dir=DIR, rotate-mb=N"
         case .portScan: "targets=HOSTS/CIDRS, ports=1-1024 (engine arrives with the Scanner)"
         case .lanDiscovery: "interface=IF (engine arrives with the Scanner)"
-        case .reputationRefresh: "(engine arrives with Intel)"
+        case .reputationRefresh: "no options: renews cached answers about to expire, then looks up the latest capture window's hosts"
         }
     }
 }

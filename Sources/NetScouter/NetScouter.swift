@@ -17,7 +17,7 @@ struct NetScouter: ParsableCommand {
             64 invalid command-line usage.
             """,
         subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ExportCommand.self, ScheduleCommand.self,
-                      DaemonCommand.self, ScreenshotCommand.self, IconCommand.self],
+                      DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )
 

@@ -74,6 +74,15 @@ public struct ReputationCache: Sendable {
         }
     }
 
+    /// Every unexpired entry, for loading the in-memory enrichment at start.
+    public func allFresh(at time: Date) throws -> [ReputationEntry] {
+        try database.read { db in
+            try ReputationEntry
+                .filter(ReputationEntry.Columns.expiresAt > time.timeIntervalSince1970)
+                .fetchAll(db)
+        }
+    }
+
     /// Stores `entry`, replacing the previous one for the same address and provider.
     public func put(_ entry: ReputationEntry) throws {
         try database.write { db in try Self.put(entry, in: db) }
