@@ -50,7 +50,7 @@ public struct SocketTable: Sendable {
     public func read() -> [SocketEntry] {
         var entries: [SocketEntry] = []
         for (file, transport) in [("tcp", SocketEntry.Transport.tcp), ("tcp6", .tcp), ("udp", .udp), ("udp6", .udp)] {
-            guard let text = try? String(contentsOfFile: "\(netDirectory)/\(file)", encoding: .utf8) else { continue }
+            guard let text = ProcFile.read("\(netDirectory)/\(file)") else { continue }
             entries += Self.parse(text, transport: transport)
         }
         let owners = socketOwners()
@@ -131,14 +131,14 @@ public struct SocketTable: Sendable {
 
     func describeProcess(_ pid: Int32) -> OwningProcess? {
         let base = "\(procRoot)/\(pid)"
-        guard let comm = try? String(contentsOfFile: "\(base)/comm", encoding: .utf8) else { return nil }
+        guard let comm = ProcFile.read("\(base)/comm") else { return nil }
         let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "\(base)/exe")
         let rawCommandLine = (try? Data(contentsOf: URL(fileURLWithPath: "\(base)/cmdline"))) ?? Data()
         let commandLine = rawCommandLine.split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         var arguments = commandLine
         if arguments.last == "" { arguments.removeLast() }
         var uid: UInt32 = 0
-        if let status = try? String(contentsOfFile: "\(base)/status", encoding: .utf8),
+        if let status = ProcFile.read("\(base)/status"),
            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Uid:") }),
            let real = line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().first.flatMap({ UInt32($0) }) {
             uid = real
