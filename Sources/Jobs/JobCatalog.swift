@@ -1,11 +1,13 @@
 import Capture
+import Packets
+import Scan
 import Foundation
 import Schedule
 import Store
 import Traffic
 
-/// The engines behind each job kind. Kinds whose engine lands in a later release (port scans,
-/// LAN discovery, reputation refresh) are left unregistered, so a run of one records a clear
+/// The engines behind each job kind. Kinds whose engine lands in a later release (reputation
+/// refresh) are left unregistered, so a run of one records a clear
 /// "no engine in this build" failure instead of pretending to succeed.
 public enum JobCatalog {
     public static func executors(database: NetScouterDatabase?) -> JobExecutorRegistry {
@@ -23,6 +25,12 @@ public enum JobCatalog {
             }
             if result.stoppedEarly { throw JobStoppedError(summary: result.summary) }
             return result.summary
+        }
+        registry.register(.portScan) { job, context in
+            try PortScanJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })
+        }
+        registry.register(.lanDiscovery) { job, context in
+            try LanDiscoveryJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })
         }
         return registry
     }
@@ -48,6 +56,14 @@ public enum JobCatalog {
             let list = known.isEmpty ? "\(kind.rawValue) jobs take no options" : "\(kind.rawValue) jobs take \(known.joined(separator: ", "))"
             let suggestion = closest(to: key, in: known).map { " Did you mean \($0)?" } ?? ""
             throw ScheduleService.ServiceError.invalid("Unknown option \"\(key)\": \(list).\(suggestion)")
+        }
+        if kind == .portScan {
+            // Addresses and ranges are checked now; names are resolved only when the job runs.
+            let offline = TargetParser(resolve: { _ in [IPAddress(ipv4: 0)] })
+            do {
+                if let targets = options["targets"] { _ = try offline.parse(targets) }
+                if let ports = options["ports"] { _ = try PortParser().parse(ports) }
+            } catch { throw ScheduleService.ServiceError.invalid("\(error)") }
         }
         guard kind == .captureWindow else { return }
         let window = try CaptureWindowOptions(jobOptions: options)
@@ -80,8 +96,8 @@ public enum JobCatalog {
     public static func optionHelp(_ kind: JobKind) -> String {
         switch kind {
         case .captureWindow: "interface=IF (required), seconds=N (default 60), filter=BPF, pcap-dir=DIR, rotate-mb=N"
-        case .portScan: "targets=HOSTS/CIDRS, ports=1-1024 (engine arrives with the Scanner)"
-        case .lanDiscovery: "interface=IF (engine arrives with the Scanner)"
+        case .portScan: "targets=HOSTS/CIDRS/RANGES (required), ports=22,80,8000-8100 (default: the 1,000 most common)"
+        case .lanDiscovery: "interface=IF (required): ARP, ICMP echo and neighbour table of its IPv4 subnet"
         case .reputationRefresh: "(engine arrives with Intel)"
         }
     }

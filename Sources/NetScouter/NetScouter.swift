@@ -11,7 +11,8 @@ struct NetScouter: ParsableCommand {
               sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v netscouter)"
             or run with sudo. Reading capture files needs no privileges.
             """,
-        subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ExportCommand.self, ScheduleCommand.self,
+        subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ScanCommand.self, ConnectionsCommand.self, DiscoverCommand.self,
+                      ExportCommand.self, ScheduleCommand.self,
                       DaemonCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )

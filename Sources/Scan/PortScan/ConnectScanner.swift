@@ -109,6 +109,8 @@ private struct Engine {
     var nextSendTime: UInt64 = 0
     let sendInterval: UInt64
     var bannerBuffer: [UInt8]
+    var refused4: [Int32] = []
+    var refused6: [Int32] = []
 
     init(scanner: ConnectScanner, onResult: @escaping (PortResult) -> Void) throws {
         self.scanner = scanner
@@ -128,6 +130,7 @@ private struct Engine {
         for index in slots.indices where slots[index].phase != .free {
             close(slots[index].descriptor)
         }
+        for descriptor in refused4 + refused6 { close(descriptor) }
         close(epoll)
     }
 
@@ -199,14 +202,21 @@ private struct Engine {
         let host = scanner.hosts[Int(probe.host)]
         let port = scanner.ports[Int(probe.portIndex)]
         let family = host.address.isIPv4 ? AF_INET : AF_INET6
-        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let pooled = host.address.isIPv4 ? refused4.popLast() : refused6.popLast()
+        let descriptor = pooled ?? socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         if descriptor < 0 {
             requeueFront(probe)
             return false
         }
         let started = monotonicNanoseconds()
-        let status = SocketAddress.with(host.address, port: port) { Glibc.connect(descriptor, $0, $1) }
-        let error = status == 0 ? 0 : errno
+        var status = SocketAddress.with(host.address, port: port) { Glibc.connect(descriptor, $0, $1) }
+        var error = status == 0 ? 0 : errno
+        if pooled != nil && error == ECONNABORTED {
+            // The first connect on a refused socket only resets it (Linux returns ECONNABORTED
+            // and disconnects); the second one sends the SYN.
+            status = SocketAddress.with(host.address, port: port) { Glibc.connect(descriptor, $0, $1) }
+            error = status == 0 ? 0 : errno
+        }
         if status != 0 && error != EINPROGRESS {
             close(descriptor)
             switch error {
@@ -216,6 +226,21 @@ private struct Engine {
             default:
                 let (state, reason) = Self.classify(error: error)
                 finish(probe, state: state, rtt: state == .filtered ? nil : Double(monotonicNanoseconds() - started) / 1e6, banner: nil, reason: reason)
+                return true
+            }
+        }
+        if status != 0 {
+            // Over loopback and other fast paths the answer is often in before connect returns
+            // (the reset is processed on the way out of the system call): one getsockopt then
+            // decides the port without the epoll round trip.
+            var pending: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0 {
+                recycleOrClose(descriptor, error: pending, ipv4: host.address.isIPv4)
+                let (state, reason) = Self.classify(error: pending)
+                let elapsed = Double(monotonicNanoseconds() - started)
+                if state != .filtered && probe.attempt == 0 { recordRTT(host: Int(probe.host), nanoseconds: elapsed) }
+                finish(probe, state: state, rtt: state == .filtered ? nil : elapsed / 1e6, banner: nil, reason: reason)
                 return true
             }
         }
@@ -251,9 +276,26 @@ private struct Engine {
         }
     }
 
-    mutating func release(_ slotIndex: Int) {
-        ns_epoll_del(epoll, slots[slotIndex].descriptor)
-        close(slots[slotIndex].descriptor)
+    /// A socket whose connect was refused can connect again: keeping a few saves the socket
+    /// and close calls that cost as much as the connect itself (measured about 15 µs of 28 µs
+    /// per closed port over loopback). Anything else is closed.
+    mutating func recycleOrClose(_ descriptor: Int32, error: Int32, ipv4: Bool) {
+        if error == ECONNREFUSED && (ipv4 ? refused4.count : refused6.count) < 64 {
+            if ipv4 { refused4.append(descriptor) } else { refused6.append(descriptor) }
+        } else {
+            close(descriptor)
+        }
+    }
+
+    mutating func release(_ slotIndex: Int, error: Int32 = -1) {
+        if error == ECONNREFUSED {
+            // Out of the epoll set by hand: the descriptor stays open for the next attempt.
+            ns_epoll_del(epoll, slots[slotIndex].descriptor)
+            recycleOrClose(slots[slotIndex].descriptor, error: error, ipv4: scanner.hosts[Int(slots[slotIndex].probe.host)].address.isIPv4)
+        } else {
+            // close() also takes the descriptor out of the epoll set (it is never duplicated).
+            close(slots[slotIndex].descriptor)
+        }
         slots[slotIndex].descriptor = -1
         slots[slotIndex].phase = .free
         slots[slotIndex].generation &+= 1
@@ -291,7 +333,7 @@ private struct Engine {
                 return
             }
             if state == .open { abortiveClose(slot.descriptor) }
-            release(slotIndex)
+            release(slotIndex, error: error)
             finish(slot.probe, state: state, rtt: state == .filtered ? nil : rtt / 1e6, banner: nil, reason: reason)
         case .banner:
             let count = recv(slot.descriptor, &bannerBuffer, bannerBuffer.count, Int32(MSG_DONTWAIT))
@@ -326,6 +368,13 @@ private struct Engine {
             let slotIndex = Int(top.token & 0xFFFF_FFFF)
             let slot = slots[slotIndex]
             guard slot.phase != .free, UInt32(top.token >> 32) == slot.generation else { continue }
+            // An answer may be waiting that the loop has not read yet (a busy machine, a big
+            // batch of events): ask the socket itself before calling the port unanswered.
+            var ready = pollfd(fd: slot.descriptor, events: Int16(slot.phase == .connecting ? POLLOUT : POLLIN), revents: 0)
+            if poll(&ready, 1, 0) > 0 && ready.revents != 0 {
+                handle(slotIndex: slotIndex, mask: UInt32(UInt16(bitPattern: ready.revents)))
+                continue
+            }
             switch slot.phase {
             case .connecting:
                 release(slotIndex)
