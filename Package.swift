@@ -65,6 +65,12 @@ let package = Package(
             path: "Benchmarks/NetScouterUIBench"
         ),
 
+        .executableTarget(
+            name: "NetScouterScanBench",
+            dependencies: ["Scan", "Packets", "NetScouterTestSupport"],
+            path: "Benchmarks/NetScouterScanBench"
+        ),
+
         // MARK: Tests (one target per library, plus end-to-end)
         // Helpers the test targets share (loopback sockets); never linked into the product.
         .target(name: "NetScouterTestSupport", path: "Tests/TestSupport"),
