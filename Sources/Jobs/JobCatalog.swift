@@ -57,6 +57,14 @@ public enum JobCatalog {
             let suggestion = closest(to: key, in: known).map { " Did you mean \($0)?" } ?? ""
             throw ScheduleService.ServiceError.invalid("Unknown option \"\(key)\": \(list).\(suggestion)")
         }
+        let required: [(key: String, example: String)] = switch kind {
+        case .portScan: [("targets", "targets=192.168.1.0/24")]
+        case .lanDiscovery: [("interface", "interface=eth0")]
+        default: []
+        }
+        for (key, example) in required where (options[key] ?? "").isEmpty && !keptKeys.contains(key) {
+            throw ScheduleService.ServiceError.invalid("The job needs the option \(key) (for example \(example)).")
+        }
         if kind == .portScan {
             // Addresses and ranges are checked now; names are resolved only when the job runs.
             let offline = TargetParser(resolve: { _ in [IPAddress(ipv4: 0)] })
