@@ -91,6 +91,11 @@ struct ScanCommand: ParsableCommand {
             portList = try ports.map { try PortParser().parse($0) } ?? PortParser.top(top ?? PortScanJob.defaultTopPorts)
         } catch { throw fail("\(error)") }
 
+        // Every port's result is kept for the summary and the store: bound the total.
+        let probeLimit = 1 << 24
+        guard hosts.count * portList.count <= probeLimit else {
+            throw fail("\(hosts.count) hosts × \(portList.count) ports is more than the \(probeLimit) ports one scan keeps: scan fewer hosts or ports per run (e.g. --top 1000 on a /24).")
+        }
         var options = PortScanOptions(timeoutMilliseconds: timeout, retries: retries, concurrency: concurrency,
                                       packetsPerSecond: rate, grabBanners: banners)
         options.minimumTimeoutMilliseconds = min(100, timeout)
