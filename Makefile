@@ -3,14 +3,14 @@
 # through sudo, printing the exact command).
 
 DEBIAN_PACKAGES := pkg-config libsdl2-dev libsdl2-ttf-dev libpcap-dev libcurl4-openssl-dev \
-                   libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump iproute2 xvfb xauth x11-apps jq python3 \
+                   libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump tshark iproute2 gcc xvfb xauth x11-apps jq python3 \
                    nftables iputils-ping netbase
 # Reference tools the scanner benchmark compares against (installed by `make bench`/`bench-scan`).
 BENCH_PACKAGES := nmap arp-scan
 SWIFT ?= swift
 TEST_FLAGS ?=
 
-.PHONY: all deps bench-deps build release run test bench bench-scan clean
+.PHONY: all deps bench-deps build release run test bench bench-live bench-scan clean
 
 all: build
 
@@ -66,6 +66,13 @@ bench-scan: bench-deps
 	$(SWIFT) build -c release --product NetScouterScanBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterScanBench
+
+# Only the live-capture loss benchmark (root: it creates two network namespaces and a veth pair,
+# and deletes them afterwards). BENCH_FLAGS=--quick for a short smoke run.
+bench-live: deps
+	$(SWIFT) build -c release --product NetScouterBench
+	$(SWIFT) build -c release --product netscouter
+	$(SWIFT) run -c release --skip-build NetScouterBench --only-live $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build bench-data

@@ -26,8 +26,10 @@ enum BenchmarkMain {
         }
         let pipeline = options.runPipeline ? PipelineBench.run(options: options) : nil
         let ring = options.runRing ? RingBench.run(options: options) : nil
+        let live = options.runLive ? LiveLossBench.run(options: options) : nil
+        if let live { LiveLossBench.printTable(live) }
         let roundTripAfter = crossCoreRoundTripNanoseconds(iterations: 200_000)
-        printSummary(pipeline: pipeline, ring: ring, options: options, roundTrips: (roundTripBefore, roundTripAfter))
+        printSummary(pipeline: pipeline, ring: ring, live: live, options: options, roundTrips: (roundTripBefore, roundTripAfter))
         exit(0)
     }
 
@@ -39,7 +41,7 @@ enum BenchmarkMain {
 
     static func verdict(_ pass: Bool) -> String { pass ? "PASS" : "FAIL" }
 
-    static func printSummary(pipeline: PipelineResults?, ring: RingResults?, options: BenchOptions,
+    static func printSummary(pipeline: PipelineResults?, ring: RingResults?, live: LiveLossResults?, options: BenchOptions,
                              roundTrips: (before: Double, after: Double)) {
         var rows: [[String]] = [["Measurement", "Best", "Median", "Target", "Result"]]
         var failures: [String] = []
@@ -77,6 +79,12 @@ enum BenchmarkMain {
             rows.append(["Ratio ring drain / mutex (best/best, median/median)", fixed(ring.bestRatio, 1) + "×", fixed(ring.medianRatio, 1) + "×", "", ""])
             rows.append(["Ratio ring drain / mutex, median of per-run ratios", "", fixed(ring.pairedMedianRatio, 1) + "×",
                          "≥ \(fixed(Targets.ringOverMutex, 0))× (paired median)", verdict(ratioPass)])
+        }
+
+        if let live {
+            let (liveRows, liveFailures) = LiveLossBench.summaryRows(live)
+            rows += liveRows
+            failures += liveFailures
         }
 
         rows.append(["Machine check: cross-core round trip (ns)", fixed(roundTrips.before, 0) + " start",

@@ -12,6 +12,10 @@ struct BenchOptions {
     var dataDirectory: String?
     var runPipeline = true
     var runRing = true
+    /// Live capture loss against tcpdump in a namespace pair (needs root).
+    var runLive = true
+    var livePackets = 1_000_000
+    var liveBurstPackets = 10_000
     var quick = false
     /// Run only the NetScouter pipeline, for a profiler (perf, valgrind).
     var profilePipeline = false
@@ -21,7 +25,8 @@ struct BenchOptions {
     static let usage = """
         Usage: swift run -c release NetScouterBench [options]
 
-          --quick              smoke run: 500,000 packets, 5,000,000 ring items, 1,000,000 mutex items
+          --quick              smoke run: 500,000 packets, 5,000,000 ring items, 1,000,000 mutex items,
+                               live loss with 200,000 datagrams per rate and 2,000 in bursts
           --packets N          packets in the generated pcap (default 5,000,000)
           --ring-items N       items pushed through the SPSC ring (default 50,000,000)
           --mutex-items N      items pushed through the Mutex queue (default 5,000,000)
@@ -29,8 +34,13 @@ struct BenchOptions {
           --ring-capacity N    ring (and mutex queue) capacity, a power of two (default 65,536,
                                the CaptureSession default)
           --data-dir PATH      where the generated pcap is cached (default <package>/bench-data)
-          --only-pipeline      skip the ring benchmark
-          --only-ring          skip the pipeline benchmark
+          --only-pipeline      run only the pipeline benchmark
+          --only-ring          run only the ring benchmark
+          --only-live          run only the live-loss benchmark (`make bench-live`); the --only
+                               options combine (--only-ring --only-live runs both)
+          --skip-live          everything but the live-loss benchmark
+          --live-packets N     datagrams per run at each steady rate (default 1,000,000)
+          --live-burst-packets N  datagrams per run of the 200-packet bursts (default 10,000)
           --no-wait            do not wait (up to 20 s per run) for a slow cross-core phase of the
                                machine to pass before each timed run
           --profile-pipeline   run only the NetScouter pipeline (--runs times), e.g. under
@@ -46,6 +56,9 @@ struct BenchOptions {
         var explicitPackets: Int?
         var explicitRing: Int?
         var explicitMutex: Int?
+        var explicitLive: Int?
+        var explicitLiveBurst: Int?
+        var only: Set<String> = []
         var index = 0
         func value(_ name: String) -> String {
             index += 1
@@ -70,8 +83,12 @@ struct BenchOptions {
                 guard capacity & (capacity - 1) == 0, capacity >= 2 else { fail("--ring-capacity must be a power of two ≥ 2") }
                 options.ringCapacity = capacity
             case "--data-dir": options.dataDirectory = value(argument)
-            case "--only-pipeline": options.runRing = false
-            case "--only-ring": options.runPipeline = false
+            case "--only-pipeline": only.insert("pipeline")
+            case "--only-ring": only.insert("ring")
+            case "--only-live": only.insert("live")
+            case "--skip-live": options.runLive = false
+            case "--live-packets": explicitLive = count(argument)
+            case "--live-burst-packets": explicitLiveBurst = count(argument)
             case "--profile-pipeline": options.profilePipeline = true
             case "--no-wait": options.quietWait = 0
             case "-h", "--help":
@@ -82,12 +99,21 @@ struct BenchOptions {
             }
             index += 1
         }
-        if !options.runPipeline && !options.runRing { fail("--only-pipeline and --only-ring exclude each other") }
+        if !only.isEmpty {
+            if only.contains("live") && !options.runLive { fail("--only-live and --skip-live exclude each other") }
+            options.runPipeline = only.contains("pipeline")
+            options.runRing = only.contains("ring")
+            options.runLive = only.contains("live")
+        }
         if options.quick {
             options.packets = 500_000
             options.ringItems = 5_000_000
             options.mutexItems = 1_000_000
+            options.livePackets = 200_000
+            options.liveBurstPackets = 2_000
         }
+        if let explicitLive { options.livePackets = explicitLive }
+        if let explicitLiveBurst { options.liveBurstPackets = explicitLiveBurst }
         if let explicitPackets { options.packets = explicitPackets }
         if let explicitRing { options.ringItems = explicitRing }
         if let explicitMutex { options.mutexItems = explicitMutex }

@@ -147,15 +147,15 @@ func findExecutable(_ name: String) -> String? {
     return nil
 }
 
-/// Runs a program with stdin and stdout on /dev/null and stderr into `stderrPath`, waits for it
+/// Runs a program with stdin on /dev/null, stdout into `stdoutPath` and stderr into `stderrPath`, waits for it
 /// with `waitpid` (posix_spawn: no Foundation run-loop polling in the timing), and returns its
 /// exit status (128 + signal when killed).
-func runProgram(_ executable: String, _ arguments: [String], stderrPath: String) -> Int32 {
+func runProgram(_ executable: String, _ arguments: [String], stderrPath: String, stdoutPath: String = "/dev/null") -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     defer { for pointer in argv { free(pointer) } }

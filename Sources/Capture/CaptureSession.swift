@@ -35,6 +35,9 @@ public struct CaptureStatistics: Sendable, Equatable {
     /// Packets written to the pcap recording (0 when not recording). Every captured packet is
     /// recorded, including those later lost to ring overflows.
     public var recordedPackets: Int = 0
+    /// Packets read but not recorded because their link type differs from the recording's (a
+    /// pcapng file with interfaces of several types; a pcap file holds one type).
+    public var unrecordedPackets: Int = 0
 }
 
 /// A capture running on its own thread: the thread owns the pcap handle, decodes each frame into
@@ -73,6 +76,7 @@ public final class CaptureSession: @unchecked Sendable {
     private let recorder: PcapRecorder?
     private let recordedFileList = Mutex<[String]>([])
     private let recordedPacketCount = Atomic<Int>(0)
+    private let unrecordedPackets = Atomic<Int>(0)
     private var thread: pthread_t?
 
     /// Opens the source, installs the filter and creates the first recording file at once, so
@@ -95,6 +99,16 @@ public final class CaptureSession: @unchecked Sendable {
             fileSize = nil
         }
         if let expression = self.filter { try handle.setFilter(expression) }
+        if case let .live(options) = source, PcapHandle.isLoopback(interface: options.interface) {
+            // On a loopback interface each packet passes the packet socket twice, sent and
+            // received; libpcap throws the sent copy away only after the kernel has queued it, or
+            // counted it as a drop when the ring was full (kernel drops then exceeded the packets
+            // sent). Keeping it out of the socket saves the ring for packets we show and makes the
+            // drop counter about them alone. (Not with an `inbound` filter: libpcap runs the
+            // filter of the first ring block after pcap_setfilter in user space, where the
+            // packet-type test rejects every packet, and that block would be lost.)
+            handle.ignoreOutgoingPackets()
+        }
         linkType = handle.linkType
         ring = SPSCRing(minimumCapacity: ringCapacity)
         self.recording = recording
@@ -161,6 +175,13 @@ public final class CaptureSession: @unchecked Sendable {
         return min(1, Double(fileBytesRead.load(ordering: .relaxed)) / Double(fileSize))
     }
 
+    /// True when a capture file could not be read to its end: the results hold the packets
+    /// before the damage, and `error` (`.fileReadStopped`) says where and why reading stopped.
+    public var isPartialFile: Bool {
+        if case .fileReadStopped = error { return true }
+        return false
+    }
+
     /// The error that ended the capture, if any.
     public var error: PcapError? { failure.withLock { $0 } }
 
@@ -171,7 +192,8 @@ public final class CaptureSession: @unchecked Sendable {
             interfaceDrops: interfaceDrops.load(ordering: .relaxed),
             ringOverflows: ring.overflowCount,
             isFinished: isFinished,
-            recordedPackets: recordedPacketCount.load(ordering: .relaxed)
+            recordedPackets: recordedPacketCount.load(ordering: .relaxed),
+            unrecordedPackets: unrecordedPackets.load(ordering: .relaxed)
         )
     }
 
@@ -220,55 +242,120 @@ public final class CaptureSession: @unchecked Sendable {
         }
     }
 
+    /// Packets handed over by one `pcap_dispatch` call at most, so the shared packet count and
+    /// the statistics timer are looked at regularly even under a flood.
+    private static let dispatchBatch: Int32 = 4096
+    /// How often the kernel's drop counters are read (a system call, and /proc/net/dev in
+    /// promiscuous mode): on a timer, never per packet or per empty read.
+    private static let statisticsInterval: Int64 = 250_000_000
+    /// Longest wait for the descriptor, which bounds how long `stop()` takes on a quiet link.
+    private static let idleWaitMilliseconds: Int32 = 50
+
     private func runLive() throws(PcapError) {
         // libpcap 1.10.3 may never return from a blocking read on an idle interface, so read
         // non-blocking and wait on the descriptor ourselves with a short deadline.
         try handle.setNonBlocking(true)
         let descriptor = handle.selectableDescriptor
         var count = 0
+        var recordingError: PcapError?
+        var nextStatistics = monotonicNanoseconds() + Self.statisticsInterval
+        defer { refreshKernelStatistics() }
         while !stopRequested.load(ordering: .relaxed) {
-            switch try handle.next() {
-            case let .packet(bytes, timestamp, wireLength):
-                try record(bytes, timestamp: timestamp, wireLength: wireLength)
-                let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
-                ring.push(summary)
+            if let packetLimit, count >= packetLimit { return }
+            let limit = packetLimit.map { Int32(clamping: $0 - count) } ?? Self.dispatchBatch
+            let result = try handle.dispatch(limit: min(limit, Self.dispatchBatch)) { bytes, timestamp, wireLength in
+                do throws(PcapError) {
+                    try record(bytes, timestamp: timestamp, wireLength: wireLength)
+                } catch {
+                    recordingError = error
+                    return false
+                }
+                ring.push(PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength))
                 count += 1
-                captured.store(count, ordering: .relaxed)
-                if let packetLimit, count >= packetLimit { return refreshKernelStatistics() }
-                // pcap_stats is a syscall; refresh it every 4,096 packets and whenever idle.
-                if count & 4095 == 0 { refreshKernelStatistics() }
-            case .none:
-                refreshKernelStatistics()
+                return true
+            }
+            captured.store(count, ordering: .relaxed)
+            if let recordingError { throw recordingError }
+            if let packetLimit, count >= packetLimit { return }
+            switch result {
+            case .interrupted:
+                // breakLoop() from stop(); the loop condition sees the request.
+                continue
+            case .packets(0):
                 // Idle: put what was recorded on disk, so the file can be followed live.
                 try recorder?.flush()
                 var waiter = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-                _ = poll(&waiter, 1, 50)
-            case .endOfStream:
-                return refreshKernelStatistics()
+                _ = poll(&waiter, 1, Self.idleWaitMilliseconds)
+            case .packets:
+                break
+            }
+            let now = monotonicNanoseconds()
+            if now >= nextStatistics {
+                refreshKernelStatistics()
+                nextStatistics = now + Self.statisticsInterval
             }
         }
-        refreshKernelStatistics()
     }
+
+    /// Running totals of `pcap_stats`, widened past libpcap's 32-bit counters. Touched only by
+    /// the capture thread.
+    private var kernelDropCounter = WideningCounter()
+    private var interfaceDropCounter = WideningCounter()
 
     private func refreshKernelStatistics() {
         guard let stats = handle.statistics() else { return }
-        kernelDrops.store(stats.droppedByKernel, ordering: .relaxed)
-        interfaceDrops.store(stats.droppedByInterface, ordering: .relaxed)
+        kernelDrops.store(kernelDropCounter.update(stats.ps_drop), ordering: .relaxed)
+        interfaceDrops.store(interfaceDropCounter.update(stats.ps_ifdrop), ordering: .relaxed)
     }
 
     private func runFile(replayAtRecordedSpeed: Bool) throws(PcapError) {
+        guard case let .file(path, _) = source else { return }
         var count = 0
         defer { captured.store(count, ordering: .relaxed) }
         var firstTimestamp: Int64?
         let startedAt = monotonicNanoseconds()
+        // Set once libpcap gives up on a pcapng file whose interfaces differ (see `PcapngReader`).
+        var fallback: PcapngFallback?
         while !stopRequested.load(ordering: .relaxed) {
-            guard case let .packet(bytes, timestamp, wireLength) = try handle.next() else { return }
-            try record(bytes, timestamp: timestamp, wireLength: wireLength)
-            let summary = PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength)
+            let bytes: UnsafeRawBufferPointer, timestamp: Int64, wireLength: Int, packetLinkType: LinkType
+            if let reader = fallback {
+                let record: PcapngReader.Record?
+                do throws(PcapError) { record = try reader.next() } catch {
+                    throw stopped(path: path, after: count, at: reader.offset, error)
+                }
+                guard let record else { return }
+                (bytes, timestamp, wireLength, packetLinkType) = (record.bytes, record.timestamp, record.wireLength, record.linkType)
+            } else {
+                let result: PcapHandle.ReadResult
+                do throws(PcapError) { result = try handle.next() } catch {
+                    if case let .readFailed(message) = error, PcapngReader.isMixedInterfaceError(message), let resumeAt = handle.fileOffset {
+                        // libpcap read everything before the block it refused; go on from there.
+                        do throws(PcapError) {
+                            fallback = try PcapngFallback(path: path, resumeAt: resumeAt, filter: filter)
+                        } catch {
+                            throw stopped(path: path, after: count, at: resumeAt, error)
+                        }
+                        continue
+                    }
+                    throw stopped(path: path, after: count, at: PcapHandle.endOfReadableRecords(path), error)
+                }
+                guard case let .packet(packetBytes, packetTime, packetLength) = result else { return }
+                (bytes, timestamp, wireLength, packetLinkType) = (packetBytes, packetTime, packetLength, linkType)
+            }
+            // A pcap recording has one link type: packets of another interface type cannot go in.
+            if packetLinkType == linkType {
+                try record(bytes, timestamp: timestamp, wireLength: wireLength)
+            } else if recorder != nil {
+                unrecordedPackets.add(1, ordering: .relaxed)
+            }
+            let summary = PacketDecoder.decode(bytes, linkType: packetLinkType, timestamp: timestamp, wireLength: wireLength)
             if replayAtRecordedSpeed {
                 let first = firstTimestamp ?? timestamp
                 firstTimestamp = first
-                if !sleepUntil(startedAt + max(0, timestamp - first)) { return }
+                let (elapsed, overflow) = timestamp.subtractingReportingOverflow(first)
+                let wait = overflow ? (timestamp < first ? 0 : Int64.max) : max(0, elapsed)
+                let (deadline, late) = startedAt.addingReportingOverflow(wait)
+                if !sleepUntil(late ? .max : deadline) { return }
             }
             // A file can wait for the consumer: retry until there is room (or we are stopped).
             while !ring.tryPush(summary) {
@@ -278,10 +365,20 @@ public final class CaptureSession: @unchecked Sendable {
             count += 1
             if count & 255 == 0 {
                 captured.store(count, ordering: .relaxed)
-                if let offset = handle.fileOffset { fileBytesRead.store(Int(offset), ordering: .relaxed) }
+                if let offset = fallback?.offset ?? handle.fileOffset { fileBytesRead.store(Int(offset), ordering: .relaxed) }
             }
             if let packetLimit, count >= packetLimit { return }
         }
+    }
+
+    /// The error a file read ends with when reading stops part-way: what was read, where, and why.
+    private func stopped(path: String, after packets: Int, at offset: Int64?, _ error: PcapError) -> PcapError {
+        let reason: String
+        switch error {
+        case let .readFailed(message): reason = message
+        default: reason = error.description
+        }
+        return .fileReadStopped(path: path, packetsRead: packets, byteOffset: offset, fileSize: fileSize, reason: reason)
     }
 
     /// Sleeps in short steps so `stop()` is honoured promptly; false when stopped.
@@ -300,6 +397,19 @@ public final class CaptureSession: @unchecked Sendable {
     }
 }
 
+/// A 64-bit total kept from a 32-bit running total that wraps (libpcap's `pcap_stat` fields).
+/// Exact as long as it is updated before the source advances by 2³² more.
+struct WideningCounter {
+    private(set) var total: UInt64 = 0
+    private var last: UInt32 = 0
+
+    mutating func update(_ current: UInt32) -> UInt64 {
+        total &+= UInt64(current &- last)
+        last = current
+        return total
+    }
+}
+
 /// CLOCK_MONOTONIC in nanoseconds.
 public func monotonicNanoseconds() -> Int64 {
     var now = timespec()
@@ -313,5 +423,38 @@ extension String {
         while let first = view.first, first.isWhitespace { view.removeFirst() }
         while let last = view.last, last.isWhitespace { view.removeLast() }
         return String(view)
+    }
+}
+
+/// The pcapng reader taking over from libpcap at `resumeAt` (libpcap has delivered every packet
+/// before it), with the session's filter compiled per link type, as each interface may differ.
+private final class PcapngFallback {
+    private let reader: PcapngReader
+    private let expression: String?
+    private var filters: [LinkType: OfflinePacketFilter] = [:]
+
+    init(path: String, resumeAt: Int64, filter: String?) throws(PcapError) {
+        reader = try PcapngReader(path: path)
+        expression = filter
+        // What libpcap already delivered is read again (so interfaces and sections are known) but
+        // not returned.
+        reader.deliverFrom = resumeAt
+    }
+
+    var offset: Int64 { reader.offset }
+
+    func next() throws(PcapError) -> PcapngReader.Record? {
+        while let record = try reader.next() {
+            guard let expression else { return record }
+            let filter: OfflinePacketFilter
+            if let known = filters[record.linkType] {
+                filter = known
+            } else {
+                filter = OfflinePacketFilter(expression: expression, linkType: record.linkType)
+                filters[record.linkType] = filter
+            }
+            if filter.matches(record.bytes, wireLength: record.wireLength) { return record }
+        }
+        return nil
     }
 }

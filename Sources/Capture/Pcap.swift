@@ -20,6 +20,9 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
     case recordingFailed(path: String, message: String)
     /// `PcapRecordingOptions.rotateBytes` was zero or negative.
     case invalidRotationSize(bytes: Int64)
+    /// A capture file could not be read to its end (truncated, garbage appended, a damaged
+    /// block). The packets before `byteOffset` were read and are in the results.
+    case fileReadStopped(path: String, packetsRead: Int, byteOffset: Int64?, fileSize: Int64?, reason: String)
 
     public var description: String {
         switch self {
@@ -45,6 +48,11 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
         case let .recordingFailed(path, message):
             "Writing the capture file \(path) failed: \(message). Free some disk space or record to another folder; "
                 + "the packets written before the failure are still in the file."
+        case let .fileReadStopped(path, packetsRead, byteOffset, fileSize, reason):
+            "Reading \(path) stopped after \(packetsRead) packet\(packetsRead == 1 ? "" : "s")"
+                + (byteOffset.map { offset in "; the file is readable up to byte \(offset)" + (fileSize.map { " of \($0)" } ?? "") } ?? "")
+                + ": \(reason). The results cover the packets before that point; the rest cannot be read (the file is "
+                + "truncated, damaged, or uses a form libpcap does not support). Re-copy or re-capture it to get all of it."
         case let .invalidRotationSize(bytes):
             "The capture file rotation size must be a positive number of bytes, not \(bytes). Give a size such as 100 MB, or turn rotation off."
         }
@@ -59,16 +67,24 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Options for a live capture, mirroring the `pcap_set_*` calls made before activation.
+///
+/// The defaults are chosen by measurement (`make bench-live`): libpcap 1.10 on Linux uses a
+/// TPACKET_V3 ring when immediate mode is off, where packets are packed one after another into
+/// blocks, so the 8 MB buffer holds tens of thousands of small packets whatever the snap length.
+/// Immediate mode forces TPACKET_V2, whose fixed frames are sized by the snap length: with
+/// 262,144 bytes the same buffer holds about 30 packets and bursts are dropped by the kernel.
 public struct LiveCaptureOptions: Sendable, Equatable {
     public var interface: String
     public var snapLength: Int32 = 262_144
     public var promiscuous: Bool = true
     /// Kernel buffer in bytes; 0 keeps libpcap's default.
     public var bufferSize: Int32 = 8 << 20
-    /// Deliver each packet as soon as it arrives (no batching in the kernel buffer).
-    public var immediateMode: Bool = true
-    /// Read timeout in milliseconds when not in immediate mode.
-    public var timeoutMilliseconds: Int32 = 100
+    /// Deliver each packet as soon as it arrives. Costs the TPACKET_V3 ring (see above): leave it
+    /// off unless a fraction of `timeoutMilliseconds` of latency matters more than lost packets.
+    public var immediateMode: Bool = false
+    /// When not in immediate mode, the kernel hands over a partly filled block after this many
+    /// milliseconds, which bounds the delay from a packet to the dashboard on a quiet link.
+    public var timeoutMilliseconds: Int32 = 50
 
     public init(interface: String) { self.interface = interface }
 }
@@ -159,6 +175,32 @@ public final class PcapHandle: @unchecked Sendable {
         }
     }
 
+    /// Whether `interface` is a loopback device (IFF_LOOPBACK in /sys/class/net/NAME/flags).
+    /// False when that cannot be read, e.g. for the "any" pseudo-device.
+    public static func isLoopback(interface: String) -> Bool {
+        guard !interface.isEmpty, !interface.contains("/"), interface != ".", interface != ".." else { return false }
+        guard let file = fopen("/sys/class/net/\(interface)/flags", "r") else { return false }
+        defer { fclose(file) }
+        var buffer = [CChar](repeating: 0, count: 32)
+        guard fgets(&buffer, Int32(buffer.count), file) != nil else { return false }
+        var text = cString(buffer)
+        while text.last?.isWhitespace == true { text.removeLast() }
+        if text.hasPrefix("0x") { text.removeFirst(2) }
+        guard let flags = UInt32(text, radix: 16) else { return false }
+        return flags & UInt32(IFF_LOOPBACK) != 0
+    }
+
+    /// Asks the kernel not to hand this live capture the packets the host sends
+    /// (PACKET_IGNORE_OUTGOING, Linux 4.20+). False when the kernel refuses; libpcap then still
+    /// hides them where it must (on loopback), only later.
+    @discardableResult
+    public func ignoreOutgoingPackets() -> Bool {
+        let descriptor = pcap_fileno(raw)
+        guard descriptor >= 0 else { return false }
+        var enabled: Int32 = 1
+        return setsockopt(descriptor, Int32(SOL_PACKET), PACKET_IGNORE_OUTGOING, &enabled, socklen_t(MemoryLayout<Int32>.size)) == 0
+    }
+
     /// Checks a filter's syntax without opening an interface (for the GUI's filter field).
     public static func validateFilter(_ expression: String, linkType: LinkType = .ethernet) throws(PcapError) {
         guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {
@@ -190,8 +232,8 @@ public final class PcapHandle: @unchecked Sendable {
         case 1:
             guard let header, let data else { return .none }
             let h = header.pointee
-            let fraction = Int64(h.ts.tv_usec)
-            let timestamp = Int64(h.ts.tv_sec) * 1_000_000_000 + (nanosecondTimestamps ? fraction : fraction * 1000)
+            let timestamp = saturatingNanoseconds(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec),
+                                                  fractionIsNanoseconds: nanosecondTimestamps)
             return .packet(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), timestamp: timestamp, wireLength: Int(h.len))
         case 0: return .none
         case PCAP_ERROR_BREAK:
@@ -199,6 +241,60 @@ public final class PcapHandle: @unchecked Sendable {
         default:
             throw .readFailed(message: String(cString: pcap_geterr(raw)))
         }
+    }
+
+    /// What `dispatch` did.
+    public enum DispatchResult: Equatable {
+        /// This many packets were handed over; 0 when none was queued (non-blocking mode).
+        case packets(Int)
+        /// `breakLoop()` was called, or the body asked to stop, after `handled` packets.
+        case interrupted(handled: Int)
+    }
+
+    /// Hands the packets queued now, at most `limit` of them, to `body` in one libpcap call
+    /// (`pcap_dispatch`): with TPACKET_V3 that is everything in the ready ring blocks, without a
+    /// system call per packet. `body` gets each packet's bytes (valid only during the call), its
+    /// capture time in nanoseconds and its wire length; it returns false to stop at once.
+    public func dispatch(limit: Int32,
+                         _ body: (UnsafeRawBufferPointer, _ timestamp: Int64, _ wireLength: Int) -> Bool) throws(PcapError) -> DispatchResult {
+        try withoutActuallyEscaping(body) { (escapable) throws(PcapError) -> DispatchResult in
+            var context = DispatchContext(body: escapable, nanosecond: nanosecondTimestamps, raw: raw)
+            let status = withUnsafeMutablePointer(to: &context) { pointer in
+                // A C callback cannot capture: the body travels through libpcap's user pointer.
+                pcap_dispatch(raw, limit, { user, header, bytes in
+                    let context = UnsafeMutableRawPointer(user!).assumingMemoryBound(to: DispatchContext.self)
+                    guard let header, let bytes else { return }
+                    let h = header.pointee
+                    context.pointee.handled += 1
+                    let keepGoing = context.pointee.body(UnsafeRawBufferPointer(start: bytes, count: Int(h.caplen)),
+                                                         PcapHandle.nanoseconds(seconds: Int64(h.ts.tv_sec), fraction: Int64(h.ts.tv_usec),
+                                                                                fractionIsNanoseconds: context.pointee.nanosecond),
+                                                         Int(h.len))
+                    if !keepGoing { pcap_breakloop(context.pointee.raw) }
+                }, UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
+            }
+            switch status {
+            case 0...: return .packets(Int(status))
+            case PCAP_ERROR_BREAK: return .interrupted(handled: context.handled)
+            default: throw .readFailed(message: String(cString: pcap_geterr(raw)))
+            }
+        }
+    }
+
+    private struct DispatchContext {
+        let body: (UnsafeRawBufferPointer, Int64, Int) -> Bool
+        let nanosecond: Bool
+        let raw: OpaquePointer
+        var handled = 0
+    }
+
+    /// A capture time in nanoseconds since 1970, saturating instead of trapping on absurd values.
+    @inline(__always)
+    static func nanoseconds(seconds: Int64, fraction: Int64, fractionIsNanoseconds: Bool) -> Int64 {
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return seconds < 0 ? .min : .max }
+        let (sum, overflowSum) = whole.addingReportingOverflow(fractionIsNanoseconds ? fraction : fraction &* 1000)
+        return overflowSum ? (whole < 0 ? .min : .max) : sum
     }
 
     /// Non-blocking mode makes `next()` return `.none` at once when nothing is queued, so the
@@ -220,14 +316,38 @@ public final class PcapHandle: @unchecked Sendable {
         return offset >= 0 ? Int64(offset) : nil
     }
 
+    /// Where the readable part of a capture file ends, as libpcap sees it: the byte after the
+    /// last record it can read before its first error (nil when the file cannot be opened or reads
+    /// to its end). Reads the whole file again, without a filter, so it is for the error path only.
+    public static func endOfReadableRecords(_ path: String) -> Int64? {
+        var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let raw = pcap_open_offline(path, &errorBuffer), let file = pcap_file(raw) else { return nil }
+        defer { pcap_close(raw) }
+        var end = Int64(ftell(file))
+        var header: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        while true {
+            switch pcap_next_ex(raw, &header, &data) {
+            case 1: end = Int64(ftell(file))
+            case PCAP_ERROR_BREAK: return nil
+            default: return end
+            }
+        }
+    }
+
     /// Safe to call from any thread: makes the owner's current or next read return `.interrupted`.
     public func breakLoop() { pcap_breakloop(raw) }
 
-    /// Kernel statistics of a live capture: packets received and dropped. Nil for files.
-    public func statistics() -> (received: UInt64, droppedByKernel: UInt64, droppedByInterface: UInt64)? {
+    /// `pcap_stats` of a live capture; nil for files. On Linux, libpcap 1.10 keeps running totals
+    /// since the handle was opened (the kernel resets its own at each read): `ps_recv` counts the
+    /// packets that passed the filter including those then dropped, `ps_drop` those the kernel
+    /// dropped for want of ring space, and `ps_ifdrop` (promiscuous mode only) the interface's
+    /// own receive drops from /proc/net/dev, for all its traffic. They are 32-bit counters that
+    /// wrap; `LiveCaptureCounters` widens them.
+    public func statistics() -> pcap_stat? {
         var stats = pcap_stat()
         guard pcap_stats(raw, &stats) == 0 else { return nil }
-        return (UInt64(stats.ps_recv), UInt64(stats.ps_drop), UInt64(stats.ps_ifdrop))
+        return stats
     }
 
     /// Lists capture devices with their addresses.
@@ -290,6 +410,18 @@ public final class PcapHandle: @unchecked Sendable {
     static func cString(_ buffer: [CChar]) -> String {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+/// seconds × 10^9 + fraction (nanoseconds, or microseconds × 1,000) without a trap: a pcapng file
+/// may hold any 64-bit timestamp, and nanoseconds since 1970 run out in the year 2262. Values
+/// beyond that are clamped to `Int64.max` (or `.min`), which every consumer treats as a time.
+@inline(__always)
+func saturatingNanoseconds(seconds: Int64, fraction: Int64, fractionIsNanoseconds: Bool) -> Int64 {
+    let (whole, wholeOverflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (part, partOverflow) = fractionIsNanoseconds ? (fraction, false) : fraction.multipliedReportingOverflow(by: 1000)
+    if wholeOverflow || partOverflow { return seconds < 0 || (partOverflow && fraction < 0) ? .min : .max }
+    let (sum, sumOverflow) = whole.addingReportingOverflow(part)
+    return sumOverflow ? (whole < 0 ? .min : .max) : sum
 }
 
 /// libpcap's savefile writer (`pcap_dump_open` / `pcap_dump` / `pcap_dump_flush` /
@@ -374,5 +506,34 @@ extension PcapHandle {
             throw .cannotCreateRecording(path: path, message: message)
         }
         return PcapDumper(raw: dumper, path: path, nanosecond: nanosecondTimestamps)
+    }
+}
+
+/// A BPF filter compiled for one link type and run by libpcap's own interpreter
+/// (`pcap_offline_filter`) on packets that do not come through a pcap handle: the pcapng reader's
+/// packets, whose link type may change from one packet to the next.
+final class OfflinePacketFilter {
+    private var program = bpf_program()
+    /// False when the expression cannot apply to the link type (`ether host …` on raw IP): then
+    /// no packet of that type matches, as none could.
+    private let compiled: Bool
+
+    init(expression: String, linkType: LinkType) {
+        guard let dead = pcap_open_dead(linkType.rawValue, 262_144) else {
+            compiled = false
+            return
+        }
+        defer { pcap_close(dead) }
+        compiled = pcap_compile(dead, &program, expression, 1, PCAP_NETMASK_UNKNOWN) == 0
+    }
+
+    deinit { if compiled { pcap_freecode(&program) } }
+
+    func matches(_ bytes: UnsafeRawBufferPointer, wireLength: Int) -> Bool {
+        guard compiled, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return compiled && bytes.isEmpty }
+        var header = pcap_pkthdr()
+        header.caplen = UInt32(clamping: bytes.count)
+        header.len = UInt32(clamping: wireLength)
+        return pcap_offline_filter(&program, &header, base) != 0
     }
 }

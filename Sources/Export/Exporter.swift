@@ -9,18 +9,21 @@ public enum Exporter {
     ///   - kind: what the rows are ("flows", "hosts", "packets"); goes into the JSON envelope.
     ///   - csv: CSV options (header style, byte order mark for Excel, formula neutralisation).
     ///   - exportedAt: the JSON envelope's time in nanoseconds since the epoch (default: now).
+    ///   - completeness: for exports read from a capture file: whether it was read to its end
+    ///     (JSON envelope `complete` and `error`; CSV and NDJSON have no place for it).
     /// - Returns: the number of rows written.
     @discardableResult
     public static func write(_ table: ExportTable, format: ExportFormat, to path: String, kind: String,
-                             csv: CSVWriter = CSVWriter(), exportedAt: Int64? = nil,
+                             csv: CSVWriter = CSVWriter(), exportedAt: Int64? = nil, completeness: ExportCompleteness? = nil,
                              permissions: UInt32 = 0o644) throws(ExportError) -> Int {
         switch try ExportDestination.of(path) {
         case .replaceFile:
             try AtomicFileWriter.replace(path, permissions: permissions) { (file) throws(ExportError) in
-                try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: file)
+                try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, completeness: completeness, to: file)
             }
         case .writeInPlace:
-            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, committing: try InPlaceFileWriter(path: path))
+            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, completeness: completeness,
+                      committing: try InPlaceFileWriter(path: path))
         }
         return table.count
     }
@@ -46,9 +49,10 @@ public enum Exporter {
     /// Streams `table` into a writer that writes in place (a device, a FIFO, standard output) and
     /// commits it, so every write error — including the last buffered chunk's — is reported.
     public static func write(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
-                             exportedAt: Int64? = nil, committing writer: InPlaceFileWriter) throws(ExportError) {
+                             exportedAt: Int64? = nil, completeness: ExportCompleteness? = nil,
+                             committing writer: InPlaceFileWriter) throws(ExportError) {
         do throws(ExportError) {
-            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: writer)
+            try write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, completeness: completeness, to: writer)
             try writer.commit()
         } catch {
             writer.discard()
@@ -58,19 +62,21 @@ public enum Exporter {
 
     /// Streams `table` in `format` into any sink (a file, memory).
     public static func write(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
-                             exportedAt: Int64? = nil, to sink: some ExportSink) throws(ExportError) {
+                             exportedAt: Int64? = nil, completeness: ExportCompleteness? = nil,
+                             to sink: some ExportSink) throws(ExportError) {
         switch format {
         case .csv: try csv.write(table, to: sink)
-        case .json: try JSONExport().write(table, kind: kind, exportedAt: exportedAt ?? ISO8601.nowNanoseconds(), to: sink)
+        case .json: try JSONExport().write(table, kind: kind, exportedAt: exportedAt ?? ISO8601.nowNanoseconds(),
+                                           completeness: completeness, to: sink)
         case .ndjson: try NDJSONExport().write(table, to: sink)
         }
     }
 
     /// The export as a string, for the clipboard and small previews.
     public static func string(_ table: ExportTable, format: ExportFormat, kind: String, csv: CSVWriter = CSVWriter(),
-                              exportedAt: Int64? = nil) -> String {
+                              exportedAt: Int64? = nil, completeness: ExportCompleteness? = nil) -> String {
         let sink = MemorySink()
-        try? write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, to: sink)
+        try? write(table, format: format, kind: kind, csv: csv, exportedAt: exportedAt, completeness: completeness, to: sink)
         return sink.text
     }
 }

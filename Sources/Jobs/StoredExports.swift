@@ -1,6 +1,7 @@
 import Export
 import Foundation
 import GRDB
+import Packets
 import Store
 import Traffic
 
@@ -79,6 +80,6 @@ public enum StoredExports {
         }
     }
 
-    static func isoMillis(_ seconds: Double) -> String { ISO8601.string(nanosecondsSinceEpoch: Int64((seconds * 1e9).rounded())) }
+    static func isoMillis(_ seconds: Double) -> String { ISO8601.string(nanosecondsSinceEpoch: Int64(clamping: (seconds * 1e9).rounded())) }
     static func isoSeconds(_ date: Date) -> String { ISO8601.string(nanosecondsSinceEpoch: Int64(date.timeIntervalSince1970 * 1e9), fractionDigits: 0) }
 }

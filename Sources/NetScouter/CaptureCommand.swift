@@ -13,24 +13,32 @@ struct CaptureCommand: ParsableCommand {
               netscouter capture --interface eth0 --duration 10
               netscouter capture --interface lo --filter "udp port 53" --count 100 --json
               netscouter capture --read trace.pcapng --json
+
+            A file that is truncated or damaged part-way is reported up to the damage, with a
+            warning on stderr saying where and why reading stopped, "complete": false and "error"
+            in the JSON, and exit status 3.
             """
     )
 
     @OptionGroup var source: SourceOptions
 
-    @Option(help: "Stop a live capture after this many seconds.")
+    @Option(parsing: .unconditional, help: "Stop a live capture after this many seconds (0.001 to 31536000).",
+            transform: { try NumericOption.decimal($0, option: "--duration", range: 0.001...31_536_000, unit: "seconds", note: "(365 days)") })
     var duration: Double?
 
-    @Option(name: [.short, .long], help: "Stop after this many packets.")
+    @Option(name: [.short, .long], parsing: .unconditional, help: "Stop after this many packets.",
+            transform: { try NumericOption.integer($0, option: "--count", range: 1...Int.max, unit: "packets") })
     var count: Int?
 
-    @Option(help: "How many top hosts and flows to list.")
+    @Option(parsing: .unconditional, help: "How many top hosts and flows to list (0 to 100000).",
+            transform: { try NumericOption.integer($0, option: "--top", range: 0...100_000, unit: "entries") })
     var top = 10
 
     @Flag(help: "Do not put the interface into promiscuous mode.")
     var noPromiscuous = false
 
-    @Option(help: "Bytes to capture per packet.")
+    @Option(parsing: .unconditional, help: "Bytes to capture per packet (1 to 262144).",
+            transform: { try NumericOption.integer($0, option: "--snaplen", range: 1...262_144, unit: "bytes") })
     var snaplen: Int32 = 262_144
 
     @Flag(help: "Print JSON instead of a table.")
@@ -39,7 +47,9 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Also save the packets to this pcap file (opens in Wireshark and tcpdump).")
     var write: String?
 
-    @Option(help: "With --write: start a new numbered file (NAME-0000.pcap, NAME-0001.pcap, …) after this many megabytes.")
+    @Option(parsing: .unconditional,
+            help: "With --write: start a new numbered file (NAME-0000.pcap, NAME-0001.pcap, …) after this many megabytes (1 to 1048576).",
+            transform: { try NumericOption.integer($0, option: "--rotate-mb", range: 1...1_048_576, unit: "megabytes") })
     var rotateMb: Int?
 
     var interface: String? { source.interface }
@@ -51,11 +61,8 @@ struct CaptureCommand: ParsableCommand {
         if (interface == nil) == (read == nil) {
             throw ValidationError("Give exactly one of --interface IF (live) or --read FILE.")
         }
-        if let duration, duration <= 0 { throw ValidationError("--duration must be positive.") }
-        if let count, count <= 0 { throw ValidationError("--count must be positive.") }
         if read != nil, duration != nil, !replay { throw ValidationError("--duration applies to live capture (or --read with --replay).") }
         if rotateMb != nil && write == nil { throw ValidationError("--rotate-mb goes with --write FILE.") }
-        if let rotateMb, rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
     }
 
     func run() throws {
@@ -97,14 +104,16 @@ struct CaptureCommand: ParsableCommand {
         progress?.finish()
         session.stop()
         session.ring.drain { aggregator.ingest($0) }
-        if let error = session.error { throw fail(error) }
+        // A damaged file still reports what was read before the damage, then exits with its own status.
+        if let error = session.error, !session.isPartialFile { throw fail(error) }
 
         let statistics = session.statistics
-        let report = TrafficReport(
+        var report = TrafficReport(
             aggregator: aggregator, source: source.displayName, filter: session.filter, linkType: session.linkType,
             counters: .init(kernelDrops: statistics.kernelDrops, interfaceDrops: statistics.interfaceDrops,
                             ringOverflows: statistics.ringOverflows),
             top: top)
+        if session.isPartialFile, let error = session.error { report.markIncomplete(error.description) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -115,7 +124,12 @@ struct CaptureCommand: ParsableCommand {
         if !session.recordedFiles.isEmpty {
             var standardError = StandardError()
             print("Saved \(statistics.recordedPackets) packets to \(session.recordedFiles.joined(separator: ", "))", to: &standardError)
+            if statistics.unrecordedPackets > 0 {
+                print("Not saved: \(statistics.unrecordedPackets) packets of interfaces whose link type differs from the first "
+                      + "interface's (\(session.linkType)); a pcap file holds one link type.", to: &standardError)
+            }
         }
+        if session.isPartialFile, let error = session.error { throw partialFileExit(error) }
     }
 }
 

@@ -31,23 +31,24 @@ struct DaemonCommand: ParsableCommand {
     @Option(help: "With --capture: save packets as pcap files in this folder.")
     var pcapDir: String?
 
-    @Option(help: "With --pcap-dir: start a new file after this many megabytes.")
+    @Option(parsing: .unconditional, help: "With --pcap-dir: start a new file after this many megabytes (1 to 1048576).",
+            transform: { try NumericOption.integer($0, option: "--rotate-mb", range: 1...1_048_576, unit: "megabytes") })
     var rotateMb: Int = 100
 
-    @Option(help: "With --capture: save the flows and hosts (for `export`) every N seconds.")
+    @Option(parsing: .unconditional, help: "With --capture: save the flows and hosts (for `export`) every N seconds (10 to 604800).",
+            transform: { try NumericOption.decimal($0, option: "--snapshot-every", range: 10...604_800, unit: "seconds", note: "(7 days)") })
     var snapshotEvery: Double = 300
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
-    @Option(help: "Seconds between re-reading the jobs, to pick up changes made with `netscouter schedule`.")
+    @Option(parsing: .unconditional,
+            help: "Seconds between re-reading the jobs, to pick up changes made with `netscouter schedule` (1 to 86400).",
+            transform: { try NumericOption.decimal($0, option: "--reload-every", range: 1...86_400, unit: "seconds", note: "(1 day)") })
     var reloadEvery: Double = 15
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("Unknown --log-level \"\(logLevel)\".") }
-        if rotateMb < 1 { throw ValidationError("--rotate-mb must be at least 1.") }
-        if snapshotEvery < 10 { throw ValidationError("--snapshot-every must be at least 10 seconds.") }
-        if reloadEvery < 1 { throw ValidationError("--reload-every must be at least 1 second.") }
     }
 
     func run() throws {
@@ -145,9 +146,7 @@ final class ContinuousCapture: @unchecked Sendable {
             recording = .timestamped(in: pcapDirectory, prefix: "netscouter-\(interface)", rotateBytes: Int64(rotateMegabytes) << 20)
         }
         do {
-            var options = LiveCaptureOptions(interface: interface)
-            options.immediateMode = false
-            session = try CaptureSession(source: .live(options), filter: filter, ringCapacity: 1 << 17, recording: recording)
+            session = try CaptureSession(source: .live(LiveCaptureOptions(interface: interface)), filter: filter, ringCapacity: 1 << 17, recording: recording)
         } catch {
             throw fail(error)
         }

@@ -17,6 +17,8 @@ struct ExportCommand: ParsableCommand {
             as many days as the flow-history retention setting says. scans and threats come from the
             database.
             CSV cells that look like spreadsheet formulas are prefixed with ' so they cannot run.
+            A capture file damaged or truncated part-way is exported up to the damage: stderr says
+            where and why reading stopped, JSON gets "complete": false and "error", exit status 3.
             Examples:
               netscouter export flows --read trace.pcap --format csv --out flows.csv
               netscouter export flows --history --format csv --out all-flows.csv   # every finished flow of live captures
@@ -70,8 +72,11 @@ struct ExportCommand: ParsableCommand {
         let kind = parsedKind!, format = parsedFormat!
         let table: ExportTable
         var note: String?
+        var completeness: ExportCompleteness?
+        var partialRead: PcapError?
         if let read {
-            table = try aggregateFile(read, kind: kind)
+            (table, partialRead) = try aggregateFile(read, kind: kind)
+            completeness = partialRead.map { .stopped($0.description) } ?? .complete
         } else if history {
             let database = try storage.openDatabase()
             do {
@@ -93,15 +98,19 @@ struct ExportCommand: ParsableCommand {
         if out == "-" {
             // Streamed and checked: a failed write is an error, not a silently short export.
             let standardOutput = InPlaceFileWriter(descriptor: STDOUT_FILENO, name: "standard output")
-            do { try Exporter.write(table, format: format, kind: kind.rawValue, committing: standardOutput) } catch { throw fail(error) }
+            do { try Exporter.write(table, format: format, kind: kind.rawValue, completeness: completeness,
+                                             committing: standardOutput) } catch { throw fail(error) }
         } else {
-            do { try Exporter.write(table, format: format, to: out, kind: kind.rawValue) } catch { throw fail(error) }
+            do { try Exporter.write(table, format: format, to: out, kind: kind.rawValue, completeness: completeness) } catch { throw fail(error) }
             print("Exported \(table.count) \(kind.rawValue) to \(out) (\(format.rawValue))", to: &standardError)
         }
         if table.count == 0, let note { print("netscouter: nothing to export: \(note).", to: &standardError) }
+        if let partialRead { throw partialFileExit(partialRead) }
     }
 
-    private func aggregateFile(_ path: String, kind: StoredExports.Kind) throws -> ExportTable {
+    /// The table of a capture file, and the read error when the file could be read only in part
+    /// (the table then covers the packets before it).
+    private func aggregateFile(_ path: String, kind: StoredExports.Kind) throws -> (ExportTable, PcapError?) {
         let session: CaptureSession
         do { session = try CaptureSession(source: .file(path: path), filter: filter) } catch { throw fail(error) }
         // Every conversation of the file, however long it ran: no limit on finished flows.
@@ -112,7 +121,8 @@ struct ExportCommand: ParsableCommand {
         }
         session.stop()
         traffic.finishCapture()
-        if let error = session.error { throw fail(error) }
-        return kind == .flows ? TrafficExports.flows(from: traffic) : TrafficExports.hosts(from: traffic)
+        if let error = session.error, !session.isPartialFile { throw fail(error) }
+        return (kind == .flows ? TrafficExports.flows(from: traffic) : TrafficExports.hosts(from: traffic),
+                session.isPartialFile ? session.error : nil)
     }
 }

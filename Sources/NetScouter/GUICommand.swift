@@ -29,10 +29,12 @@ struct GUICommand: ParsableCommand {
     @Flag(help: "Wall-screen mode: full screen, large type, no controls, rotating panels.")
     var kiosk = false
 
-    @Option(help: "Kiosk mode: seconds between panel rotations.")
+    @Option(parsing: .unconditional, help: "Kiosk mode: seconds between panel rotations (1 to 3600).",
+            transform: { try NumericOption.decimal($0, option: "--rotate", range: 1...3600, unit: "seconds") })
     var rotate: Double = 15
 
-    @Option(help: "Interface scale factor (default: from the display's pixel density).")
+    @Option(parsing: .unconditional, help: "Interface scale factor, 0.5 to 4 (default: from the display's pixel density).",
+            transform: { try NumericOption.float($0, option: "--scale", range: 0.5...4, unit: "times") })
     var scale: Float?
 
     @Option(help: "Colour theme: dark or light.")
@@ -47,7 +49,6 @@ struct GUICommand: ParsableCommand {
 
     func validate() throws {
         if read != nil && interface != nil { throw ValidationError("Give --read FILE or --interface IF, not both.") }
-        if rotate < 1 { throw ValidationError("--rotate must be at least 1 second.") }
         if let theme, theme != "dark" && theme != "light" { throw ValidationError("--theme is dark or light.") }
     }
 
@@ -193,13 +194,14 @@ struct ScreenshotCommand: ParsableCommand {
     @Option(help: "Load this pcap or pcapng file first.")
     var read: String?
 
-    @Option(help: "Image size as WIDTHxHEIGHT.")
+    @Option(parsing: .unconditional, help: "Image size as WIDTHxHEIGHT, from 320x240 to 7680x4320.")
     var size: String = "1280x800"
 
     @Option(help: "Colour theme: dark or light.")
     var theme: String = "dark"
 
-    @Option(help: "Scale factor (2 for a HiDPI image).")
+    @Option(parsing: .unconditional, help: "Scale factor, 0.5 to 4 (2 for a HiDPI image).",
+            transform: { try NumericOption.float($0, option: "--scale", range: 0.5...4, unit: "times") })
     var scale: Float = 1
 
     @Option(help: "Which table to show under the graph: flows, hosts or packets.")
@@ -208,7 +210,9 @@ struct ScreenshotCommand: ParsableCommand {
     @OptionGroup var storage: StorageOptions
 
     func validate() throws {
-        guard parsedSize != nil else { throw ValidationError("--size is WIDTHxHEIGHT, e.g. 1280x800.") }
+        guard parsedSize != nil else {
+            throw ValidationError("--size is WIDTHxHEIGHT with whole numbers from 320x240 to 7680x4320, e.g. 1280x800, not \"\(size)\".")
+        }
         guard tab.lowercased() == "kiosk" || AppShell.Tab(name: tab) != nil else {
             throw ValidationError("Unknown tab \"\(tab)\". Choose one of: \(AppShell.Tab.allCases.map(\.title).joined(separator: ", ")), Kiosk.")
         }

@@ -11,12 +11,9 @@ struct IconCommand: ParsableCommand {
     @Option(help: "Where to write the PNG.")
     var out: String
 
-    @Option(help: "Size in pixels.")
+    @Option(parsing: .unconditional, help: "Size in pixels (16 to 2048).",
+            transform: { try NumericOption.integer($0, option: "--size", range: 16...2048, unit: "pixels") })
     var size: Int32 = 256
-
-    func validate() throws {
-        if size < 16 || size > 2048 { throw ValidationError("--size must be between 16 and 2048.") }
-    }
 
     func run() throws {
         let png: [UInt8]

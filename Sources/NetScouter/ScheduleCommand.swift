@@ -27,7 +27,7 @@ struct ScheduleCommand: ParsableCommand {
         @Option(help: "capture-window, port-scan, lan-discovery or reputation-refresh.")
         var kind: String
 
-        @Option(help: "Run every N minutes or hours: 30m, 2h, 1d (bare numbers are minutes).")
+        @Option(parsing: .unconditional, help: "Run every N minutes or hours: 30m, 2h, 1d (bare numbers are minutes).")
         var every: String?
 
         @Option(help: "Run by a 5-field cron expression, e.g. \"*/15 * * * *\".")
@@ -42,7 +42,8 @@ struct ScheduleCommand: ParsableCommand {
         @Option(help: "capture-window: interface to capture on.")
         var interface: String?
 
-        @Option(help: "capture-window: seconds to capture.")
+        @Option(parsing: .unconditional, help: "capture-window: seconds to capture (1 to 86400).",
+                transform: { try NumericOption.decimal($0, option: "--seconds", range: 1...86_400, unit: "seconds", note: "(1 day)") })
         var seconds: Double?
 
         @Option(help: "capture-window: BPF filter.")

@@ -136,7 +136,10 @@ public enum PacketDecoder {
         guard frame.has(20, at: offset) else { return summary.markMalformed() }
         let versionAndLength = frame.u8(at: offset)
         let headerLength = Int(versionAndLength & 0x0F) * 4
-        let totalLength = Int(frame.u16(at: offset + 2))
+        // A total length of 0 comes from TCP segmentation offload: the NIC fills it in after the
+        // capture point. Like Wireshark, take the captured bytes as the datagram then.
+        let statedLength = Int(frame.u16(at: offset + 2))
+        let totalLength = statedLength == 0 ? frame.count - offset : statedLength
         guard versionAndLength >> 4 == 4, headerLength >= 20, totalLength >= headerLength,
               frame.has(headerLength, at: offset)
         else { return summary.markMalformed() }

@@ -57,8 +57,8 @@ public final class PcapFileWriter {
         let fraction = timestamp % 1_000_000_000
         append32(UInt32(truncatingIfNeeded: seconds))
         append32(UInt32(truncatingIfNeeded: nanosecond ? fraction : fraction / 1000))
-        append32(UInt32(frame.count))
-        append32(UInt32(wireLength ?? frame.count))
+        append32(UInt32(clamping: frame.count))
+        append32(UInt32(clamping: wireLength ?? frame.count))
         buffer.append(contentsOf: frame)
         packetCount += 1
         if buffer.count >= 1 << 20 { try flush() }

@@ -65,6 +65,10 @@ public final class CaptureController {
         stop()
         do {
             let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17, recording: recording)
+            // A file shows every one of its flows (the file is finite, and what a report of it
+            // must list); a live capture keeps the configured history and stores the rest.
+            var configuration = configuration
+            if case .file = source { configuration.flowHistoryLimit = nil }
             traffic = TrafficAggregator(configuration: configuration)
             captureFinished = false
             flowHistorySink = nil

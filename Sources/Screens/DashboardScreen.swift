@@ -296,7 +296,7 @@ public final class DashboardScreen {
             let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
             let factor = showBits ? 8.0 : 1.0
             ui.timeChart("Rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: showBits ? .bitsPerSecond : .packetsPerSecond,
-                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) + " UTC" }) { series, index in
+                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) + " UTC" }) { series, index in
                 Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series), metric: metric)) * factor
             }
         }

@@ -46,7 +46,7 @@ public final class KioskScreen {
         let first = latest - Int64(seconds) + 1
         let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
         ui.timeChart("Kiosk rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: .packetsPerSecond, stacked: true,
-                     rect: rect, timeLabel: { clockTime((first + Int64($0)) * 1_000_000_000, milliseconds: false) }) { series, index in
+                     rect: rect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) }) { series, index in
             Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series)))
         }
     }

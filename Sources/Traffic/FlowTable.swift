@@ -243,7 +243,9 @@ public final class FlowTable {
         let isForward = summary.source == table[slot: slot].initiator && summary.sourcePort == table[slot: slot].initiatorPort
         // A new connection on the same ports (see `isNewConnection`): the old flow is finished
         // and a new one starts with this packet.
-        if summary.transport == .tcp, table[slot: slot].isNewConnection(summary, isForward: isForward) {
+        // Only a bare SYN can open a new connection: test the flags before touching the flow.
+        if summary.transport == .tcp, summary.tcpFlags.rawValue & (TCPFlags.syn.rawValue | TCPFlags.ack.rawValue) == TCPFlags.syn.rawValue,
+           table[slot: slot].isNewConnection(summary, isForward: isForward) {
             var finished = table[slot: slot]
             finished.endReason = finished.tcpState.isFinished ? .closed : .reused
             history.append(finished)
@@ -264,7 +266,7 @@ public final class FlowTable {
         let timeouts = timeouts
         let history = history
         let removed = table.removeAll(where: { _, flow in
-            let idle = now &- flow.lastSeen
+            let idle = now.saturatingSubtracting(flow.lastSeen)
             if flow.transport == .tcp {
                 return idle > (flow.tcpState.isFinished ? timeouts.finishedTCP : timeouts.activeTCP)
             }

@@ -84,7 +84,7 @@ public final class TrafficAggregator {
         }
         if time >= nextSweep {
             if nextSweep != .min { sweep(now: time) }
-            nextSweep = time &+ sweepInterval
+            nextSweep = time.saturatingAdding(sweepInterval)
         }
     }
 
@@ -99,7 +99,7 @@ public final class TrafficAggregator {
         rates.advance(to: time >= 0 ? time / 1_000_000_000 : 0)
         if time >= nextSweep {
             sweep(now: time)
-            nextSweep = time &+ sweepInterval
+            nextSweep = time.saturatingAdding(sweepInterval)
         }
     }
 

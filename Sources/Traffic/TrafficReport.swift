@@ -116,6 +116,10 @@ public struct TrafficReport: Codable, Sendable, Equatable {
     /// Flows finished early because the live table was full (counted in `flowsFinished`).
     public var flowsEvicted: Int
     public var capture: CaptureCounters
+    /// False when a capture file could not be read to its end: the figures cover the packets
+    /// before the damage, and `error` says where and why reading stopped.
+    public var complete = true
+    public var error: String?
     public var topHosts: [Host]
     public var topFlows: [Flow]
 
@@ -128,7 +132,7 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         packets = totals.packets
         bytes = totals.bytes
         malformed = totals.malformed
-        durationSeconds = Double((totals.lastTimestamp ?? 0) - (totals.firstTimestamp ?? 0)) / 1e9
+        durationSeconds = (Double(totals.lastTimestamp ?? 0) - Double(totals.firstTimestamp ?? 0)) / 1e9
         protocols = Dictionary(uniqueKeysWithValues: ProtocolClass.allCases.map {
             ($0.description, ProtocolCount(packets: totals.packets($0), bytes: totals.bytes($0)))
         })
@@ -144,12 +148,19 @@ public struct TrafficReport: Codable, Sendable, Equatable {
         topFlows = aggregator.topFlows(top).map(Flow.init)
     }
 
+    /// Marks the report as covering only the part of a file before a read error.
+    public mutating func markIncomplete(_ reason: String) {
+        complete = false
+        error = reason
+    }
+
     /// A plain-text report for a terminal.
     public func renderTable() -> String {
         var lines: [String] = []
         lines.append("Source:   \(source)\(filter.map { "  (filter: \($0))" } ?? "")  [\(linkType)]")
         lines.append("Packets:  \(packets)   Bytes: \(formatBytes(bytes))   Malformed: \(malformed)   Duration: \(formatDecimal(durationSeconds)) s")
         lines.append("Drops:    kernel \(capture.kernelDrops), interface \(capture.interfaceDrops), ring \(capture.ringOverflows)")
+        if !complete { lines.append("INCOMPLETE: the file could not be read to its end; these figures cover the packets before the error.") }
         lines.append("")
         lines.append(row(["Protocol", "Packets", "Bytes"], widths: [10, 12, 12]))
         for protocolClass in ProtocolClass.allCases {

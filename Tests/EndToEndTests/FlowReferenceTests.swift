@@ -1,4 +1,5 @@
 import Foundation
+import NetScouterTestSupport
 import XCTest
 
 /// Every flow of every corpus capture, checked against Wireshark's own conversation list.
@@ -52,7 +53,7 @@ final class FlowReferenceTests: XCTestCase {
     func testEveryCorpusFileHasTsharksConversations() throws {
         let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../shared/corpus").standardized
         guard FileManager.default.fileExists(atPath: corpus.path) else { throw XCTSkip("no ../shared/corpus beside the checkout") }
-        try ReferenceTools.require("tshark", package: "tshark")
+        let tshark = try ExternalTools.require("tshark", package: "tshark")
         let files = (FileManager.default.enumerator(atPath: corpus.path)?.compactMap { $0 as? String } ?? [])
             .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") || $0.hasSuffix(".cap") }
             .sorted()
@@ -68,7 +69,7 @@ final class FlowReferenceTests: XCTestCase {
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
             let file = files[index]
             do {
-                let outcome = try Self.compare(file)
+                let outcome = try Self.compare(file, tshark: tshark)
                 results.lock.withLock {
                     results.compared += 1
                     results.conversations += outcome.conversations
@@ -99,9 +100,9 @@ final class FlowReferenceTests: XCTestCase {
         var problems: [String] = []
     }
 
-    private static func compare(_ file: String) throws -> Outcome {
+    private static func compare(_ file: String, tshark: String) throws -> Outcome {
         var outcome = Outcome()
-        let reference = try tsharkConversations(file)
+        let reference = try tsharkConversations(file, tshark: tshark)
         let ours = try ourFlows(file)
         let conversationsByKey = reference.conversations
         if ours == nil {
@@ -179,10 +180,10 @@ final class FlowReferenceTests: XCTestCase {
 
     /// tshark's TCP and UDP conversations by key, each in order of its first frame, after the
     /// ICMP-quote merge (rule 2). Frame totals are cross-checked against `-z conv`.
-    private static func tsharkConversations(_ file: String) throws -> FileReference {
+    private static func tsharkConversations(_ file: String, tshark: String) throws -> FileReference {
         let fields = ["frame.number", "frame.time_epoch", "frame.len", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport",
                       "udp.srcport", "udp.dstport", "tcp.stream", "udp.stream", "icmp.type", "icmpv6.type", "frame.protocols"]
-        let run = try ReferenceTools.run("/usr/bin/tshark", ["-r", file, "-n", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
+        let run = try ExternalTools.run(tshark, ["-r", file, "-n", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f"]
             + fields.flatMap { ["-e", $0] } + ["-z", "conv,tcp", "-z", "conv,udp"])
         struct Stream { var key: Key; var packets = 0; var bytes = 0; var frames: [Int] = []; var firstFrame: Int; var startedByICMP: Bool }
         var streams: [String: Stream] = [:]
@@ -190,7 +191,7 @@ final class FlowReferenceTests: XCTestCase {
         var tunneledFrames = 0
         var conversationTable: [Key: Int] = [:]
         var proto = ""
-        for line in run.output.split(separator: "\n", omittingEmptySubsequences: true) {
+        for line in run.standardOutput.split(separator: "\n", omittingEmptySubsequences: true) {
             if line.hasPrefix("TCP Conversations") { proto = "TCP"; continue }
             if line.hasPrefix("UDP Conversations") { proto = "UDP"; continue }
             if line.contains("<->") {
@@ -271,11 +272,11 @@ final class FlowReferenceTests: XCTestCase {
 
     /// Our flows by key, or nil when the file could not be read at all.
     private static func ourFlows(_ file: String) throws -> [Key: [Conversation]]? {
-        let run = try ReferenceTools.run(CommandRun.executable.path, ["export", "flows", "--read", file, "--format", "ndjson", "--out", "-"])
-        // A file that stops mid-way still exports what was read before (non-zero exit, rows on stdout).
-        if run.status != 0 && run.output.isEmpty { return nil }
+        let run = try ExternalTools.run(CommandRun.executable.path, ["export", "flows", "--read", file, "--format", "ndjson", "--out", "-"])
+        // A file that stops mid-way still exports what was read before (exit 3, rows on stdout).
+        if run.status != 0 && run.standardOutput.isEmpty { return nil }
         var result: [Key: [Conversation]] = [:]
-        for line in run.output.split(separator: "\n") {
+        for line in run.standardOutput.split(separator: "\n") {
             guard let row = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   let proto = row["protocol"] as? String, proto == "TCP" || proto == "UDP" else { continue }
             let key = Key(proto, row["initiator"] as! String, "\(row["initiator_port"] as! Int)",
@@ -284,8 +285,8 @@ final class FlowReferenceTests: XCTestCase {
             let bytes = (row["bytes_forward"] as! Int) + (row["bytes_reverse"] as! Int)
             result[key, default: []].append(Conversation(
                 packets: packets, bytes: bytes,
-                firstSeen: ReferenceTools.seconds(iso: row["first_seen"] as! String),
-                lastSeen: ReferenceTools.seconds(iso: row["last_seen"] as! String),
+                firstSeen: seconds(iso: row["first_seen"] as! String),
+                lastSeen: seconds(iso: row["last_seen"] as! String),
                 state: row["state"] as? String ?? "", end: row["end"] as? String ?? ""))
         }
         return result
@@ -297,57 +298,9 @@ struct ReferenceError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Outside reference programs (tshark, tcpdump): installed from Debian when missing, run with
-/// their output collected.
-enum ReferenceTools {
-    /// Installs `package` with apt-get when `tool` is not on PATH (CI runs as root); skips the
-    /// test when that is impossible (a user's machine without root).
-    static func require(_ tool: String, package: String) throws {
-        if which(tool) != nil { return }
-        guard getuid() == 0 else { throw XCTSkip("\(tool) is not installed: apt-get install \(package)") }
-        let install = try run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", package])
-        if which(tool) == nil {
-            _ = try run("/usr/bin/apt-get", ["update", "-qq"])
-            _ = try run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", package])
-        }
-        guard which(tool) != nil else { throw ReferenceError("cannot install \(package): \(install.output)") }
-    }
-
-    static func which(_ tool: String) -> String? {
-        for directory in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] {
-            let path = "\(directory)/\(tool)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
-    }
-
-    /// Runs a program to completion; standard error is read on a second thread (no pipe
-    /// deadlock) and returned separately.
-    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe(), error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        process.standardInput = FileHandle.nullDevice
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
-        try process.run()
-        final class Collected: @unchecked Sendable { var data = Data() }
-        let errorData = Collected()
-        let errorReader = Thread { errorData.data = error.fileHandleForReading.readDataToEndOfFile() }
-        errorReader.start()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        finished.wait()
-        while !errorReader.isFinished { usleep(1000) }
-        return (process.terminationStatus, String(decoding: outputData, as: UTF8.self), String(decoding: errorData.data, as: UTF8.self))
-    }
-
-    /// "2012-11-23T17:41:20.896Z" → seconds since the epoch.
-    static func seconds(iso text: String) -> Double {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)?.timeIntervalSince1970 ?? .nan
-    }
+/// "2012-11-23T17:41:20.896Z" → seconds since the epoch.
+private func seconds(iso text: String) -> Double {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)?.timeIntervalSince1970 ?? .nan
 }

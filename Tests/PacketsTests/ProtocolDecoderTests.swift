@@ -233,7 +233,8 @@ final class ProtocolDecoderTests: XCTestCase {
     }
 
     func testIPv4TotalLengthBelowHeaderLengthIsMalformed() {
-        for totalLength: UInt16 in [0, 1, 19] {
+        // 0 is not here: it means "filled in by segmentation offload" (see the TSO test below).
+        for totalLength: UInt16 in [1, 19] {
             var packet = Fixtures.rawIPv4TCP
             packet[2] = UInt8(totalLength >> 8); packet[3] = UInt8(totalLength & 0xFF)
             assertSummary(PacketDecoder.decode(packet, linkType: .raw), Expected(network: .ipv4, flags: .malformed),
@@ -244,6 +245,33 @@ final class ProtocolDecoderTests: XCTestCase {
         frame[16] = 0; frame[17] = 31
         XCTAssertTrue(PacketDecoder.decode(frame, linkType: .ethernet).isMalformed)
         XCTAssertEqual(PacketDecoder.decode(frame, linkType: .ethernet).sourcePort, 0)
+    }
+
+    /// TCP segmentation offload (and UDP GSO) hands the capture point a super-segment whose IPv4
+    /// total length is still 0. Wireshark then takes the captured length as the datagram's; so do
+    /// we: such packets count by their protocol, with ports, not as malformed.
+    func testIPv4TotalLengthZeroFromSegmentationOffloadUsesTheCapturedLength() {
+        let tcpPayload = [UInt8](repeating: 0x41, count: 2_896)  // two full-size segments in one
+        let tcp = FrameBuilder.tcp(sourcePort: 50_000, destinationPort: 443, flags: [.ack, .psh], payload: tcpPayload)
+        var tso = FrameBuilder.ethernet(source: mac("02:00:00:00:00:01"), destination: mac("02:00:00:00:00:02"), etherType: 0x0800,
+                                        payload: FrameBuilder.ipv4(source: IPAddress(10, 0, 0, 1), destination: IPAddress(10, 0, 0, 2),
+                                                                   protocol: 6, payload: tcp))
+        tso[16] = 0; tso[17] = 0
+        let summary = PacketDecoder.decode(tso, linkType: .ethernet)
+        assertSummary(summary, Expected(network: .ipv4, transport: .tcp, source: IPAddress(10, 0, 0, 1), destination: IPAddress(10, 0, 0, 2),
+                                        sourceMAC: mac("02:00:00:00:00:01"), destinationMAC: mac("02:00:00:00:00:02"),
+                                        sourcePort: 50_000, destinationPort: 443, ipProtocol: 6, tcpFlags: [.ack, .psh], ttl: 64))
+        XCTAssertEqual(summary.protocolClass, .tcp)
+
+        let udp = FrameBuilder.udp(sourcePort: 4433, destinationPort: 53_000, payload: [UInt8](repeating: 7, count: 3_000))
+        var gso = FrameBuilder.ipv4(source: IPAddress(10, 0, 0, 3), destination: IPAddress(10, 0, 0, 4), protocol: 17, payload: udp)
+        gso[2] = 0; gso[3] = 0
+        assertSummary(PacketDecoder.decode(gso, linkType: .raw),
+                      Expected(network: .ipv4, transport: .udp, source: IPAddress(10, 0, 0, 3), destination: IPAddress(10, 0, 0, 4),
+                               sourcePort: 4433, destinationPort: 53_000, ipProtocol: 17, ttl: 64))
+
+        // Total length 0 with a header that does not fit the captured bytes is still malformed.
+        XCTAssertTrue(PacketDecoder.decode(Array(gso.prefix(12)), linkType: .raw).isMalformed)
     }
 
     func testIPv4OptionsLongerThanTheFrameAreMalformed() {

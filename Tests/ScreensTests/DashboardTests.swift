@@ -133,6 +133,23 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
     }
 
+    /// A file keeps every one of its flows in the window, whatever the live history cap.
+    func testAFileKeepsEveryFlowBeyondTheLiveHistoryCap() throws {
+        let path = try writeDashboardFixture(in: directory)
+        var configuration = TrafficConfiguration()
+        configuration.flowHistoryLimit = 5
+        let capture = CaptureController(configuration: configuration)
+        XCTAssertTrue(capture.start(.file(path: path), filter: nil))
+        for _ in 0..<2000 where capture.isCapturing || (capture.session?.ring.count ?? 0) > 0 {
+            capture.drain()
+            usleep(1000)
+        }
+        capture.drain()
+        XCTAssertEqual(capture.traffic.flowCounts.seen, 42)
+        XCTAssertEqual(capture.traffic.flows.allIncludingFinished.count, 42)
+        XCTAssertEqual(capture.traffic.flows.history.droppedFromMemory, 0)
+    }
+
     /// The dashboard and `netscouter capture --read` agree on the same file.
     func testDashboardCountsMatchTheCommandLine() throws {
         let path = try writeDashboardFixture(in: directory)
