@@ -111,6 +111,8 @@ private struct Engine {
     var bannerBuffer: [UInt8]
     var refused4: [Int32] = []
     var refused6: [Int32] = []
+    /// Reused sockets already bound to a local port of their own (`pinLocalPort`).
+    var pinned = Set<Int32>()
 
     init(scanner: ConnectScanner, onResult: @escaping (PortResult) -> Void) throws {
         self.scanner = scanner
@@ -218,7 +220,7 @@ private struct Engine {
             error = status == 0 ? 0 : errno
         }
         if status != 0 && error != EINPROGRESS {
-            close(descriptor)
+            closeSocket(descriptor)
             switch error {
             case EAGAIN, EADDRNOTAVAIL, ENOBUFS, EMFILE, ENFILE:
                 requeueFront(probe)
@@ -281,10 +283,30 @@ private struct Engine {
     /// per closed port over loopback). Anything else is closed.
     mutating func recycleOrClose(_ descriptor: Int32, error: Int32, ipv4: Bool) {
         if error == ECONNREFUSED && (ipv4 ? refused4.count : refused6.count) < 64 {
+            if !pinned.contains(descriptor) && pinLocalPort(descriptor, ipv4: ipv4) { pinned.insert(descriptor) }
             if ipv4 { refused4.append(descriptor) } else { refused6.append(descriptor) }
         } else {
-            close(descriptor)
+            closeSocket(descriptor)
         }
+    }
+
+    mutating func closeSocket(_ descriptor: Int32) {
+        pinned.remove(descriptor)
+        close(descriptor)
+    }
+
+    /// Binds a reused socket to a local port of its own: the kernel then keeps that port across
+    /// attempts (an explicitly bound port survives the disconnect) instead of searching for a free
+    /// ephemeral port on every connect. Connecting to that very port of a local address meets the
+    /// socket itself, which `isSelfConnection` reports as closed.
+    func pinLocalPort(_ descriptor: Int32, ipv4: Bool) -> Bool {
+        for _ in 0..<8 {
+            let port = UInt16.random(in: 32768...60999)
+            let bound = SocketAddress.with(ipv4 ? IPAddress(ipv4: 0) : IPAddress.unspecified, port: port) { bind(descriptor, $0, $1) }
+            if bound == 0 { return true }
+            if errno != EADDRINUSE { return false }
+        }
+        return false
     }
 
     mutating func release(_ slotIndex: Int, error: Int32 = -1) {
@@ -294,7 +316,7 @@ private struct Engine {
             recycleOrClose(slots[slotIndex].descriptor, error: error, ipv4: scanner.hosts[Int(slots[slotIndex].probe.host)].address.isIPv4)
         } else {
             // close() also takes the descriptor out of the epoll set (it is never duplicated).
-            close(slots[slotIndex].descriptor)
+            closeSocket(slots[slotIndex].descriptor)
         }
         slots[slotIndex].descriptor = -1
         slots[slotIndex].phase = .free
