@@ -233,15 +233,16 @@ private struct Engine {
         }
         if status != 0 {
             // Over loopback and other fast paths the answer is often in before connect returns
-            // (the reset is processed on the way out of the system call): one getsockopt then
-            // decides the port without the epoll round trip.
-            var pending: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            if getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &pending, &length) == 0 && pending != 0 {
-                recycleOrClose(descriptor, error: pending, ipv4: host.address.isIPv4)
+            // (the reset is processed on the way out of the system call). A second connect then
+            // reports it (and resets a refused socket for its next attempt), or says EALREADY
+            // while the handshake is still under way, or succeeds once it has completed.
+            let again = SocketAddress.with(host.address, port: port) { Glibc.connect(descriptor, $0, $1) }
+            let pending = again == 0 ? 0 : errno
+            if again != 0 && pending != EALREADY && pending != EINPROGRESS {
                 let (state, reason) = Self.classify(error: pending)
                 let elapsed = Double(monotonicNanoseconds() - started)
                 if state != .filtered && probe.attempt == 0 { recordRTT(host: Int(probe.host), nanoseconds: elapsed) }
+                recycleOrClose(descriptor, error: pending, ipv4: host.address.isIPv4)
                 finish(probe, state: state, rtt: state == .filtered ? nil : elapsed / 1e6, banner: nil, reason: reason)
                 return true
             }
