@@ -76,19 +76,18 @@ struct GUICommand: ParsableCommand {
         let shell = AppShell(capture: capture, services: services, inbox: inbox)
         if theme == nil && services != nil { ui.theme = shell.theme }  // the Settings tab's theme wins unless --theme says otherwise
         shell.theme = ui.theme
-        let (reloadTimer, schedulerProblem) = servicesProblem == nil ? startScheduler(services) : (nil, nil)
-        if let problem = servicesProblem ?? schedulerProblem {
-            shell.toasts.post(problem, kind: services?.scheduler == nil && services != nil ? .info : .error)
-        }
-        shell.selectedTab = AppShell.Tab(name: preferences.lastTab) ?? .dashboard
-        let kioskScreen = kiosk ? KioskScreen(capture: capture, rotateSeconds: rotate) : nil
+        let (reloadTimer, schedulerProblem) = startScheduler(services)
+        for (problem, kind) in servicesProblem { shell.toasts.post(problem, kind: kind) }
+        if let schedulerProblem { shell.toasts.post(schedulerProblem, kind: .error) }
+        // A file or interface on the command line is for the Dashboard; otherwise the last tab.
+        shell.selectedTab = read != nil || interface != nil ? .dashboard : AppShell.Tab(name: preferences.lastTab) ?? .dashboard
+        let kioskScreen = kiosk ? KioskScreen(capture: capture, panels: shell.kioskPanels, rotateSeconds: rotate) : nil
         if kiosk { backend.setCursorVisible(false) }
         shell.dashboard.filterText = filter ?? ""
         if let read {
             shell.dashboard.openFile(read, replay: replay)
         } else if let interface {
-            capture.refreshDevices()
-            if let index = capture.devices.firstIndex(where: { $0.name == interface }) { shell.dashboard.interfaceIndex = index }
+            // The interface list is read on a worker; when it arrives the running interface is picked.
             shell.dashboard.startLive(interface: interface)
         }
 
@@ -141,26 +140,22 @@ extension GUICommand {
     /// The database, settings, secrets and the running scheduler for the Settings and Scheduler
     /// tabs. A problem here does not keep the window from opening: the tabs say what is wrong.
     /// The returned lock must stay alive as long as this window runs the scheduler.
-    func openServices() -> (services: AppServices?, lock: SchedulerLock?, problem: String?) {
+    func openServices() -> (services: AppServices?, lock: SchedulerLock?, problems: [(String, ToastKind)]) {
         let database: NetScouterDatabase
         do { database = try storage.openDatabase() } catch {
-            return (nil, nil, "The database could not be opened, so settings and schedules are unavailable: \(error)")
+            return (nil, nil, [(UserError("The database could not be opened, so settings and schedules are unavailable", underlying: error).userText, .error)])
         }
-        let secrets = try? SecretsFile()
+        var problems: [(String, ToastKind)] = []
+        var secrets: SecretsFile?
+        do { secrets = try SecretsFile() } catch {
+            problems.append((UserError("API keys can be read only from the environment", underlying: error).userText, .error))
+        }
         // Run scheduled jobs here only if no daemon (or other window) already does.
-        var scheduler: Scheduler?
-        var heldLock: SchedulerLock?
-        var problem: String?
-        switch (try? SchedulerLock.acquire(forDatabaseAt: database.path)) ?? .heldByAnother(pid: nil) {
-        case let .acquired(lock):
-            heldLock = lock
-            scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
-        case let .heldByAnother(pid):
-            problem = "Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now."
-        }
+        let (scheduler, heldLock, lockProblem) = AppServices.schedulerForWindow(database: database)
+        if let lockProblem { problems.append((lockProblem.message, lockProblem.kind)) }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
                                    scheduleService: ScheduleService(database: database), scheduler: scheduler)
-        return (services, heldLock, problem)
+        return (services, heldLock, problems)
     }
 
     /// Starts scheduled jobs once the Scheduler tab is listening (it observes the scheduler), with a
@@ -172,7 +167,7 @@ extension GUICommand {
             try scheduler.startTimer()
             return (scheduler.reloadPeriodically(every: 15), nil)
         } catch {
-            return (nil, "Scheduled jobs are not running: \(error)")
+            return (nil, UserError("Scheduled jobs are not running", underlying: error).userText)
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Jobs
 import Schedule
 import Store
+import UI
 
 /// What the persistent screens (Settings, Scheduler) need, built once by the executable.
 ///
@@ -31,5 +32,28 @@ public struct AppServices: Sendable {
         self.scheduleService = scheduleService
         self.scheduler = scheduler
         self.environment = environment
+    }
+}
+
+extension AppServices {
+    /// The scheduler a window runs, if no daemon (or other window) runs the jobs already: it
+    /// takes the scheduler lock next to the database. A lock that is held is an answer (this
+    /// window then only shows the jobs); a lock that cannot be taken at all is a problem the user
+    /// must see, because then nobody runs the jobs.
+    public static func schedulerForWindow(database: NetScouterDatabase)
+        -> (scheduler: Scheduler?, lock: SchedulerLock?, problem: (message: String, kind: ToastKind)?) {
+        do {
+            switch try SchedulerLock.acquire(forDatabaseAt: database.path) {
+            case let .acquired(lock):
+                let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+                return (scheduler, lock, nil)
+            case let .heldByAnother(pid):
+                return (nil, nil, ("Scheduled jobs are run by another NetScouter\(pid.map { " (pid \($0))" } ?? ""); this window shows them and can run them now.", .info))
+            }
+        } catch {
+            let problem = UserError("Scheduled jobs are not running: the scheduler lock could not be taken", underlying: error,
+                                    remedy: "Check that the data directory is writable, then restart NetScouter; `netscouter daemon` runs them too.")
+            return (nil, nil, (problem.userText, .error))
+        }
     }
 }

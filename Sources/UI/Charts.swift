@@ -67,23 +67,35 @@ extension UIContext {
     /// its samples (spikes stay visible). `stacked` draws bands on top of each other; otherwise
     /// lines overlay. Hovering shows a crosshair with every series' value at that time;
     /// `timeLabel(index)` names a sample's time for the read-out and the x axis.
+    ///
+    /// `lastSampleIsPartial`: the newest sample is still being counted (the current second of a
+    /// live capture). It is left out, rather than drawn as a dip that is not real.
     @discardableResult
-    public func timeChart(_ label: String, series: [ChartSeries], pointCount: Int, unit: ChartUnit, stacked: Bool,
-                          rect explicitRect: Rect? = nil, timeLabel: (Int) -> String,
+    public func timeChart(_ label: String, series: [ChartSeries], pointCount fullCount: Int, unit: ChartUnit, stacked: Bool,
+                          rect explicitRect: Rect? = nil, lastSampleIsPartial: Bool = false, timeLabel: (Int) -> String,
                           value: (_ series: Int, _ index: Int) -> Double) -> Interaction {
         let id = id(label)
         let rect = explicitRect ?? nextRect()
         guard itemAdd(rect, id: id, label: label, kind: "chart") else { return [] }
         let result = buttonBehavior(rect, id: id)
         draw(.fillRect(rect, theme.panel, cornerRadius: theme.cornerRadius))
+        let pointCount = lastSampleIsPartial ? fullCount - 1 : fullCount
         guard pointCount > 1, !series.isEmpty else {
             drawText("Waiting for data…", in: rect, color: theme.mutedText, alignment: .center)
             return result
         }
-        let axisWidth: Float = 78
-        let legendHeight = measurer.lineHeight(.small) + 6
-        let plot = Rect(x: rect.x + axisWidth, y: rect.y + legendHeight + 4, width: max(10, rect.width - axisWidth - theme.padding),
-                        height: max(10, rect.height - legendHeight - measurer.lineHeight(.small) - 14))
+        let smallLine = measurer.lineHeight(.small)
+        let axisWidth: Float = max(78, textSize(unit.format(888.8e6), .small).width + 12)
+        // A short chart gives up its legend, then its time labels, before the plot gets too
+        // flat to read (`--scale 2` in a small window).
+        let minimumPlot = Self.minimumPlotHeight(smallLine)
+        var legendHeight = smallLine + 6
+        var timeLabelHeight = smallLine + 10
+        if rect.height - legendHeight - timeLabelHeight - 4 < minimumPlot { legendHeight = 0 }
+        if rect.height - timeLabelHeight - 4 < minimumPlot { timeLabelHeight = 0 }
+        let plot = Rect(x: rect.x + axisWidth, y: rect.y + legendHeight + 4 + (legendHeight == 0 ? smallLine / 2 : 0),
+                        width: max(10, rect.width - axisWidth - theme.padding),
+                        height: max(10, rect.height - legendHeight - timeLabelHeight - 4 - (legendHeight == 0 ? smallLine / 2 : 0)))
         let columns = max(2, min(pointCount, Int(plot.width)))
 
         // Downsample into pixel columns (max per column), cumulating when stacked.
@@ -105,7 +117,8 @@ extension UIContext {
                 peak = max(peak, running)
             }
         }
-        let ticks = niceTicks(maximum: peak)
+        // As many y labels as fit with a line of space between them.
+        let ticks = niceTicks(maximum: peak, targetCount: max(1, min(4, Int(plot.height / (smallLine * 2)))))
         let axisMaximum = ticks.last ?? 1
         func y(_ value: Double) -> Float { plot.maxY - Float(value / axisMaximum) * plot.height }
         func x(_ column: Int) -> Float { plot.x + Float(column) * plot.width / Float(columns - 1) }
@@ -114,15 +127,22 @@ extension UIContext {
         for tick in ticks {
             let tickY = y(tick)
             draw(.line(from: Point(plot.x, tickY), to: Point(plot.maxX, tickY), theme.gridLine, thickness: 1))
-            drawText(unit.format(tick), in: Rect(x: rect.x + 4, y: tickY - 8, width: axisWidth - 10, height: 16), color: theme.mutedText, role: .small, alignment: .right)
+            drawText(unit.format(tick), in: Rect(x: rect.x + 4, y: tickY - smallLine / 2, width: axisWidth - 10, height: smallLine),
+                     color: theme.mutedText, role: .small, alignment: .right)
         }
-        // X-axis labels: oldest, middle, newest.
-        for fraction in [0.0, 0.5, 1.0] {
-            let index = Int(Double(pointCount - 1) * fraction)
-            let text = timeLabel(index)
-            let width = textSize(text, .small).width
-            let labelX = plot.x + Float(fraction) * plot.width - width * Float(fraction)
-            drawText(text, in: Rect(x: labelX, y: plot.maxY + 4, width: width + 2, height: measurer.lineHeight(.small)), color: theme.mutedText, role: .small)
+        // X-axis labels: oldest, middle and newest, as many as fit side by side.
+        if timeLabelHeight > 0 {
+            let labels = [0.0, 0.5, 1.0].map { fraction -> (Float, String, Float) in
+                let text = timeLabel(Int(Double(pointCount - 1) * fraction))
+                return (Float(fraction), text, textSize(text, .small).width)
+            }
+            let gap: Float = 12
+            let shown = labels.map(\.2).reduce(0, +) + 2 * gap <= plot.width ? labels
+                : labels[0].2 + labels[2].2 + gap <= plot.width ? [labels[0], labels[2]] : [labels[2]]
+            for (fraction, text, width) in shown {
+                let labelX = max(rect.x, plot.x + fraction * plot.width - width * fraction)
+                drawText(text, in: Rect(x: labelX, y: plot.maxY + 4, width: width + 2, height: smallLine), color: theme.mutedText, role: .small)
+            }
         }
 
         // Series: bands when stacked (drawn bottom-up), lines otherwise.
@@ -133,14 +153,28 @@ extension UIContext {
                 if stacked {
                     let baseline = appendPoints((0..<columns).map { Point(x($0), seriesIndex == 0 ? plot.maxY : y(tops[seriesIndex - 1][$0])) })
                     draw(.area(start: start, baselineStart: baseline, count: columns, color.withAlpha(150)))
+                    // A band's edge only where the band has thickness: an empty series drawn
+                    // last would otherwise trace the whole stack's top in its colour.
+                    let below = seriesIndex == 0 ? nil : tops[seriesIndex - 1]
+                    func empty(_ column: Int) -> Bool { tops[seriesIndex][column] <= (below?[column] ?? 0) }
+                    var runStart: Int?
+                    for column in 0..<columns {
+                        let segmentHasBand = column < columns - 1 && !(empty(column) && empty(column + 1))
+                        if segmentHasBand, runStart == nil { runStart = column }
+                        if !segmentHasBand, let first = runStart {
+                            draw(.polyline(start: start + first, count: column - first + 1, color, thickness: 1.5))
+                            runStart = nil
+                        }
+                    }
+                } else {
+                    draw(.polyline(start: start, count: columns, color, thickness: 1.5))
                 }
-                draw(.polyline(start: start, count: columns, color, thickness: 1.5))
             }
         }
 
         // Legend.
         var legendX = plot.x
-        for item in series {
+        for item in series where legendHeight > 0 {
             draw(.fillRect(Rect(x: legendX, y: rect.y + 7, width: 10, height: 10), item.color, cornerRadius: 2))
             let width = textSize(item.name, .small).width
             drawText(item.name, in: Rect(x: legendX + 14, y: rect.y + 4, width: width + 2, height: legendHeight), color: theme.mutedText, role: .small)
@@ -165,6 +199,15 @@ extension UIContext {
             showTooltip(lines.joined(separator: "\n"))
         }
         return result
+    }
+
+    /// The least plot height a time chart keeps before it drops its legend and time labels.
+    static func minimumPlotHeight(_ smallLine: Float) -> Float { 4 * smallLine }
+
+    /// The height a layout should give a time chart so it keeps its legend and time labels.
+    public var timeChartMinimumHeight: Float {
+        let smallLine = measurer.lineHeight(.small)
+        return Self.minimumPlotHeight(smallLine) + 2 * smallLine + 20
     }
 
     /// Horizontal bars, largest first (top talkers). Returns the index of a clicked bar.

@@ -26,6 +26,33 @@ public struct ItemRecord: Sendable {
     /// The part of `rect` inside the clip when it was added (empty when clipped away): where a
     /// click can actually land.
     public var visibleRect: Rect
+    /// What the item stands for in the screen's terms (a counter, a job's row), so tests find it
+    /// without knowing how its label is spelt.
+    public var role: ItemRole?
+    /// The value the item shows ("236", "failed"), read by tests instead of parsing labels.
+    public var value: String?
+}
+
+/// What a recorded item stands for: a kind ("counter", "row", "cell") and a name within it
+/// (the counter's title, the row's key, or row key and column title).
+public struct ItemRole: Hashable, Sendable, CustomStringConvertible {
+    public var kind: String
+    public var name: String
+    public init(kind: String, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+
+    /// A figure on a dashboard, by title ("Packets").
+    public static func counter(_ title: String) -> ItemRole { ItemRole(kind: "counter", name: title) }
+    /// A table row, by the key of the thing it shows ("job 12"), not its position.
+    public static func row(_ key: String) -> ItemRole { ItemRole(kind: "row", name: key) }
+    /// One cell of a keyed row, by column title.
+    public static func cell(_ rowKey: String, _ column: String) -> ItemRole { ItemRole(kind: "cell", name: rowKey + "\u{1F}" + column) }
+    /// A drawn item of a canvas, by its key.
+    public static func canvasItem(_ key: String) -> ItemRole { ItemRole(kind: "canvas item", name: key) }
+
+    public var description: String { kind + " " + name.split(separator: "\u{1F}", omittingEmptySubsequences: false).joined(separator: " / ") }
 }
 
 /// The immediate-mode UI context: one per window. Each frame: `beginFrame`, build widgets,
@@ -70,9 +97,21 @@ public final class UIContext {
     var layoutStack: [Layout] = []
     var clipStack: [Rect] = []
 
-    /// Per-widget state that outlives a frame (caret position, scroll offsets, column widths).
-    var storage: [WidgetID: Any] = [:]
-    var storageTouched: Set<WidgetID> = []
+    /// Per-widget state that outlives a frame (caret position, scroll offsets, column widths),
+    /// keyed by ID and state type: two widgets sharing an ID keep their own state, and a read
+    /// can never find a value of another type.
+    var storage: [WidgetStateKey: Any] = [:]
+    var storageTouched: Set<WidgetStateKey> = []
+
+    /// False where nobody points at the screen (a kiosk on a wall): the resting mouse hovers
+    /// nothing (no crosshair, no tooltip frozen in place); only a press, hold or release
+    /// reaches the widget under it.
+    public var hoverEnabled = true { didSet { updateMouseCanHover() } }
+    var mouseCanHover = true
+
+    func updateMouseCanHover() {
+        mouseCanHover = hoverEnabled || input.mouseDown.contains(true) || input.mousePressed.contains(true) || input.mouseReleased.contains(true)
+    }
 
     public var recordsItems = false
     public private(set) var items: [ItemRecord] = []
@@ -126,6 +165,7 @@ public final class UIContext {
         clipboardWrite = nil
         layer = 0
         if input.focusLost { activeID = 0 }
+        updateMouseCanHover()
         pushLayout(bounds: viewport.insetBy(theme.padding, theme.padding))
     }
 
@@ -142,7 +182,7 @@ public final class UIContext {
         // A widget that vanished while pressed or focused must not keep the mouse or keyboard.
         if !activeSeenThisFrame || !input.mouseDown[0] { activeID = 0 }
         if !focusSeenThisFrame { focusedID = 0 }
-        wantsTextInput = focusedID != 0 && (storage[focusedID] is TextFieldState)
+        wantsTextInput = focusedID != 0 && storage[WidgetStateKey(focusedID, TextFieldState.self)] != nil
         // The caret blinks every half second.
         if wantsTextInput { requestWake(at: ((input.time * 2).rounded(.down) + 1) / 2) }
         // Forget state of widgets that were not built this frame (unless it must persist); the
@@ -162,6 +202,8 @@ public final class UIContext {
                 drawList.append(.polyline(start: start + offset, count: count, color, thickness: thickness))
             case let .area(start, baseline, count, color):
                 drawList.append(.area(start: start + offset, baselineStart: baseline + offset, count: count, color))
+            case let .polygon(start, count, color):
+                drawList.append(.polygon(start: start + offset, count: count, color))
             default:
                 drawList.append(command)
             }
@@ -204,9 +246,11 @@ public final class UIContext {
     /// Records a widget (for the harness) and tells whether it is visible at all; widgets that
     /// are clipped away skip their drawing.
     @discardableResult
-    public func itemAdd(_ rect: Rect, id: WidgetID, label: String, kind: String) -> Bool {
+    public func itemAdd(_ rect: Rect, id: WidgetID, label: String, kind: String, role: ItemRole? = nil, value: String? = nil) -> Bool {
         let visible = rect.intersection(currentClip)
-        if recordsItems { items.append(ItemRecord(id: id, rect: rect, path: path(for: label), kind: kind, visibleRect: visible)) }
+        if recordsItems {
+            items.append(ItemRecord(id: id, rect: rect, path: path(for: label), kind: kind, visibleRect: visible, role: role, value: value))
+        }
         return !visible.isEmpty
     }
 
@@ -214,7 +258,7 @@ public final class UIContext {
     /// under a popup or behind a modal dialog).
     public func mouseOver(_ rect: Rect) -> Bool {
         let mouse = input.mousePosition
-        guard rect.contains(mouse), currentClip.contains(mouse) else { return false }
+        guard mouseCanHover, rect.contains(mouse), currentClip.contains(mouse) else { return false }
         if layer == 0 {
             if modalOpenLastFrame { return false }
             if blockingRects.contains(where: { $0.contains(mouse) }) { return false }
@@ -264,16 +308,26 @@ public final class UIContext {
     // MARK: Per-widget state
 
     func state<State>(_ id: WidgetID, default make: @autoclosure () -> State) -> State {
-        storageTouched.insert(id)
-        if let existing = storage[id] as? State { return existing }
+        let key = WidgetStateKey(id, State.self)
+        storageTouched.insert(key)
+        // The key includes the type, so a stored value is always a `State`.
+        if let existing = storage[key] { return existing as! State }
         let fresh = make()
-        storage[id] = fresh
+        storage[key] = fresh
         return fresh
     }
 
     func setState<State>(_ id: WidgetID, _ value: State) {
-        storageTouched.insert(id)
-        storage[id] = value
+        let key = WidgetStateKey(id, State.self)
+        storageTouched.insert(key)
+        storage[key] = value
+    }
+
+    /// The ID of a part of widget `parent` (its scrollbar, its rows area): the salt hashed with
+    /// the parent's ID as the seed, the way `withID` scopes children. Adding small numbers to
+    /// the parent instead would collide with a neighbour whose hash happens to be close.
+    public func childID(of parent: WidgetID, _ salt: String) -> WidgetID {
+        fnv1a(salt[...], seed: parent)
     }
 
     // MARK: Drawing
@@ -356,6 +410,16 @@ public enum TextAlignment: Sendable { case left, center, right }
 /// Widget state that survives frames in which the widget is not drawn (a table on a hidden tab
 /// keeps its column widths and sort order).
 protocol PersistentWidgetState {}
+
+/// Where a widget's state is stored: its ID and the type of the state.
+struct WidgetStateKey: Hashable {
+    let id: WidgetID
+    let type: ObjectIdentifier
+    init<State>(_ id: WidgetID, _ type: State.Type) {
+        self.id = id
+        self.type = ObjectIdentifier(type)
+    }
+}
 
 let fnvOffsetBasis: UInt64 = 0xCBF2_9CE4_8422_2325
 

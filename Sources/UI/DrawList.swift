@@ -16,7 +16,16 @@ public enum DrawCommand: Equatable, Sendable {
     /// baseline polyline `baselineStart..<baselineStart+count` (stacked area charts).
     case area(start: Int, baselineStart: Int, count: Int, Color)
     case circle(center: Point, radius: Float, Color, filled: Bool)
+    /// A filled convex polygon: points `start..<start+count` of `DrawList.points`, in order
+    /// around the outline (either direction).
+    case polygon(start: Int, count: Int, Color)
+    /// Part of a circle's outline, `thickness` wide and centred on the radius, from
+    /// `startAngle` to `endAngle` (radians, clockwise on screen from the +x axis). A full turn
+    /// draws a ring.
+    case arc(center: Point, radius: Float, startAngle: Float, endAngle: Float, Color, thickness: Float)
     case text(String, at: Point, Color, FontRole)
+    /// Text outlined by a one-pixel halo in `halo`, readable over any drawing (map labels).
+    case haloText(String, at: Point, Color, halo: Color, FontRole)
     /// Restricts later commands to a rectangle; nil lifts the restriction.
     case clip(Rect?)
 }
@@ -65,7 +74,12 @@ public struct DrawList: Sendable {
             case let .area(start, baseline, count, color):
                 "area [\(points[start..<start + count].map(p).joined(separator: " "))] over [\(points[baseline..<baseline + count].map(p).joined(separator: " "))] \(color.hexString)"
             case let .circle(center, radius, color, filled): "circle \(p(center)) r\(f(radius)) \(color.hexString)\(filled ? " filled" : "")"
+            case let .polygon(start, count, color):
+                "polygon [\(points[start..<start + count].map(p).joined(separator: " "))] \(color.hexString)"
+            case let .arc(center, radius, startAngle, endAngle, color, thickness):
+                "arc \(p(center)) r\(f(radius)) \(f(startAngle))…\(f(endAngle)) \(color.hexString) w\(f(thickness))"
             case let .text(text, point, color, role): "text \"\(text)\" \(p(point)) \(color.hexString) \(role)"
+            case let .haloText(text, point, color, halo, role): "text \"\(text)\" \(p(point)) \(color.hexString) halo \(halo.hexString) \(role)"
             case let .clip(rect): rect.map { "clip \(r($0))" } ?? "clip off"
             }
         }.joined(separator: "\n")

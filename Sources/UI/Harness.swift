@@ -24,6 +24,9 @@ public final class UIHarness {
     public func frame(_ input: InputSnapshot = InputSnapshot()) {
         var input = input
         if input.mousePosition == Point(-1, -1) { input.mousePosition = mouse }
+        if input.mouseDelta == .zero, mouse != Point(-1, -1), input.mousePosition != Point(-1, -1) {
+            input.mouseDelta = Point(input.mousePosition.x - mouse.x, input.mousePosition.y - mouse.y)
+        }
         mouse = input.mousePosition
         input.time = time
         if input.clipboard == nil { input.clipboard = clipboard }
@@ -36,6 +39,20 @@ public final class UIHarness {
 
     public func frames(_ count: Int) { for _ in 0..<count { frame() } }
 
+    /// Delivers `events` as a backend would if they all arrived between two frames: in order,
+    /// cut into as many frames as their order needs (see `InputQueue`). Returns the frames run.
+    @discardableResult
+    public func send(_ events: [InputEvent]) -> Int {
+        var queue = InputQueue(mousePosition: mouse)
+        for event in events { queue.push(event) }
+        var count = 0
+        repeat {
+            frame(queue.take())
+            count += 1
+        } while queue.hasPendingInput
+        return count
+    }
+
     /// Items recorded in the last frame.
     public var items: [ItemRecord] { ui.items }
 
@@ -45,6 +62,22 @@ public final class UIHarness {
     }
 
     public func exists(_ path: String) -> Bool { item(path) != nil }
+
+    /// The last item recorded with `role` in the last frame.
+    public func item(_ role: ItemRole) -> ItemRecord? {
+        ui.items.last { $0.role == role }
+    }
+
+    /// The value shown by the item with `role` (a counter's figure, a row's status); nil when
+    /// no such item was drawn.
+    public func value(of role: ItemRole) -> String? {
+        item(role)?.value
+    }
+
+    /// Every item of a role kind ("row", "counter") in drawing order.
+    public func items(ofRoleKind kind: String) -> [ItemRecord] {
+        ui.items.filter { $0.role?.kind == kind }
+    }
 
     /// Moves the mouse to the item's centre, presses in one frame and releases in the next.
     public func click(_ path: String, button: MouseButton = .left, double: Bool = false, file: StaticString = #file, line: UInt = #line) {

@@ -42,7 +42,7 @@ extension UIContext {
         let maxOffset = state.contentHeight - viewHeight
         let thumbY = track.y + (track.height - thumbHeight) * min(1, state.offset / maxOffset)
         let thumb = Rect(x: track.x, y: thumbY, width: track.width, height: thumbHeight)
-        let thumbID = id &+ 1
+        let thumbID = childID(of: id, "scrollbar")
         let interaction = buttonBehavior(track, id: thumbID)
         if isActive(thumbID) {
             if input.mousePressed[0] {

@@ -166,7 +166,7 @@ extension UIContext {
             }
             state.scrollDrag.offset = state.scroll
             state.scrollDrag.contentHeight = contentHeight
-            state.scrollDrag = scrollbar(id: tableID &+ 7, track: Rect(x: rect.maxX - theme.scrollbarWidth, y: body.y, width: theme.scrollbarWidth, height: body.height),
+            state.scrollDrag = scrollbar(id: childID(of: tableID, "scroll"), track: Rect(x: rect.maxX - theme.scrollbarWidth, y: body.y, width: theme.scrollbarWidth, height: body.height),
                                          state: state.scrollDrag, viewHeight: body.height)
             state.scroll = min(max(0, state.scrollDrag.offset), max(0, contentHeight - body.height))
 

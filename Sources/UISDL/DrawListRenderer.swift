@@ -112,13 +112,21 @@ public final class DrawListRenderer {
                     } else {
                         batch.ring(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, thickness: scale, Self.sdlColor(color))
                     }
+                case let .polygon(start, count, color):
+                    guard count >= 3, start >= 0, start + count <= points.count else { continue }
+                    batch.convexPolygon(UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, Self.sdlColor(color))
+                case let .arc(center, radius, startAngle, endAngle, color, thickness):
+                    batch.arc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, startAngle: startAngle,
+                              endAngle: endAngle, thickness: thickness * scale, Self.sdlColor(color))
                 case let .text(text, point, color, role):
-                    guard let entry = textCache.texture(for: text, role: role, color: color) else { continue }
-                    flush()
-                    var destination = SDL_Rect(x: Self.pixel(point.x * scale), y: Self.pixel(point.y * scale),
-                                               w: entry.width, h: entry.height)
-                    SDL_RenderCopy(renderer, entry.texture, nil, &destination)
-                    statistics.textBlits += 1
+                    blitText(text, at: point, color: color, role: role, scale: scale)
+                case let .haloText(text, point, color, halo, role):
+                    // The halo is the text in the halo colour, one pixel off in eight directions.
+                    let step = max(1, scale.rounded()) / scale
+                    for (dx, dy) in Self.haloOffsets {
+                        blitText(text, at: Point(point.x + dx * step, point.y + dy * step), color: halo, role: role, scale: scale)
+                    }
+                    blitText(text, at: point, color: color, role: role, scale: scale)
                 case let .clip(rect):
                     flush()
                     setClip(rect, scale: scale)
@@ -130,6 +138,16 @@ public final class DrawListRenderer {
         clipIsEmpty = false
         textCache.endFrame()
         statistics.rasterisations = textCache.rasterisations - rasterisedBefore
+    }
+
+    private static let haloOffsets: [(Float, Float)] = [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)]
+
+    private func blitText(_ text: String, at point: Point, color: Color, role: FontRole, scale: Float) {
+        guard let entry = textCache.texture(for: text, role: role, color: color) else { return }
+        flush()
+        var destination = SDL_Rect(x: Self.pixel(point.x * scale), y: Self.pixel(point.y * scale), w: entry.width, h: entry.height)
+        SDL_RenderCopy(renderer, entry.texture, nil, &destination)
+        statistics.textBlits += 1
     }
 
     /// Drops every cached text texture (e.g. after SDL reports its render targets were reset).

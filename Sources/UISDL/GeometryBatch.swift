@@ -224,6 +224,45 @@ struct GeometryBatch {
         }
     }
 
+    /// A filled convex polygon as a triangle fan from its first corner.
+    mutating func convexPolygon(_ points: UnsafeBufferPointer<Point>, scale: Float, _ color: SDL_Color) {
+        guard points.count >= 3 else { return }
+        for point in points where !(point.x.isFinite && point.y.isFinite) { return }
+        let first = vertex(points[0].x * scale, points[0].y * scale, color)
+        var previous = vertex(points[1].x * scale, points[1].y * scale, color)
+        for i in 2..<points.count {
+            let next = vertex(points[i].x * scale, points[i].y * scale, color)
+            triangle(first, previous, next)
+            previous = next
+        }
+    }
+
+    /// Part of a circle's outline, `thickness` wide and centred on `radius`, from `startAngle`
+    /// to `endAngle` (radians, clockwise on screen), as a strip of quads.
+    mutating func arc(cx: Float, cy: Float, radius: Float, startAngle: Float, endAngle: Float, thickness: Float, _ color: SDL_Color) {
+        guard radius > 0, radius.isFinite, cx.isFinite, cy.isFinite, startAngle.isFinite, endAngle.isFinite else { return }
+        let sweep = min(abs(endAngle - startAngle), 2 * .pi)
+        guard sweep > 0 else { return }
+        let half = max(thickness, 1) / 2
+        let outer = radius + half, inner = max(0, radius - half)
+        let quarters = max(1, Int((sweep / (.pi / 2)).rounded(.up)))
+        let segments = max(2, Self.arcSegments(radius: outer, quarterTurns: quarters) * Int((sweep * 1000).rounded()) / (quarters * 1571))
+        let direction: Float = endAngle >= startAngle ? 1 : -1
+        var previousOuter: Int32 = 0, previousInner: Int32 = 0
+        for step in 0...segments {
+            let angle = startAngle + direction * sweep * Float(step) / Float(segments)
+            let c = cos(angle), s = sin(angle)
+            let nextOuter = vertex(cx + outer * c, cy + outer * s, color)
+            let nextInner = vertex(cx + inner * c, cy + inner * s, color)
+            if step > 0 {
+                triangle(previousOuter, nextOuter, nextInner)
+                triangle(previousOuter, nextInner, previousInner)
+            }
+            previousOuter = nextOuter
+            previousInner = nextInner
+        }
+    }
+
     /// Segments for an arc of `quarterTurns` quarter circles: about one per 3 pixels of arc,
     /// at least 3 per quarter so small corners still look round.
     static func arcSegments(radius: Float, quarterTurns: Int) -> Int {

@@ -16,25 +16,23 @@ struct SDLInputTranslator {
         case texturesLost
     }
 
-    private(set) var input = InputSnapshot()
+    /// Events in order, cut into frames so that a frame never mixes events whose order matters.
+    private var queue = InputQueue()
+    /// The frame being gathered.
+    var input: InputSnapshot { queue.gathering }
+    /// Events beyond the next frame are waiting: build the next frame without waiting.
+    var hasPendingInput: Bool { queue.hasPendingInput }
     /// Logical pixels per window coordinate: the pixel ratio divided by the scale.
     var pointScale: Float = 1
 
     /// Clears everything that describes a single frame.
     mutating func beginFrame() {
-        input.mousePressed = [false, false, false]
-        input.mouseReleased = [false, false, false]
-        input.doubleClicked = false
-        input.wheel = Point(0, 0)
-        input.keysPressed.removeAll(keepingCapacity: true)
-        input.text = ""
-        input.clipboard = nil
-        input.focusLost = false
+        queue.clearFrameParts()
     }
 
-    mutating func finishFrame(modifiers: UInt16, time: Double) {
-        input.modifiers = Self.modifiers(modifiers)
-        input.time = time
+    /// The next frame's input (the oldest gathered frame), stamped with the modifiers and time.
+    mutating func takeFrame(modifiers: UInt16, time: Double) -> InputSnapshot {
+        queue.take(time: time, modifiers: Self.modifiers(modifiers))
     }
 
     mutating func handle(_ event: SDL_Event, clipboard readClipboard: () -> String?) -> Outcome {
@@ -43,40 +41,30 @@ struct SDLInputTranslator {
         case SDL_QUIT.rawValue:
             return .quit
         case SDL_MOUSEMOTION.rawValue:
-            input.mousePosition = logical(event.motion.x, event.motion.y)
+            queue.push(.mouseMove(to: logical(event.motion.x, event.motion.y)))
         case SDL_MOUSEBUTTONDOWN.rawValue, SDL_MOUSEBUTTONUP.rawValue:
             guard let button = Self.button(event.button.button) else { return .ignored }
-            input.mousePosition = logical(event.button.x, event.button.y)
-            let index = button.rawValue
-            if event.type == SDL_MOUSEBUTTONDOWN.rawValue {
-                input.mousePressed[index] = true
-                input.mouseDown[index] = true
-                if button == .left && event.button.clicks == 2 { input.doubleClicked = true }
-            } else {
-                input.mouseReleased[index] = true
-                input.mouseDown[index] = false
-            }
+            queue.push(.mouseButton(button, down: event.type == SDL_MOUSEBUTTONDOWN.rawValue,
+                                    at: logical(event.button.x, event.button.y), clicks: Int(event.button.clicks)))
         case SDL_MOUSEWHEEL.rawValue:
-            input.wheel.x += event.wheel.preciseX
-            input.wheel.y += event.wheel.preciseY
+            queue.push(.wheel(Point(event.wheel.preciseX, event.wheel.preciseY)))
         case SDL_KEYDOWN.rawValue:
             let mods = Self.modifiers(event.key.keysym.mod)
             guard let key = Self.key(event.key.keysym.sym, modifiers: mods) else { return .ignored }
-            input.keysPressed.append(key)
-            if key == .character("v") && mods.contains(.control) { input.clipboard = readClipboard() }
+            queue.push(.key(key))
+            if key == .character("v") && mods.contains(.control) { queue.push(.clipboard(readClipboard())) }
         case SDL_TEXTINPUT.rawValue:
-            input.text += withUnsafeBytes(of: &event.text.text) { bytes in
+            queue.push(.text(withUnsafeBytes(of: &event.text.text) { bytes in
                 String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            }))
         case SDL_WINDOWEVENT.rawValue:
             switch UInt32(event.window.event) {
             case SDL_WINDOWEVENT_SIZE_CHANGED.rawValue, SDL_WINDOWEVENT_RESIZED.rawValue, SDL_WINDOWEVENT_DISPLAY_CHANGED.rawValue:
                 return .resized
             case SDL_WINDOWEVENT_FOCUS_LOST.rawValue:
-                input.focusLost = true
-                input.mouseDown = [false, false, false]
+                queue.push(.focusLost)
             case SDL_WINDOWEVENT_LEAVE.rawValue:
-                input.mousePosition = Point(-1, -1)
+                queue.push(.mouseLeft)
             default:
                 break
             }

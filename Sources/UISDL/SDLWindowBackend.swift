@@ -60,8 +60,11 @@ public final class SDLWindowBackend {
         }
         var flags = SDL_WINDOW_RESIZABLE.rawValue | SDL_WINDOW_ALLOW_HIGHDPI.rawValue | SDL_WINDOW_SHOWN.rawValue
         if fullscreen { flags |= SDL_WINDOW_FULLSCREEN_DESKTOP.rawValue }
-        let x = position?.x ?? ns_SDL_WindowPosUndefined(), y = position?.y ?? ns_SDL_WindowPosUndefined()
-        guard let window = SDL_CreateWindow(title, x, y, max(1, width), max(1, height), flags) else {
+        // A size and position saved on a larger (or another) screen must not open the window
+        // partly or wholly off this one.
+        let frame = Self.fit(width: width, height: height, position: position, displays: Self.usableDisplayBounds())
+        let x = frame.position?.x ?? ns_SDL_WindowPosUndefined(), y = frame.position?.y ?? ns_SDL_WindowPosUndefined()
+        guard let window = SDL_CreateWindow(title, x, y, max(1, frame.width), max(1, frame.height), flags) else {
             let message = SDLError.lastError()
             TTFLibrary.release()
             Self.quitVideo()
@@ -127,8 +130,9 @@ public final class SDLWindowBackend {
     /// when the user asked to quit (window closed, SIGINT).
     public func pollInput(timeout: Double) -> InputSnapshot? {
         precondition(!isDestroyed, "SDLWindowBackend used after destroy()")
-        translator.beginFrame()
         didReceiveEvents = false
+        // Events left over from the last poll make a frame of their own right away.
+        let timeout = translator.hasPendingInput ? 0 : timeout
         var event = SDL_Event()
         if timeout > 0 {
             let milliseconds = Int32(min(timeout * 1000, 86_400_000).rounded(.up))
@@ -139,9 +143,11 @@ public final class SDLWindowBackend {
         while SDL_PollEvent(&event) == 1 {
             guard handle(event) else { return nil }
         }
-        translator.finishFrame(modifiers: UInt16(truncatingIfNeeded: SDL_GetModState().rawValue),
-                               time: Double(SDL_GetTicks64()) / 1000)
-        return translator.input
+        let input = translator.takeFrame(modifiers: UInt16(truncatingIfNeeded: SDL_GetModState().rawValue),
+                                         time: Double(SDL_GetTicks64()) / 1000)
+        // More queued frames count as input, so the frame pacer builds the next one promptly.
+        if translator.hasPendingInput { didReceiveEvents = true }
+        return input
     }
 
     /// Sleeps `plan.sleep` (the frame-rate cap), then polls with `plan.waitForEvents`.
@@ -249,6 +255,42 @@ public final class SDLWindowBackend {
         var width: Int32 = 0, height: Int32 = 0
         SDL_GetWindowSize(window, &width, &height)
         return (width, height)
+    }
+
+    /// A display's usable area (without panels and docks), in desktop coordinates.
+    public struct DisplayBounds: Equatable, Sendable {
+        public var x, y, width, height: Int32
+        public init(x: Int32, y: Int32, width: Int32, height: Int32) {
+            self.x = x
+            self.y = y
+            self.width = width
+            self.height = height
+        }
+        func contains(_ point: (x: Int32, y: Int32)) -> Bool {
+            point.x >= x && point.x < x + width && point.y >= y && point.y < y + height
+        }
+    }
+
+    /// Every display's usable bounds (empty when SDL cannot say: then nothing is clamped).
+    static func usableDisplayBounds() -> [DisplayBounds] {
+        (0..<max(0, SDL_GetNumVideoDisplays())).compactMap { index in
+            var rect = SDL_Rect()
+            guard SDL_GetDisplayUsableBounds(index, &rect) == 0 || SDL_GetDisplayBounds(index, &rect) == 0, rect.w > 0, rect.h > 0 else { return nil }
+            return DisplayBounds(x: rect.x, y: rect.y, width: rect.w, height: rect.h)
+        }
+    }
+
+    /// The saved size and position made to fit the display the position is on (the first
+    /// display when it is on none): no larger than its usable area, and wholly inside it.
+    public static func fit(width: Int32, height: Int32, position: (x: Int32, y: Int32)?, displays: [DisplayBounds])
+        -> (width: Int32, height: Int32, position: (x: Int32, y: Int32)?) {
+        guard let first = displays.first else { return (width, height, position) }
+        let display = position.flatMap { point in displays.first { $0.contains(point) } } ?? first
+        let fittedWidth = min(max(1, width), display.width), fittedHeight = min(max(1, height), display.height)
+        guard let position else { return (fittedWidth, fittedHeight, nil) }
+        let x = min(max(position.x, display.x), display.x + display.width - fittedWidth)
+        let y = min(max(position.y, display.y), display.y + display.height - fittedHeight)
+        return (fittedWidth, fittedHeight, (x, y))
     }
 
     /// The window's position on the desktop (for saving between runs).

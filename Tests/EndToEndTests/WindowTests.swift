@@ -86,6 +86,12 @@ final class WindowTests: XCTestCase {
         }
         try writer.close()
 
+        // Preferences from a bigger screen, last closed on the Settings tab: `--read` must open
+        // the Dashboard, and the window must fit this 1280×800 screen.
+        let preferencesURL = directory.appendingPathComponent("netscouter/window.json")
+        try FileManager.default.createDirectory(at: preferencesURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(#"{"width": 4000, "height": 3000, "x": 3000, "y": 2000, "lastTab": "Settings", "theme": "dark"}"#.utf8).write(to: preferencesURL)
+
         let binary = CommandRun.executable
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("netscouter is not built") }
         let app = Process()
@@ -116,6 +122,12 @@ final class WindowTests: XCTestCase {
         kill(app.processIdentifier, SIGINT)
         app.waitUntilExit()
         XCTAssertEqual(app.terminationStatus, 0)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("netscouter/window.json").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: preferencesURL.path))
+        let reopened = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: preferencesURL)) as? [String: Any])
+        XCTAssertEqual(reopened["lastTab"] as? String, "Dashboard", "--read opens the Dashboard, whatever tab was open last")
+        let width = try XCTUnwrap(reopened["width"] as? Int), height = try XCTUnwrap(reopened["height"] as? Int)
+        XCTAssertLessThanOrEqual(width, 1280, "the saved 4000 px width was clamped to the screen")
+        XCTAssertLessThanOrEqual(height, 800)
+        XCTAssertLessThanOrEqual((reopened["x"] as? Int ?? 0) + width, 1280, "the window is on the screen")
     }
 }

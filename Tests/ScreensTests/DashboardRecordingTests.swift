@@ -25,6 +25,8 @@ final class DashboardRecordingTests: XCTestCase {
         shell.dashboard.exportDirectory = directory.path
         let harness = UIHarness { ui in shell.build(ui) }
         harness.frame()
+        // The interfaces are read on a worker; wait for the answer.
+        XCTAssertTrue(runFrames(harness) { shell.capture.devicesLoaded })
         guard let loopback = shell.capture.devices.firstIndex(where: { $0.name == "lo" }) else { throw XCTSkip("no lo interface") }
         shell.dashboard.interfaceIndex = loopback
         shell.dashboard.filterText = "udp port \(port)"
@@ -42,6 +44,9 @@ final class DashboardRecordingTests: XCTestCase {
             usleep(5_000)
         }
         harness.click("Dashboard/Stop")
+        harness.frame()
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Stopped capture on lo · 12 packets") },
+                      "a stopped live capture is not a finished file: \(harness.drawnTexts.filter { $0.contains(" lo") })")
         XCTAssertEqual(shell.capture.traffic.totals.packets, 12)
         let files = try XCTUnwrap(shell.capture.session?.recordedFiles)
         XCTAssertEqual(files.count, 1)
@@ -65,6 +70,8 @@ extension DashboardRecordingTests {
         shell.dashboard.apply(settings)
         let harness = UIHarness { ui in shell.build(ui) }
         harness.frame()
+        // The interfaces are read on a worker; wait for the answer.
+        XCTAssertTrue(runFrames(harness) { shell.capture.devicesLoaded })
         guard shell.capture.devices.contains(where: { $0.name == "lo" }) else { throw XCTSkip("no lo interface") }
         XCTAssertEqual(shell.capture.devices[shell.dashboard.interfaceIndex].name, "lo", "the default interface is preselected")
         shell.dashboard.filterText = "udp port \(port)"

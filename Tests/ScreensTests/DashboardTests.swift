@@ -74,8 +74,7 @@ final class DashboardTests: XCTestCase {
     }
 
     private func counter(_ harness: UIHarness, _ title: String) -> String? {
-        harness.items.first { $0.kind == "counter" && $0.path.contains("counter:\(title)=") }
-            .map { String($0.path.split(separator: "=").last ?? "") }
+        harness.value(of: .counter(title))
     }
 
     func testOpeningAFileFromTheToolbarShowsItsCountsAndTables() throws {
@@ -89,6 +88,11 @@ final class DashboardTests: XCTestCase {
 
         XCTAssertEqual(counter(harness, "Packets"), "236")
         XCTAssertEqual(counter(harness, "Flows"), "42", "40 TCP + 1 UDP multicast + 1 ICMP")
+        // A finished file has no "now": its size and span, not the rate of its last second.
+        XCTAssertEqual(counter(harness, "File"), "236 packets in 2.35 s")
+        XCTAssertNil(counter(harness, "Packets/s"))
+        XCTAssertNil(counter(harness, "Bit/s"))
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Finished reading \(path) · 236 packets") })
         XCTAssertEqual(shell.capture.traffic.totals.packets(.arp), 2)
         // The flows table lists them, busiest first by default.
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
@@ -240,6 +244,34 @@ final class DashboardTests: XCTestCase {
         XCTAssertTrue(shell.quitRequested)
     }
 
+    /// `--scale 2` on a 1600×900 window lays out in 800×450: the graph used to get ~50 px with
+    /// its axis labels on top of each other. It keeps the chart's minimum height now, and in a
+    /// window too small even for that (640×400) its labels still stay apart.
+    func testTheGraphKeepsItsMinimumHeightInASmallWindow() throws {
+        let path = try writeDashboardFixture(in: directory)
+        for size in [Size(640, 400), Size(800, 450), Size(800, 600), Size(1280, 800)] {
+            let shell = AppShell(capture: CaptureController())
+            let harness = UIHarness(size: size) { ui in shell.build(ui) }
+            harness.frame()
+            shell.dashboard.openFile(path)
+            runUntilLoaded(shell, harness)
+            let chart = try XCTUnwrap(harness.item("Dashboard/Packet rate/Rate"))
+            let tables = try XCTUnwrap(harness.items.first { $0.kind == "table" })
+            if size.height >= 450 {
+                XCTAssertGreaterThanOrEqual(chart.rect.height, harness.ui.timeChartMinimumHeight, "\(size)")
+                XCTAssertGreaterThan(tables.visibleRect.height, 50, "the tables keep a header and rows at \(size)")
+            }
+            let labelTops = harness.ui.drawList.commands.compactMap { command -> Float? in
+                guard case let .text(text, point, _, _) = command, text.hasSuffix(" pps"), chart.rect.contains(point) else { return nil }
+                return point.y
+            }.sorted()
+            XCTAssertGreaterThanOrEqual(labelTops.count, 2, "\(size)")
+            for (upper, lower) in zip(labelTops, labelTops.dropFirst()) {
+                XCTAssertGreaterThanOrEqual(lower - upper, harness.ui.measurer.lineHeight(.small), "y labels overlap at \(size)")
+            }
+        }
+    }
+
     func testPlaceholdersHaveNoButtons() {
         let (shell, harness) = makeShell()
         for tab in AppShell.Tab.allCases where tab != .dashboard {
@@ -256,8 +288,10 @@ final class DashboardTests: XCTestCase {
         let harness = UIHarness(size: Size(1920, 1080), frameTime: 0.25) { ui in kiosk.build(ui) }
         harness.frame()
         XCTAssertEqual(kiosk.page, 0)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Packet rate"), "each panel has a title")
         harness.frames(5)
         XCTAssertEqual(kiosk.page, 1)
+        XCTAssertTrue(harness.drawnTexts.contains("NetScouter · Summary"))
         XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no controls in kiosk mode")
         harness.press(.character("q"), modifiers: .control)
         XCTAssertFalse(kiosk.exitRequested)
@@ -265,5 +299,37 @@ final class DashboardTests: XCTestCase {
         XCTAssertFalse(kiosk.exitRequested)
         harness.press(.character("q"), modifiers: [.control, .alt])
         XCTAssertTrue(kiosk.exitRequested)
+    }
+
+    /// A mouse resting on the wall's graph leaves no crosshair and no tooltip behind: the kiosk
+    /// turns hover off (nobody points at a wall). (That the graph hovers with hover on is
+    /// HoverOptionTests' sanity check.)
+    func testKioskGraphShowsNoCrosshairOrTooltipUnderARestingMouse() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let capture = CaptureController()
+        XCTAssertTrue(capture.start(.file(path: path), filter: nil))
+        var drained = 0
+        while capture.isCapturing || (capture.session?.ring.count ?? 0) > 0 {
+            if capture.drain() == 0 { usleep(1000) }
+            drained += 1
+            if drained > 5000 { return XCTFail("the file never finished") }
+        }
+        let kiosk = KioskScreen(capture: capture, rotateSeconds: 600)
+        let harness = UIHarness(size: Size(1920, 1080)) { ui in kiosk.build(ui) }
+        harness.frame()
+        XCTAssertEqual(kiosk.page, 0, "the graph page")
+        let chart = try XCTUnwrap(harness.items.first { $0.kind == "chart" })
+        harness.moveMouse(to: Point(chart.rect.center.x, chart.rect.center.y))
+        harness.frames(3)
+        func readOut() -> [String] {
+            harness.ui.drawList.commands.compactMap { command in
+                guard case let .text(text, _, _, _) = command, text.hasPrefix("Total: ") || text.hasPrefix("TCP: ") else { return nil }
+                return text
+            }
+        }
+        XCTAssertEqual(readOut(), [], "no tooltip on the wall")
+        XCTAssertEqual(harness.ui.hotID, 0, "nothing is hovered")
+        XCTAssertFalse(harness.ui.drawList.commands.contains { if case .circle = $0 { return true }; return false }, "no crosshair dots")
+
     }
 }

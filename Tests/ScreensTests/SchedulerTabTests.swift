@@ -28,8 +28,9 @@ final class SchedulerTabTests: XCTestCase {
         return (shell, screen, harness)
     }
 
-    private func row(_ harness: UIHarness, _ jobID: Int64) -> String? {
-        harness.items.first { $0.kind == "jobrow" && $0.path.contains("job:\(jobID) ") }?.path
+    /// The status the job's row shows; nil when the job has no row.
+    private func status(_ harness: UIHarness, _ jobID: Int64) -> String? {
+        harness.value(of: .row("job \(jobID)"))
     }
 
     private func storedJobs() throws -> [ScheduledJob] {
@@ -60,8 +61,9 @@ final class SchedulerTabTests: XCTestCase {
         XCTAssertEqual(capture.trigger, .interval(seconds: 1800))
         XCTAssertEqual(capture.options, ["interface": "lo", "seconds": "1"])
         harness.frame()
-        let shownRow = try XCTUnwrap(row(harness, capture.id))
-        XCTAssertTrue(shownRow.contains("Loopback capture") && shownRow.contains("enabled"), shownRow)
+        XCTAssertEqual(status(harness, capture.id), "—", "not run yet")
+        XCTAssertEqual(harness.value(of: .cell("job \(capture.id)", "Name")), "Loopback capture")
+        XCTAssertEqual(harness.value(of: .cell("job \(capture.id)", "Enabled")), "Yes")
         XCTAssertNotNil(harness.toastContaining("Added “Loopback capture”"))
         XCTAssertNotNil(screen.rows.first?.nextRun, "an enabled job shows its next run")
         XCTAssertEqual(try storedJobs().map(\.name), ["Loopback capture"])
@@ -116,7 +118,7 @@ final class SchedulerTabTests: XCTestCase {
         })
         XCTAssertTrue(toast?.contains("failed") == true, toast ?? "")
         harness.frame()
-        XCTAssertTrue(row(harness, scan.id)?.contains("| failed |") == true, row(harness, scan.id) ?? "no row")
+        XCTAssertEqual(status(harness, scan.id), "failed")
         XCTAssertEqual(try fixture.service.repository.store.lastRun(forJob: scan.id)?.outcome, .failed)
 
         // Disable, then enable again.
@@ -166,7 +168,7 @@ final class SchedulerTabTests: XCTestCase {
         harness.click("Delete##\(scan.id)")
         harness.click("Delete job/Delete")
         XCTAssertTrue(runFrames(harness) { screen.rows.count == 1 })
-        XCTAssertNil(row(harness, scan.id))
+        XCTAssertNil(status(harness, scan.id))
         XCTAssertEqual(try storedJobs().map(\.id), [capture.id])
         XCTAssertNil(try fixture.service.repository.store.lastRun(forJob: scan.id), "its runs went with it")
         XCTAssertNotNil(harness.toastContaining("Deleted “Refresh reputation”"))
@@ -198,7 +200,7 @@ final class SchedulerTabTests: XCTestCase {
         XCTAssertEqual(try fixture.service.repository.store.lastRun(forJob: job.id)?.summary, "fake capture on lo, 3 packets")
         XCTAssertGreaterThanOrEqual(observed.withLock { $0 }, 2, "the earlier observer still gets started and finished")
         harness.frame()
-        XCTAssertTrue(row(harness, job.id)?.contains("| succeeded |") == true)
+        XCTAssertEqual(status(harness, job.id), "succeeded")
     }
 
     func testExportingTheJobsTableWritesTheRowsShown() throws {

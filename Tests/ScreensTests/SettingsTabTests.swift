@@ -149,7 +149,7 @@ final class SettingsTabTests: XCTestCase {
         XCTAssertEqual(reopened.theme.name, "light")
     }
 
-    func testWithoutServicesSettingsAndSchedulerKeepTheirPlaceholders() {
+    func testWithoutServicesSettingsAndSchedulerSayTheDatabaseIsMissing() {
         let shell = AppShell(capture: CaptureController())
         XCTAssertNil(shell.settingsScreen)
         XCTAssertNil(shell.schedulerScreen)
@@ -157,7 +157,47 @@ final class SettingsTabTests: XCTestCase {
         for tab in [AppShell.Tab.settings, .scheduler] {
             shell.selectedTab = tab
             harness.frame()
-            XCTAssertTrue(harness.items.contains { $0.path.contains("Coming in a later release") }, tab.title)
+            XCTAssertTrue(harness.items.contains { $0.path.contains("need the NetScouter database, which could not be opened") }, tab.title)
+            XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no dead controls on \(tab.title)")
         }
+    }
+
+    /// A problem with a field far down the form is shown next to that field (in view where the
+    /// user typed), and the always-visible button bar names it even when the form is scrolled
+    /// elsewhere; nothing is drawn at the top of the form.
+    func testAValidationErrorIsShownNextToItsFieldAndNamedInTheBar() throws {
+        let (_, harness) = makeShell()
+        let form = try XCTUnwrap(harness.item("Settings/Settings/form"))
+        harness.scroll(at: form.rect.center, lines: -40)  // down to the capture section
+        harness.frame()
+        harness.replaceText(in: "flowHistoryRetentionDays", with: "0")
+        harness.click("Settings/Apply Settings")
+        harness.frames(2)
+        let field = try XCTUnwrap(harness.item("flowHistoryRetentionDays"))
+        let errors = harness.items.filter { $0.kind == "error" }
+        XCTAssertEqual(errors.count, 1, "\(errors.map(\.path))")
+        let error = try XCTUnwrap(errors.first)
+        XCTAssertTrue(error.path.contains("Flow history retention must be between 1 and 3650 days"), error.path)
+        XCTAssertEqual(error.rect.y, field.rect.y, "on the field's own row")
+        XCTAssertGreaterThan(error.rect.x, field.rect.maxX - 1, "beside the field")
+        XCTAssertFalse(error.visibleRect.isEmpty, "in view")
+        XCTAssertTrue(form.rect.contains(error.rect.center))
+
+        // Scrolled back to the top, the field and its message are out of sight, but the bar says it.
+        harness.scroll(at: form.rect.center, lines: 40)
+        harness.frame()
+        let bar = harness.items.first { $0.kind == "label" && $0.path.contains("Not applied — Keep finished flows of live captures (days): ") }
+        XCTAssertNotNil(bar, "the bar names the field and the problem")
+        XCTAssertFalse(try XCTUnwrap(bar).visibleRect.isEmpty)
+        XCTAssertEqual(try storedSettings(), AppSettings.defaults)
+    }
+
+    /// The hint under the key fields names the secrets file actually used (here under the
+    /// fixture's XDG_CONFIG_HOME), not a fixed ~/.config path.
+    func testTheKeysHintNamesTheSecretsFileInUse() throws {
+        let (_, harness) = makeShell()
+        let hint = try XCTUnwrap(harness.items.first { $0.kind == "label" && $0.path.contains("Keys are kept in") })
+        XCTAssertTrue(hint.path.contains("Keys are kept in \(fixture.secrets.url.path) with mode 0600"), hint.path)
+        XCTAssertFalse(hint.path.contains("~/.config"))
     }
 }

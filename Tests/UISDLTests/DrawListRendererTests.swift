@@ -282,4 +282,64 @@ final class DrawListRendererTests: XCTestCase {
                      cold, warm[warm.count / 2], warm[0], emptyTime, stats.geometryBatches, stats.vertices))
         XCTAssertLessThan(warm[warm.count / 2], 250)
     }
+
+    /// The canvas's shapes through the software renderer: a convex polygon, a thick arc, a thick
+    /// diagonal line and text with a halo, each where the draw list says and nowhere else.
+    func testCanvasShapesPolygonArcThickLineAndHaloText() throws {
+        for scale: Float in [1, 2] {
+            let canvas = try OffscreenCanvas(width: Int32(240 * scale), height: Int32(160 * scale), scale: scale)
+            defer { canvas.destroy() }
+            func px(_ value: Float) -> Int32 { Int32((value * scale).rounded(.down)) }
+            let red = Color(255, 0, 0), green = Color(0, 200, 0), blue = Color(0, 0, 255), white = Color(255, 255, 255)
+            let black = Color(0, 0, 0)
+            var list = DrawList()
+            // A right triangle with corners (10,10), (70,10), (10,70).
+            let triangle = list.appendPoints([Point(10, 10), Point(70, 10), Point(10, 70)])
+            list.append(.polygon(start: triangle, count: 3, red))
+            // A quarter arc, 6 wide, radius 30 around (130,50), from 0 to 90° (clockwise on screen: down).
+            list.append(.arc(center: Point(130, 50), radius: 30, startAngle: 0, endAngle: .pi / 2, green, thickness: 6))
+            // An 8 px thick diagonal line.
+            list.append(.line(from: Point(180, 10), to: Point(230, 60), blue, thickness: 8))
+            // White text with a black halo on a white panel: only the halo shows as dark pixels.
+            list.append(.fillRect(Rect(x: 10, y: 100, width: 200, height: 50), white, cornerRadius: 0))
+            list.append(.haloText("Camera", at: Point(20, 110), white, halo: black, .body))
+            canvas.render(list, background: background)
+
+            // Triangle: inside near each corner, outside across the hypotenuse.
+            assertColor(canvas, px(15), px(15), red)
+            assertColor(canvas, px(60), px(13), red)
+            assertColor(canvas, px(13), px(60), red)
+            assertColor(canvas, px(45), px(45), background)
+            assertColor(canvas, px(42), px(42), background)
+            assertColor(canvas, px(30), px(30), red)
+            // Arc: on the radius at 0°, 45° and 90°; not at the centre, not at 180° or 270°,
+            // not beyond its thickness.
+            assertColor(canvas, px(160), px(50) + 2, green)
+            assertColor(canvas, px(130 + 30 * 0.7071), px(50 + 30 * 0.7071), green)
+            assertColor(canvas, px(130) + 1, px(80), green)
+            assertColor(canvas, px(130), px(50), background)
+            assertColor(canvas, px(100), px(50), background)
+            assertColor(canvas, px(130), px(20), background)
+            assertColor(canvas, px(166), px(52), background)
+            assertColor(canvas, px(150), px(52), background)
+            // Thick line: on the centre line and 2 px off it perpendicular; not 7 px off.
+            assertColor(canvas, px(205), px(35), blue)
+            assertColor(canvas, px(205 + 2 * 0.7071), px(35 - 2 * 0.7071), blue)
+            assertColor(canvas, px(205 + 7 * 0.7071), px(35 - 7 * 0.7071), background)
+            // Halo text: dark pixels (the halo) around the white glyphs, none outside the text.
+            let size = canvas.measurer.size(of: "Camera", role: .body)
+            var dark = 0, darkOutside = 0
+            for y in px(101)..<px(149) {
+                for x in px(11)..<px(209) {
+                    let color = canvas.color(x: x, y: y)
+                    guard color.red < 60 && color.green < 60 && color.blue < 60 else { continue }
+                    let insideText = Float(x) >= (20 - 2) * scale && Float(x) <= (20 + size.width + 2) * scale
+                        && Float(y) >= (110 - 2) * scale && Float(y) <= (110 + size.height + 2) * scale
+                    if insideText { dark += 1 } else { darkOutside += 1 }
+                }
+            }
+            XCTAssertGreaterThan(dark, Int(40 * scale * scale), "the halo outlines the glyphs at scale \(scale)")
+            XCTAssertEqual(darkOutside, 0, "the halo stays next to the text at scale \(scale)")
+        }
+    }
 }

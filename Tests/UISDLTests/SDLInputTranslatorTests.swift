@@ -133,8 +133,47 @@ final class SDLInputTranslatorTests: XCTestCase {
         var quit = SDL_Event()
         quit.type = SDL_QUIT.rawValue
         XCTAssertEqual(translator.handle(quit, clipboard: { nil }), .quit)
-        translator.finishFrame(modifiers: UInt16(KMOD_LSHIFT.rawValue), time: 12.5)
-        XCTAssertEqual(translator.input.modifiers, .shift)
-        XCTAssertEqual(translator.input.time, 12.5)
+        let frame = translator.takeFrame(modifiers: UInt16(KMOD_LSHIFT.rawValue), time: 12.5)
+        XCTAssertEqual(frame.modifiers, .shift)
+        XCTAssertEqual(frame.time, 12.5)
+        XCTAssertEqual(frame.wheel, Point(-2, 3))
+        XCTAssertEqual(translator.input.wheel, Point(0, 0), "taking a frame clears its per-frame parts")
+    }
+
+    /// Typing and then clicking elsewhere between two frames: the text belongs to the frame
+    /// before the click, so it lands in the field that had focus while it was typed.
+    func testTextThenClickInOnePollBecomesTwoFramesInOrder() {
+        var translator = SDLInputTranslator()
+        var text = SDL_Event()
+        text.type = SDL_TEXTINPUT.rawValue
+        withUnsafeMutableBytes(of: &text.text.text) { bytes in
+            for (index, byte) in "abc".utf8.enumerated() { bytes[index] = byte }
+            bytes[3] = 0
+        }
+        var motion = SDL_Event()
+        motion.type = SDL_MOUSEMOTION.rawValue
+        motion.motion.x = 10
+        motion.motion.y = 20
+        _ = translator.handle(motion, clipboard: { nil })
+        motion.motion.x = 40
+        motion.motion.y = 25
+        _ = translator.handle(motion, clipboard: { nil })
+        _ = translator.handle(text, clipboard: { nil })
+        _ = translator.handle(mouseButton(down: true, SDL_BUTTON_LEFT, x: 300, y: 200), clipboard: { nil })
+        _ = translator.handle(mouseButton(down: false, SDL_BUTTON_LEFT, x: 300, y: 200), clipboard: { nil })
+        XCTAssertTrue(translator.hasPendingInput)
+        let typing = translator.takeFrame(modifiers: 0, time: 1)
+        XCTAssertEqual(typing.text, "abc")
+        XCTAssertEqual(typing.mousePressed, [false, false, false])
+        XCTAssertEqual(typing.mousePosition, Point(40, 25))
+        XCTAssertEqual(typing.mouseDelta, Point(30, 5), "the delta between the two motions")
+        XCTAssertTrue(translator.hasPendingInput, "the click waits for the next frame")
+        let click = translator.takeFrame(modifiers: 0, time: 1)
+        XCTAssertFalse(translator.hasPendingInput)
+        XCTAssertEqual(click.text, "")
+        XCTAssertEqual(click.mousePressed, [true, false, false])
+        XCTAssertEqual(click.mouseReleased, [true, false, false])
+        XCTAssertEqual(click.mousePosition, Point(300, 200))
+        XCTAssertEqual(click.mouseDelta, Point(260, 175))
     }
 }

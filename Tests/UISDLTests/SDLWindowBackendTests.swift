@@ -125,4 +125,41 @@ final class SDLWindowBackendTests: XCTestCase {
         backend.setFullscreen(false)
         XCTAssertFalse(backend.isFullscreen)
     }
+
+    /// A size and position saved on a bigger screen (4000×3000 at 3000,2000) open on this
+    /// 1280×800 screen as a window that fits on it.
+    func testSavedWindowLargerThanTheScreenIsClampedToTheDisplay() throws {
+        try startXvfb()
+        let backend = try SDLWindowBackend(title: "NetScouter clamp test", width: 4000, height: 3000, scale: 1, position: (3000, 2000))
+        defer { backend.destroy() }
+        for _ in 0..<3 { _ = backend.pollInput(timeout: 0.02) }
+        let size = backend.windowSize, position = backend.windowPosition
+        XCTAssertLessThanOrEqual(size.width, 1280)
+        XCTAssertLessThanOrEqual(size.height, 800)
+        XCTAssertGreaterThan(size.width, 600, "clamped to the screen, not shrunk to nothing")
+        XCTAssertGreaterThanOrEqual(position.x, 0)
+        XCTAssertGreaterThanOrEqual(position.y, 0)
+        XCTAssertLessThanOrEqual(position.x + size.width, 1280, "the window's right edge is on the screen")
+        XCTAssertLessThanOrEqual(position.y + size.height, 800, "the window's bottom edge is on the screen")
+    }
+
+    func testFitKeepsTheWindowOnTheDisplayItWasOn() {
+        let displays = [SDLWindowBackend.DisplayBounds(x: 0, y: 0, width: 1920, height: 1080),
+                        SDLWindowBackend.DisplayBounds(x: 1920, y: 0, width: 1280, height: 1024)]
+        // On the second display, too wide for it: narrowed and moved left to fit there.
+        let second = SDLWindowBackend.fit(width: 1600, height: 900, position: (2500, 300), displays: displays)
+        XCTAssertEqual(second.width, 1280)
+        XCTAssertEqual(second.height, 900)
+        XCTAssertEqual(second.position?.x, 1920)
+        XCTAssertEqual(second.position?.y, 124)
+        // On no display (a monitor that is gone): brought onto the first.
+        let gone = SDLWindowBackend.fit(width: 800, height: 600, position: (5000, 5000), displays: displays)
+        XCTAssertEqual(gone.position?.x, 1120)
+        XCTAssertEqual(gone.position?.y, 480)
+        // Fits already: unchanged.
+        let fits = SDLWindowBackend.fit(width: 800, height: 600, position: (100, 50), displays: displays)
+        XCTAssertEqual(fits.width, 800)
+        XCTAssertEqual(fits.position?.x, 100)
+        XCTAssertEqual(fits.position?.y, 50)
+    }
 }

@@ -22,7 +22,7 @@ public struct ExportSource: Sendable {
 ///
 /// The path starts as `<export folder>/netscouter-<table>.<ext>` and follows the format (and the
 /// export folder from Settings) until the user edits it. The file is written with
-/// `Exporter.write` (atomic replace) on a background queue; the result comes back through the
+/// `Exporter.write` (atomic replace) by a `BackgroundTask`; the result comes back through the
 /// inbox as a toast: "Exported 1,234 flows to /path/file.csv", or the error's message.
 ///
 /// IDs: "Export <table>/Format", "Export <table>/Path", "Export <table>/Export".
@@ -35,7 +35,7 @@ public final class ExportBar {
     public var path: String
     /// True once the user typed a path of their own; it then no longer follows the format.
     public private(set) var pathEdited = false
-    public private(set) var isExporting = false
+    public var isExporting: Bool { writer.isRunning }
     /// The last result, for the status line and tests.
     public private(set) var lastResult: (message: String, succeeded: Bool)?
     /// The folder default paths go in (already resolved: absolute).
@@ -49,12 +49,25 @@ public final class ExportBar {
     /// other keeps two exports to the same file from racing.
     static let queue = DispatchQueue(label: "netscouter.export", qos: .userInitiated)
 
+    struct Job: Sendable {
+        let source: ExportSource
+        let format: ExportFormat
+        let destination: String
+    }
+
+    /// Writes one export; a second press while it runs is ignored.
+    private let writer: BackgroundTask<Job, Never, Int>
+
     public init(table: String, singular: String, directory: String, inbox: UIInbox, toasts: ToastCenter) {
         self.table = table
         self.singular = singular
         self.directory = directory
         self.inbox = inbox
         self.toasts = toasts
+        let kind = table
+        writer = BackgroundTask("export-\(table)", policy: .ignoreWhileRunning, queue: Self.queue, inbox: inbox, toasts: nil) { job, _ in
+            try Exporter.write(job.source.makeTable(), format: job.format, to: job.destination, kind: kind)
+        }
         path = ""
         path = defaultPath
     }
@@ -130,26 +143,20 @@ public final class ExportBar {
             finish("Enter a file path to export the \(table) to.", succeeded: false)
             return
         }
-        isExporting = true
-        let format = format, kind = table, singular = singular, inbox = inbox, bar = UIThreadReference(self)
-        Self.queue.async {
-            let exportTable = source.makeTable()
-            let message: String
-            let succeeded: Bool
-            do throws(ExportError) {
-                let count = try Exporter.write(exportTable, format: format, to: destination, kind: kind)
-                message = "Exported \(groupedNumber(count)) \(count == 1 ? singular : kind) to \(destination)"
-                succeeded = true
-            } catch {
-                message = error.description
-                succeeded = false
+        writer.start(Job(source: source, format: format, destination: destination)) { [weak self] outcome in
+            guard let self else { return .shown }
+            switch outcome {
+            case let .success(count):
+                finish("Exported \(groupedNumber(count)) \(count == 1 ? singular : table) to \(destination)", succeeded: true)
+            case let .failure(error):
+                finish(error.userText, succeeded: false)
+            case .cancelled: break
             }
-            inbox.post { bar.object?.finish(message, succeeded: succeeded) }
+            return .shown
         }
     }
 
     private func finish(_ message: String, succeeded: Bool) {
-        isExporting = false
         lastResult = (message, succeeded)
         toasts.post(message, kind: succeeded ? .success : .error)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import UI
 
-/// Notifications produced outside a screen's `build` (a worker's result drained from the inbox)
+/// The one toast path: notifications from screens and workers' results (drained from the inbox)
 /// waiting to be shown as toasts. `AppShell.build` delivers them right after draining the inbox,
 /// whichever tab is showing. UI thread only.
 public final class ToastCenter {
@@ -13,6 +13,11 @@ public final class ToastCenter {
         pending.append((message, kind))
     }
 
+    /// An error as a banner: what happened and what to do.
+    public func post(_ error: any UserFacingError) {
+        post(error.userText, kind: .error)
+    }
+
     /// Hands the queued notifications to `ui`; errors stay up longer, they need reading.
     public func deliver(to ui: UIContext) {
         guard !pending.isEmpty else { return }
@@ -21,11 +26,6 @@ public final class ToastCenter {
     }
 }
 
-/// An error as the user should read it: its own message, never a type dump.
-func userMessage(_ error: any Error) -> String {
-    if let localized = error as? any LocalizedError, let text = localized.errorDescription { return text }
-    return String(describing: error)
-}
 
 /// "1,234,567".
 func groupedNumber(_ value: Int) -> String {

@@ -32,6 +32,8 @@ public final class CaptureController {
     public private(set) var flowHistorySink: StoreFlowHistorySink?
     /// Whether the current capture's flows were finished (end of file or Stop).
     private var captureFinished = false
+    /// Whether the current capture ended by Stop (not by the end of its file).
+    public private(set) var stoppedEarly = false
 
     public init(configuration: TrafficConfiguration = TrafficConfiguration(), recentPacketLimit: Int = 2000) {
         self.configuration = configuration
@@ -44,18 +46,53 @@ public final class CaptureController {
     public var sourceName: String? { session?.source.displayName }
     public var statistics: CaptureStatistics? { session?.statistics }
 
-    /// Whether `refreshDevices` ran at least once (an empty list is an answer too).
+    /// Whether the interface list was read at least once (an empty list or an error is an
+    /// answer too).
     public private(set) var devicesLoaded = false
+    /// True while the interfaces are being read off the UI thread.
+    public var isRefreshingDevices: Bool { deviceLister?.isRunning ?? false }
+    /// Called on the UI thread when a new interface list arrived, with the list it replaced.
+    public var onDevicesChanged: ((_ previous: [CaptureDevice]) -> Void)?
+    /// Reads the interfaces on a worker once an inbox is attached (`pcap_findalldevs` can take
+    /// long enough to drop frames: it opens every interface, and waits on slow drivers).
+    private var deviceLister: BackgroundTask<Void, Never, [CaptureDevice]>?
 
+    /// From now on `refreshDevices` reads on a worker and delivers through `inbox`.
+    public func attach(inbox: UIInbox) {
+        deviceLister = BackgroundTask("interfaces", policy: .coalesce, inbox: inbox) { _, _ in try PcapHandle.devices() }
+    }
+
+    /// Re-reads the interfaces: on a worker when an inbox is attached (the list changes when
+    /// the answer is delivered), else at once.
     public func refreshDevices() {
-        devicesLoaded = true
-        do {
-            devices = try PcapHandle.devices()
-            deviceError = nil
-        } catch {
-            devices = []
-            deviceError = error.description
+        guard let deviceLister else {
+            let result: Result<[CaptureDevice], UserError>
+            do { result = .success(try PcapHandle.devices()) } catch { result = .failure(UserError.from(error)) }
+            receiveDevices(result)
+            return
         }
+        deviceLister.start(()) { [weak self] outcome in
+            switch outcome {
+            case let .success(list): self?.receiveDevices(.success(list))
+            case let .failure(error): self?.receiveDevices(.failure(error))
+            case .cancelled: break
+            }
+            return .shown  // the toolbar says "Interfaces unavailable" with the reason
+        }
+    }
+
+    private func receiveDevices(_ result: Result<[CaptureDevice], UserError>) {
+        let previous = devices
+        devicesLoaded = true
+        switch result {
+        case let .success(list):
+            devices = list
+            deviceError = nil
+        case let .failure(error):
+            devices = []
+            deviceError = error.userText
+        }
+        onDevicesChanged?(previous)
     }
 
     /// Starts a new capture, replacing the current one and clearing the aggregates.
@@ -71,6 +108,7 @@ public final class CaptureController {
             if case .file = source { configuration.flowHistoryLimit = nil }
             traffic = TrafficAggregator(configuration: configuration)
             captureFinished = false
+            stoppedEarly = false
             flowHistorySink = nil
             if case let .live(options) = source, let flowHistoryWriter {
                 let sink = StoreFlowHistorySink(source: options.interface, writer: flowHistoryWriter, retentionDays: flowHistoryRetentionDays)
@@ -85,12 +123,13 @@ public final class CaptureController {
             generation += 1
             return true
         } catch {
-            lastError = error.description
+            lastError = UserError.from(error).userText
             return false
         }
     }
 
     public func stop() {
+        if isCapturing { stoppedEarly = true }
         session?.stop()
         if session != nil {
             drain()
@@ -116,7 +155,7 @@ public final class CaptureController {
             remember(batch)
         }
         if drained > 0 { generation += 1 }
-        if let error = session.error, lastError == nil { lastError = error.description }
+        if let error = session.error, lastError == nil { lastError = UserError.from(error).userText }
         if let failure = flowHistorySink?.failure, lastError == nil { lastError = failure }
         if drained == 0, session.isFinished, session.ring.count == 0 { finishCapture() }
         // A quiet live link still moves time forward, so rates fall to zero and flows expire.
@@ -152,4 +191,26 @@ public final class CaptureController {
     }
 
     public func dismissError() { lastError = nil }
+
+    /// What the status bar says about the capture: its state, packets and drops, or the error.
+    public var statusText: String {
+        if let error = lastError { return error }
+        guard let session, let source = sourceName else { return "Idle — pick an interface and press Start, or open a capture file." }
+        let state: String
+        if isCapturing {
+            state = "Capturing from \(source)"
+        } else if case .live = session.source {
+            state = "Stopped capture on \(source)"
+        } else {
+            state = stoppedEarly ? "Stopped reading \(source)" : "Finished reading \(source)"
+        }
+        let statistics = self.statistics
+        return "\(state) · \(traffic.totals.packets) packets · drops: kernel \(statistics?.kernelDrops ?? 0), ring \(statistics?.ringOverflows ?? 0)"
+    }
+
+    /// True once a capture file was read to its end (not stopped, not live).
+    public var finishedReadingFile: Bool {
+        guard let session, captureFinished, !stoppedEarly, case .file = session.source else { return false }
+        return true
+    }
 }

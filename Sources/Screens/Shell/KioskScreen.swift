@@ -2,8 +2,8 @@ import Packets
 import Traffic
 import UI
 
-/// Wall-screen mode: large type, no controls that change anything, and a rotation between the
-/// packet-rate graph and the summary panels every `rotateSeconds`.
+/// Wall-screen mode: large type, no controls that change anything, and a rotation through the
+/// screens' kiosk panels (`Screen.kioskPanels`) every `rotateSeconds`.
 public final class KioskScreen {
     public let capture: CaptureController
     public var rotateSeconds: Double
@@ -13,45 +13,52 @@ public final class KioskScreen {
     private var pageStartedAt: Double?
     public private(set) var page = 0
 
-    public init(capture: CaptureController, rotateSeconds: Double = 15) {
+    public let panels: [KioskPanel]
+
+    /// `panels` nil: the dashboard's (`AppShell.kioskPanels` gives every screen's).
+    public init(capture: CaptureController, panels: [KioskPanel]? = nil, rotateSeconds: Double = 15) {
         self.capture = capture
+        self.panels = panels ?? DashboardScreen.kioskPanels(capture)
         self.rotateSeconds = max(1, rotateSeconds)
     }
 
     /// Builds one frame, draining the capture ring first (as `AppShell.build` does).
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
+        // Nobody points at a wall: a resting mouse must not leave a crosshair and tooltip behind.
+        ui.hoverEnabled = false
         if capture.drain(now: wallClock) > 0 { ui.wantsAnotherFrame = true } else if capture.isCapturing { ui.requestWake(at: ui.input.time + 0.5) }
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
         let started = pageStartedAt ?? input.time
         pageStartedAt = started
         if input.time - started >= rotateSeconds {
-            page = (page + 1) % 2
+            page = (page + 1) % max(1, panels.count)
             pageStartedAt = input.time
         }
         ui.requestWake(at: (pageStartedAt ?? input.time) + rotateSeconds)
         let viewport = ui.viewport.insetBy(24, 24)
         let parts = ui.rows(viewport, [.fixed(60), .flex(1), .fixed(20)])
-        let title = capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter"
+        let panelTitle = panels.indices.contains(page) ? " · " + panels[page].title : ""
+        let title = (capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter") + panelTitle
         ui.drawText(title, in: parts[0], color: ui.theme.text, role: .display)
         ui.itemAdd(parts[1], id: 0, label: "kiosk-page-\(page)", kind: "kiosk")
-        if page == 0 { graphPage(ui, in: parts[1]) } else { summaryPage(ui, in: parts[1]) }
+        if panels.indices.contains(page) { panels[page].build(ui, parts[1]) }
         ui.drawText(Self.exitHint, in: parts[2], color: ui.theme.mutedText, role: .small, alignment: .right)
     }
 
-    func graphPage(_ ui: UIContext, in rect: Rect) {
+    static func graphPage(_ ui: UIContext, capture: CaptureController, in rect: Rect) {
         let rates = capture.traffic.rates
         let seconds = 300
         let latest = rates.latestSecond ?? 0
         let first = latest - Int64(seconds) + 1
         let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
         ui.timeChart("Kiosk rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: .packetsPerSecond, stacked: true,
-                     rect: rect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) }) { series, index in
+                     rect: rect, lastSampleIsPartial: capture.isCapturing, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) }) { series, index in
             Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series)))
         }
     }
 
-    func summaryPage(_ ui: UIContext, in rect: Rect) {
+    static func summaryPage(_ ui: UIContext, capture: CaptureController, in rect: Rect) {
         let halves = ui.columns(rect, [.flex(1), .flex(1)])
         let totals = capture.traffic.totals
         let figures: [(String, String)] = [

@@ -9,13 +9,28 @@ import UI
 /// The live traffic dashboard: capture controls, counters, the packet-rate graph, top talkers,
 /// and the flows / hosts / packets tables.
 public final class DashboardScreen {
-    public let capture: CaptureController
+    public let model: DashboardModel
+    public var capture: CaptureController { model.capture }
 
-    // Capture controls.
-    public var interfaceIndex = 0
-    public var filterText = ""
-    public var filePath = ""
-    public var filterError: String?
+    // The model's capture controls, as the view and tests reach them.
+    public var interfaceIndex: Int {
+        get { model.interfaceIndex }
+        set { model.interfaceIndex = newValue }
+    }
+    public var filterText: String {
+        get { model.filterText }
+        set { model.filterText = newValue }
+    }
+    public var filePath: String {
+        get { model.filePath }
+        set { model.filePath = newValue }
+    }
+    public var recordToPcap: Bool {
+        get { model.recordToPcap }
+        set { model.recordToPcap = newValue }
+    }
+    public var captureSnapLength: Int32 { model.captureSnapLength }
+    public var capturePromiscuous: Bool { model.capturePromiscuous }
 
     // Graph.
     public enum GraphWindow: Int, CaseIterable, Sendable {
@@ -51,8 +66,10 @@ public final class DashboardScreen {
     public let packetExport: ExportBar
     /// The export folder from Settings (empty: the home directory; "~" allowed).
     public var exportDirectory: String {
-        didSet {
-            let resolved = ExportBar.resolveDirectory(exportDirectory)
+        get { model.exportDirectory }
+        set {
+            model.exportDirectory = newValue
+            let resolved = ExportBar.resolveDirectory(newValue)
             for bar in [flowExport, hostExport, packetExport] { bar.directory = resolved }
         }
     }
@@ -60,10 +77,10 @@ public final class DashboardScreen {
     /// `inbox` must be drained on the UI thread at frame start (`AppShell.build` does) and
     /// `toasts` delivered to the UI, for export results to show.
     public init(capture: CaptureController, inbox: UIInbox = UIInbox(), toasts: ToastCenter = ToastCenter(), exportDirectory: String = "") {
-        self.capture = capture
+        model = DashboardModel(capture: capture)
+        model.exportDirectory = exportDirectory
         self.inbox = inbox
         self.toasts = toasts
-        self.exportDirectory = exportDirectory
         let directory = ExportBar.resolveDirectory(exportDirectory)
         flowExport = ExportBar(table: "flows", singular: "flow", directory: directory, inbox: inbox, toasts: toasts)
         hostExport = ExportBar(table: "hosts", singular: "host", directory: directory, inbox: inbox, toasts: toasts)
@@ -97,10 +114,15 @@ public final class DashboardScreen {
             ui.group(area) {
                 toolbar(ui)
                 fileProgress(ui)
-                if let message = capture.lastError ?? filterError { errorBanner(ui, message) }
+                if let message = model.bannerText { errorBanner(ui, message) }
                 counters(ui)
                 let rest = ui.remainingRect
-                let halves = ui.rows(rest, [.flex(0.42), .flex(0.58)])
+                // The graph keeps the height its labels need in a small (or `--scale 2`) window:
+                // its panel's title and controls plus the chart's minimum, as long as the tables
+                // keep two fifths of the space.
+                let graphChrome = ui.measurer.lineHeight(.heading) + 2 * ui.theme.spacing + 2 * ui.theme.padding + ui.theme.rowHeight
+                let graphHeight = min(max((rest.height - ui.theme.spacing) * 0.42, graphChrome + ui.timeChartMinimumHeight), rest.height * 0.6)
+                let halves = ui.rows(rest, [.fixed(graphHeight.rounded(.up)), .flex(1)])
                 let top = ui.columns(halves[0], [.flex(2), .flex(1)])
                 rateGraph(ui, in: top[0])
                 topTalkers(ui, in: top[1])
@@ -113,38 +135,36 @@ public final class DashboardScreen {
     public func filterFieldID(_ ui: UIContext) -> WidgetID { ui.withID("Dashboard") { ui.id("Capture filter") } }
 
     func toolbar(_ ui: UIContext) {
-        if !capture.devicesLoaded {
-            capture.refreshDevices()
-            selectDefaultInterface()
-        }
+        if !capture.devicesLoaded && !capture.isRefreshingDevices { capture.refreshDevices() }
         let names = capture.devices.map(\.name)
         ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
         if names.isEmpty {
-            ui.label(capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable", color: ui.theme.mutedText)
+            let text = !capture.devicesLoaded ? "Reading interfaces…" : capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable"
+            let rect = ui.nextRect()
+            ui.itemAdd(rect, id: 0, label: text, kind: "label")
+            ui.drawText(text, in: rect, color: capture.deviceError == nil ? ui.theme.mutedText : ui.theme.danger)
+            if let error = capture.deviceError, rect.contains(ui.input.mousePosition) { ui.showTooltip(error) }
         } else {
             interfaceIndex = min(interfaceIndex, names.count - 1)
             let picker = ui.dropdown("Interface", options: names, selection: &interfaceIndex)
-            // Opening the list re-reads the interfaces, so a newly plugged adapter shows up.
-            if picker.contains(.pressed) {
-                let current = names[interfaceIndex]
-                capture.refreshDevices()
-                interfaceIndex = capture.devices.firstIndex { $0.name == current } ?? 0
-            }
+            // Opening the list re-reads the interfaces (on a worker), so a newly plugged adapter
+            // shows up; the picked interface stays picked.
+            if picker.contains(.pressed) { capture.refreshDevices() }
         }
         let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
-        if filterResult.contains(.changed) { filterError = nil }
+        if filterResult.contains(.changed) { model.filterEdited() }
         if capture.isCapturing {
-            if ui.button("Stop", style: .danger).contains(.pressed) { capture.stop() }
+            if ui.button("Stop", style: .danger).contains(.pressed) { model.stop() }
         } else {
             let start = ui.button("Start", style: .primary, enabled: !names.isEmpty)
             if start.contains(.pressed) || (filterResult.contains(.submitted) && !names.isEmpty) {
                 startLive(interface: names[interfaceIndex])
             }
         }
-        let record = ui.checkbox("Save pcap", isOn: &recordToPcap)
+        let record = ui.checkbox("Save pcap", isOn: &model.recordToPcap)
         if record.contains(.hovered) {  // built only when shown
             ui.showTooltip(capture.session?.recordedFiles.last.map { "Saving to \($0)" }
-                           ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(pcapRotateMegabytes) MB)")
+                           ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(model.pcapRotateMegabytes) MB)")
         }
         let pathResult = ui.textField("Capture file", text: &filePath, placeholder: "/path/to/trace.pcapng")
         if ui.button("Open file", enabled: !filePath.isEmpty).contains(.pressed) || pathResult.contains(.submitted) {
@@ -152,30 +172,10 @@ public final class DashboardScreen {
         }
     }
 
-    /// Save live captures as rotating pcap files (in the export folder), for Wireshark.
-    public var recordToPcap = false
-    public var pcapRotateMegabytes = 100
-    /// Live-capture options from Settings.
-    public var capturePromiscuous = true
-    public var captureSnapLength: Int32 = 262_144
-    /// The interface to preselect (Settings → Default capture interface); empty: the first.
-    public var defaultInterface = ""
-
     /// Takes the capture and export settings in force (at start and after Apply Settings).
     public func apply(_ settings: AppSettings) {
-        capture.flowHistoryRetentionDays = settings.flowHistoryRetentionDays
+        model.apply(settings)
         exportDirectory = settings.exportDirectory
-        pcapRotateMegabytes = settings.pcapRotateMegabytes
-        capturePromiscuous = settings.capturePromiscuous
-        captureSnapLength = Int32(clamping: settings.captureSnapLength)
-        if settings.captureInterface != defaultInterface {
-            defaultInterface = settings.captureInterface
-            selectDefaultInterface()
-        }
-    }
-
-    func selectDefaultInterface() {
-        if let index = capture.devices.firstIndex(where: { $0.name == defaultInterface }) { interfaceIndex = index }
     }
 
     /// While a capture file is being read: how far, with the packet count so far.
@@ -187,41 +187,20 @@ public final class DashboardScreen {
     }
 
     public func startLive(interface: String) {
-        guard validateFilter() else { return }
-        var recording: PcapRecordingOptions?
-        if recordToPcap {
-            recording = .timestamped(in: ExportBar.resolveDirectory(exportDirectory), prefix: "netscouter-\(interface)",
-                                     rotateBytes: Int64(pcapRotateMegabytes) << 20)
-        }
-        var options = LiveCaptureOptions(interface: interface)
-        options.promiscuous = capturePromiscuous
-        options.snapLength = captureSnapLength
-        capture.start(.live(options), filter: filterText, recording: recording)
-        flowRows.invalidate()
-        hostRows.invalidate()
-        packetRows.invalidate()
+        model.startLive(interface: interface)
+        invalidateRows()
     }
 
     public func openFile(_ path: String, replay: Bool = false) {
-        guard validateFilter() else { return }
-        filePath = path
-        capture.start(.file(path: path, replayAtRecordedSpeed: replay), filter: filterText)
+        model.openFile(path, replay: replay)
+        invalidateRows()
+    }
+
+    /// A new capture: the cached rows are of the old one.
+    private func invalidateRows() {
         flowRows.invalidate()
         hostRows.invalidate()
         packetRows.invalidate()
-    }
-
-    private func validateFilter() -> Bool {
-        let trimmed = filterText.trimmingCharacters(in: " ")
-        guard !trimmed.isEmpty else { filterError = nil; return true }
-        do {
-            try PcapHandle.validateFilter(trimmed)
-            filterError = nil
-            return true
-        } catch {
-            filterError = error.description
-            return false
-        }
     }
 
     func errorBanner(_ ui: UIContext, _ message: String) {
@@ -234,41 +213,21 @@ public final class DashboardScreen {
         for (index, line) in lines.enumerated() {
             ui.drawText(line, in: Rect(x: rect.x + 12, y: rect.y + 5 + Float(index) * 18, width: rect.width - 16, height: 18), color: ui.theme.text)
         }
-        if ui.button("Dismiss").contains(.pressed) {
-            capture.dismissError()
-            filterError = nil
-        }
+        if ui.button("Dismiss").contains(.pressed) { model.dismissErrors() }
     }
 
     // MARK: Counters
 
     /// The figures in the counter strip, by title (also what tests read).
-    public func counterValues() -> [(title: String, value: String)] {
-        let traffic = capture.traffic
-        let totals = traffic.totals
-        let rates = traffic.rates
-        let lastSecond = (rates.latestSecond ?? 0) - 1
-        let packetsPerSecond = Double(rates.value(at: lastSecond))
-        let bitsPerSecond = Double(rates.value(at: lastSecond, metric: .bytes)) * 8
-        let statistics = capture.statistics
-        return [
-            ("Packets/s", ChartUnit.count.format(packetsPerSecond)),
-            ("Bit/s", ChartUnit.bitsPerSecond.format(bitsPerSecond)),
-            ("Packets", "\(totals.packets)"),
-            ("Bytes", formatBytes(totals.bytes)),
-            ("Hosts", "\(traffic.hosts.count)"),
-            ("Flows", "\(traffic.flowCounts.seen)"),
-            ("Kernel drops", "\(statistics?.kernelDrops ?? 0)"),
-            ("Ring overflows", "\(statistics?.ringOverflows ?? 0)"),
-        ]
-    }
+    public func counterValues() -> [(title: String, value: String)] { model.counterValues() }
 
     func counters(_ ui: UIContext) {
         let values = counterValues()
-        ui.row(Array(repeating: .flex(1), count: values.count), height: .fixed(54))
+        // A finished file's summary ("1,234 packets in 4 min 05 s") gets a double-width cell.
+        ui.row(values.map { $0.title == "File" ? .flex(2) : .flex(1) }, height: .fixed(54))
         for (title, value) in values {
             let rect = ui.nextRect()
-            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter")
+            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter", role: .counter(title), value: value)
             ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
             let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
             ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
@@ -296,7 +255,7 @@ public final class DashboardScreen {
             let series = ProtocolClass.allCases.map { ChartSeries($0.description, color: ui.theme.series[$0.rawValue]) }
             let factor = showBits ? 8.0 : 1.0
             ui.timeChart("Rate", series: series, pointCount: rates.latestSecond == nil ? 0 : seconds, unit: showBits ? .bitsPerSecond : .packetsPerSecond,
-                         stacked: stacked, rect: chartRect, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) + " UTC" }) { series, index in
+                         stacked: stacked, rect: chartRect, lastSampleIsPartial: capture.isCapturing, timeLabel: { clockTime((first + Int64($0)).saturatingMultiplying(by: 1_000_000_000), milliseconds: false) + " UTC" }) { series, index in
                 Double(rates.value(at: first + Int64(index), protocolClass: ProtocolClass(rawValue: series), metric: metric)) * factor
             }
         }
@@ -494,6 +453,35 @@ public final class DashboardScreen {
 }
 
 /// Field/value pairs for the packet detail pane.
+extension DashboardScreen: TabScreen {
+    public static let title = "Dashboard"
+
+    public static func make(_ environment: ScreenEnvironment) -> any Screen {
+        environment.capture.attach(inbox: environment.inbox)
+        return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
+    }
+
+    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices }
+    public var shortcutHints: [String] { ["/ filter"] }
+
+    public func handleShortcuts(_ ui: UIContext) {
+        let input = ui.input
+        if ui.focusedID == 0, input.text == "/" || input.keysPressed.contains(.character("/")) {
+            ui.focus(filterFieldID(ui), swallowTypedText: true)
+        }
+    }
+
+    public var kioskPanels: [KioskPanel] { Self.kioskPanels(capture) }
+
+    /// The wall-screen panels: the packet-rate graph and the summary figures with top talkers.
+    public static func kioskPanels(_ capture: CaptureController) -> [KioskPanel] {
+        [
+            KioskPanel(title: "Packet rate") { ui, rect in KioskScreen.graphPage(ui, capture: capture, in: rect) },
+            KioskPanel(title: "Summary") { ui, rect in KioskScreen.summaryPage(ui, capture: capture, in: rect) },
+        ]
+    }
+}
+
 public func packetDetail(_ packet: PacketSummary) -> [(String, String)] {
     var fields: [(String, String)] = [
         ("Time", clockTime(packet.timestamp) + " UTC"),
