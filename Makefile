@@ -3,11 +3,14 @@
 # through sudo, printing the exact command).
 
 DEBIAN_PACKAGES := pkg-config libsdl2-dev libsdl2-ttf-dev libpcap-dev libcurl4-openssl-dev \
-                   libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump tshark iproute2 gcc xvfb xauth x11-apps jq python3
+                   libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump tshark iproute2 gcc xvfb xauth x11-apps jq python3 \
+                   nftables iputils-ping netbase
+# Reference tools the scanner benchmark compares against (installed by `make bench`/`bench-scan`).
+BENCH_PACKAGES := nmap arp-scan
 SWIFT ?= swift
 TEST_FLAGS ?=
 
-.PHONY: all deps build release run test bench bench-live clean
+.PHONY: all deps bench-deps build release run test bench bench-live bench-scan clean
 
 all: build
 
@@ -27,6 +30,17 @@ deps:
 	  $${sudo}apt-get update -qq && $${sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+bench-deps: deps
+	@missing=""; \
+	for package in $(BENCH_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo "; fi; \
+	  echo "Installing missing Debian packages:$$missing"; \
+	  $${sudo}apt-get update -qq && $${sudo}env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
 build: deps
 	$(SWIFT) build
 
@@ -41,14 +55,22 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing $(TEST_FLAGS)
 
-bench: deps
+bench: bench-deps
 	$(SWIFT) build -c release --product NetScouterBench
 	$(SWIFT) build -c release --product NetScouterUIBench
 	$(SWIFT) build -c release --product NetScouterIntelBench
+	$(SWIFT) build -c release --product NetScouterScanBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterUIBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterIntelBench
+	$(SWIFT) run -c release --skip-build NetScouterScanBench
+
+# The scanner benchmark alone: full-range scan vs nmap, dropped host vs nmap, ARP /24 vs arp-scan.
+bench-scan: bench-deps
+	$(SWIFT) build -c release --product NetScouterScanBench
+	$(SWIFT) build -c release --product netscouter
+	$(SWIFT) run -c release --skip-build NetScouterScanBench
 
 # Only the live-capture loss benchmark (root: it creates two network namespaces and a veth pair,
 # and deletes them afterwards). BENCH_FLAGS=--quick for a short smoke run.

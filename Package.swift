@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CLoc", pkgConfig: "libloc", providers: [.apt(["libloc-dev", "libloc-database"])]),
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
+        .systemLibrary(name: "CScan"),
 
         // MARK: Pure Swift libraries
         .target(name: "Ring"),
@@ -38,7 +39,9 @@ let package = Package(
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
         .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", "CMaxMindDB", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Intel",
+        // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
+        .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -47,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +75,12 @@ let package = Package(
             path: "Benchmarks/NetScouterUIBench"
         ),
 
+        .executableTarget(
+            name: "NetScouterScanBench",
+            dependencies: ["Scan", "Packets", "NetScouterTestSupport"],
+            path: "Benchmarks/NetScouterScanBench"
+        ),
+
         // MARK: Tests (one target per library, plus end-to-end)
         // Helpers the test targets share (loopback sockets); never linked into the product.
         .target(name: "NetScouterTestSupport", path: "Tests/TestSupport"),
@@ -88,6 +97,7 @@ let package = Package(
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Traffic", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
+        .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

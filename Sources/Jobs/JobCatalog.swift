@@ -1,12 +1,14 @@
 import Capture
+import Packets
 import Foundation
 import Intel
+import Scan
 import Schedule
 import Store
 import Traffic
 
-/// The engines behind each job kind. Kinds whose engine lands in a later release (port scans,
-/// LAN discovery) are left unregistered, so a run of one records a clear
+/// The engines behind each job kind: capture windows, port scans, LAN discovery and reputation
+/// refreshes. A kind without an engine would record a clear
 /// "no engine in this build" failure instead of pretending to succeed.
 public enum JobCatalog {
     public static func executors(database: NetScouterDatabase?) -> JobExecutorRegistry {
@@ -35,6 +37,12 @@ public enum JobCatalog {
             let service = ReputationService(configuration: configuration, cache: ReputationCache(database: database), location: location)
             return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled }).summary
         }
+        registry.register(.portScan) { job, context in
+            try PortScanJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })
+        }
+        registry.register(.lanDiscovery) { job, context in
+            try LanDiscoveryJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })
+        }
         return registry
     }
 
@@ -59,6 +67,22 @@ public enum JobCatalog {
             let list = known.isEmpty ? "\(kind.rawValue) jobs take no options" : "\(kind.rawValue) jobs take \(known.joined(separator: ", "))"
             let suggestion = closest(to: key, in: known).map { " Did you mean \($0)?" } ?? ""
             throw ScheduleService.ServiceError.invalid("Unknown option \"\(key)\": \(list).\(suggestion)")
+        }
+        let required: [(key: String, example: String)] = switch kind {
+        case .portScan: [("targets", "targets=192.168.1.0/24")]
+        case .lanDiscovery: [("interface", "interface=eth0")]
+        default: []
+        }
+        for (key, example) in required where (options[key] ?? "").isEmpty && !keptKeys.contains(key) {
+            throw ScheduleService.ServiceError.invalid("The job needs the option \(key) (for example \(example)).")
+        }
+        if kind == .portScan {
+            // Addresses and ranges are checked now; names are resolved only when the job runs.
+            let offline = TargetParser(resolve: { _ in [IPAddress(ipv4: 0)] })
+            do {
+                if let targets = options["targets"] { _ = try offline.parse(targets) }
+                if let ports = options["ports"] { _ = try PortParser().parse(ports) }
+            } catch { throw ScheduleService.ServiceError.invalid("\(error)") }
         }
         guard kind == .captureWindow else { return }
         let window = try CaptureWindowOptions(jobOptions: options)
@@ -91,8 +115,8 @@ public enum JobCatalog {
     public static func optionHelp(_ kind: JobKind) -> String {
         switch kind {
         case .captureWindow: "interface=IF (required), seconds=N (default 60), filter=BPF, pcap-dir=DIR, rotate-mb=N"
-        case .portScan: "targets=HOSTS/CIDRS, ports=1-1024 (engine arrives with the Scanner)"
-        case .lanDiscovery: "interface=IF (engine arrives with the Scanner)"
+        case .portScan: "targets=HOSTS/CIDRS/RANGES (required), ports=22,80,8000-8100 (default: the 1,000 most common)"
+        case .lanDiscovery: "interface=IF (required): ARP, ICMP echo and neighbour table of its IPv4 subnet"
         case .reputationRefresh: "no options: renews cached answers about to expire, then looks up the latest capture window's hosts"
         }
     }

@@ -47,7 +47,7 @@ public enum StoredExports {
         ExportColumn("scan_id", title: "Scan"), ExportColumn("kind", title: "Kind"), ExportColumn("target", title: "Target"),
         ExportColumn("started_at", title: "Started (UTC)"), ExportColumn("status", title: "Status"),
         ExportColumn("address", title: "Address"), ExportColumn("port", title: "Port"), ExportColumn("protocol", title: "Protocol"),
-        ExportColumn("state", title: "State"), ExportColumn("service", title: "Service"),
+        ExportColumn("state", title: "State"), ExportColumn("service", title: "Service"), ExportColumn("detail", title: "Detail"),
     ]
 
     static func scans(_ database: NetScouterDatabase) throws -> ExportTable {
@@ -57,7 +57,7 @@ public enum StoredExports {
             for result in try store.results(forScan: scan.id ?? 0) {
                 table.append([
                     .number(scan.id ?? 0), .string(scan.kind), .string(scan.target), .string(isoSeconds(scan.startedAt)), .string(scan.status),
-                    .string(result.address), result.port.map { .number($0) } ?? .null, .string(result.protocol), .string(result.state), .text(result.service),
+                    .string(result.address), result.port.map { .number($0) } ?? .null, .string(result.protocol), .string(result.state), .text(result.service), .text(result.detail),
                 ])
             }
         }

@@ -16,7 +16,8 @@ struct NetScouter: ParsableCommand {
             the damage (JSON: "complete": false and "error") and stderr says where reading stopped;
             64 invalid command-line usage.
             """,
-        subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ExportCommand.self, ScheduleCommand.self,
+        subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ScanCommand.self, ConnectionsCommand.self, DiscoverCommand.self,
+                      ExportCommand.self, ScheduleCommand.self,
                       DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )

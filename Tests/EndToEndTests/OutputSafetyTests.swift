@@ -163,7 +163,7 @@ final class OutputSafetyTests: XCTestCase {
     func testCommandsWhoseStandardOutputCannotBeWrittenFail() throws {
         let full = try device("fulldev", DeviceNodes.full)
         let dataDir = path("data")
-        XCTAssertEqual(try CommandRun.netscouter(["schedule", "add", "--kind", "port-scan", "--every", "1h", "--data-dir", dataDir]).status, 0)
+        XCTAssertEqual(try CommandRun.netscouter(["schedule", "add", "--kind", "port-scan", "--every", "1h", "--option", "targets=192.0.2.1", "--data-dir", dataDir]).status, 0)
         let commands: [[String]] = [
             ["capture", "--read", capture],
             ["capture", "--read", capture, "--json"],
@@ -173,6 +173,8 @@ final class OutputSafetyTests: XCTestCase {
             ["interfaces", "--json"],
             ["schedule", "list", "--data-dir", dataDir],
             ["schedule", "list", "--json", "--data-dir", dataDir],
+            ["connections"],
+            ["connections", "--json"],
             ["--help"],
         ]
         for arguments in commands {

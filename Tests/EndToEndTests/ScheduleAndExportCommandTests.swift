@@ -47,7 +47,7 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         let added = try run(["schedule", "add", "--kind", "capture-window", "--every", "30m", "--interface", "lo", "--seconds", "1", "--name", "Loopback sample"])
         XCTAssertEqual(added.status, 0, added.standardError)
         XCTAssertTrue(added.standardOutput.contains("Added job 1: Loopback sample"), added.standardOutput)
-        let scan = try run(["schedule", "add", "--kind", "port-scan", "--cron", "0 3 * * 1-5", "--tz", "UTC"])
+        let scan = try run(["schedule", "add", "--kind", "reputation-refresh", "--cron", "0 3 * * 1-5", "--tz", "UTC"])
         XCTAssertEqual(scan.status, 0, scan.standardError)
 
         let badCron = try run(["schedule", "add", "--kind", "capture-window", "--cron", "61 * * * *", "--interface", "lo"])
@@ -65,10 +65,10 @@ final class ScheduleAndExportCommandTests: XCTestCase {
         XCTAssertEqual(jobs[1]["trigger"] as? String, "cron 0 3 * * 1-5")
         XCTAssertNotNil(jobs[0]["nextRun"] as? String)
 
-        // A kind whose engine is not in this build fails honestly and says so.
-        let portScan = try run(["schedule", "run", "2"])
-        XCTAssertEqual(portScan.status, 1)
-        XCTAssertTrue(portScan.standardError.contains("No engine for port-scan jobs"), portScan.standardError)
+        // A reputation refresh with no API key fails honestly and says which keys to set.
+        let noKeys = try run(["schedule", "run", "2"])
+        XCTAssertEqual(noKeys.status, 1)
+        XCTAssertTrue(noKeys.standardError.contains("No reputation API key is set"), noKeys.standardError)
 
         XCTAssertEqual(try run(["schedule", "remove", "2"]).status, 0)
         let missing = try run(["schedule", "remove", "2"])
@@ -287,7 +287,7 @@ extension ScheduleAndExportCommandTests {
         try daemon.run()
         defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
         usleep(500_000)
-        XCTAssertEqual(try run(["schedule", "add", "--kind", "port-scan", "--every", "1h"]).status, 0)
+        XCTAssertEqual(try run(["schedule", "add", "--kind", "reputation-refresh", "--every", "1h"]).status, 0)
         // Make it due now; the daemon sees it at its next reload and runs it (a kind without an
         // engine, so the run fails quickly and says why).
         let database = try NetScouterDatabase(directory: URL(fileURLWithPath: dataDir))
@@ -305,7 +305,7 @@ extension ScheduleAndExportCommandTests {
             last = try store.lastRun(forJob: 1)
         }
         XCTAssertEqual(last?.outcome, .failed)
-        XCTAssertTrue(last?.summary.contains("No engine for port-scan jobs") ?? false, last?.summary ?? "no run")
+        XCTAssertTrue(last?.summary.contains("No reputation API key is set") ?? false, last?.summary ?? "no run")
     }
 }
 

@@ -94,27 +94,25 @@ final class SchedulerTabTests: XCTestCase {
         XCTAssertTrue(runFrames(harness) { screen.formError?.contains("interface") == true }, screen.formError ?? "no error")
         XCTAssertEqual(try storedJobs().count, 1)
 
-        // A port scan, whose engine is not in this build: the form says so.
+        // A reputation refresh: it takes no options.
         harness.click("Scheduler/Every")
         harness.click("Scheduler/Kind")
-        harness.click("Scheduler/Kind/Port scan")
-        XCTAssertEqual(screen.form.kind, .portScan)
-        XCTAssertTrue(harness.items.contains { $0.path.contains("no engine in this build") })
+        harness.click("Scheduler/Kind/Reputation refresh")
+        XCTAssertEqual(screen.form.kind, .reputationRefresh)
         XCTAssertFalse(harness.exists("Scheduler/Interface"))
-        harness.replaceText(in: "Scheduler/Name", with: "Scan gateway")
+        harness.replaceText(in: "Scheduler/Name", with: "Refresh reputation")
         harness.replaceText(in: "Scheduler/Trigger", with: "2h")
-        harness.replaceText(in: "Scheduler/Options", with: "targets=127.0.0.1 ports=22-80")
         harness.click("Scheduler/Add job")
         XCTAssertTrue(runFrames(harness) { screen.rows.count == 2 })
-        let scan = try XCTUnwrap(screen.rows.first { $0.job.kind == .portScan }?.job)
-        XCTAssertEqual(scan.options, ["targets": "127.0.0.1", "ports": "22-80"])
+        let scan = try XCTUnwrap(screen.rows.first { $0.job.kind == .reputationRefresh }?.job)
+        XCTAssertEqual(scan.options, [:])
         XCTAssertEqual(scan.trigger, .interval(seconds: 7200))
 
-        // Run now: fails with the "no engine" message, in the table and in a toast.
+        // Run now without API keys: fails saying which keys to set, in the table and in a toast.
         harness.click("Run now##\(scan.id)")
         var toast: String?
         XCTAssertTrue(runFrames(harness) {
-            toast = toast ?? harness.toastContaining("No engine for port-scan jobs")
+            toast = toast ?? harness.toastContaining("No reputation API key is set")
             return toast != nil && screen.rows.first { $0.job.id == scan.id }.map { screen.status(of: $0) } == .failed
         })
         XCTAssertTrue(toast?.contains("failed") == true, toast ?? "")
@@ -172,7 +170,7 @@ final class SchedulerTabTests: XCTestCase {
         XCTAssertNil(status(harness, scan.id))
         XCTAssertEqual(try storedJobs().map(\.id), [capture.id])
         XCTAssertNil(try fixture.service.repository.store.lastRun(forJob: scan.id), "its runs went with it")
-        XCTAssertNotNil(harness.toastContaining("Deleted “Scan gateway”"))
+        XCTAssertNotNil(harness.toastContaining("Deleted “Refresh reputation”"))
     }
 
     /// With a scheduler, Run now goes through it (no overlap with scheduled runs), its events
