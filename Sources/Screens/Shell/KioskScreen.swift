@@ -12,6 +12,8 @@ public final class KioskScreen {
     public private(set) var exitRequested = false
     private var pageStartedAt: Double?
     public private(set) var page = 0
+    /// How often frames come while only captured data changes (a wall is read, not touched).
+    public var livePacing = LiveRedrawPacing()
 
     public let panels: [KioskPanel]
 
@@ -26,7 +28,12 @@ public final class KioskScreen {
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
         // Nobody points at a wall: a resting mouse must not leave a crosshair and tooltip behind.
         ui.hoverEnabled = false
-        if capture.drain(now: wallClock) > 0 { ui.wantsAnotherFrame = true } else if capture.isCapturing { ui.requestWake(at: ui.input.time + 0.5) }
+        let drained = capture.drain(now: wallClock)
+        if drained > 0 {
+            livePacing.schedule(ui, drained: drained, session: capture.session)
+        } else if capture.isCapturing {
+            ui.requestWake(at: ui.input.time + 0.5)
+        }
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
         let started = pageStartedAt ?? input.time
