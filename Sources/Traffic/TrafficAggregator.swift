@@ -123,6 +123,30 @@ public final class TrafficAggregator {
         return best.sortedDescending()
     }
 
+    /// A host's traffic over a window of recent packet time.
+    public struct RecentTalker: Sendable {
+        public var host: HostStats
+        /// Bytes and packets sent and received in the window (estimated, see `RecentTraffic`).
+        public var bytes: Double
+        public var packets: Double
+        /// Seconds the averages are over: the window, or less when the capture is shorter.
+        public var seconds: Double
+    }
+
+    /// The `count` hosts with the most bytes (`byPackets`: packets) in the last `window` seconds
+    /// of packet time (60, 300 or 3600), most first. Hosts quiet in the window are left out.
+    public func topTalkers(_ count: Int, overLast window: Int64, byPackets: Bool = false) -> [RecentTalker] {
+        guard let now = rates.latestSecond else { return [] }
+        let first = (totals.firstTimestamp ?? 0).floorDivided(by: 1_000_000_000)
+        let seconds = Double(max(1, min(window, now - first + 1)))
+        var best = TopK<RecentTalker>(capacity: count) { byPackets ? UInt64($0.packets.rounded()) : UInt64($0.bytes.rounded()) }
+        hosts.forEach { host in
+            let recent = host.recent.estimate(window: window, now: now)
+            if recent.packets > 0 { best.offer(RecentTalker(host: host, bytes: recent.bytes, packets: recent.packets, seconds: seconds)) }
+        }
+        return best.sortedDescending()
+    }
+
     /// The `count` flows that moved the most bytes, largest first (finished flows in memory
     /// included).
     public func topFlows(_ count: Int) -> [FlowStats] {
