@@ -261,11 +261,24 @@ public final class DashboardScreen {
         }
     }
 
+    private struct TalkersKey: Equatable {
+        var generation: Int
+        var latestSecond: Int64?
+        var window: Int64
+        var bits: Bool
+    }
+    private var talkersCache: (key: TalkersKey, talkers: [TrafficAggregator.RecentTalker])?
+
     func topTalkers(_ ui: UIContext, in rect: Rect) {
         ui.panel("Top talkers", rect: rect) {
             // Over the graph's window and in its unit: bit/s ranks by bytes, packets/s by packets.
             let window = Int64(graphWindow.rawValue)
-            let talkers = capture.traffic.topTalkers(8, overLast: window, byPackets: !showBits)
+            // Every host is visited: only when packets, packet time or the choice changed.
+            let key = TalkersKey(generation: capture.generation, latestSecond: capture.traffic.rates.latestSecond, window: window, bits: showBits)
+            if talkersCache?.key != key {
+                talkersCache = (key, capture.traffic.topTalkers(8, overLast: window, byPackets: !showBits))
+            }
+            let talkers = talkersCache?.talkers ?? []
             let rate: (TrafficAggregator.RecentTalker) -> Double = { [showBits] talker in
                 (showBits ? talker.bytes * 8 : talker.packets) / talker.seconds
             }
