@@ -82,7 +82,17 @@ struct GUICommand: ParsableCommand {
         // A file or interface on the command line is for the Dashboard; otherwise the last tab.
         shell.selectedTab = read != nil || interface != nil ? .dashboard : AppShell.Tab(name: preferences.lastTab) ?? .dashboard
         let kioskScreen = kiosk ? KioskScreen(capture: capture, panels: shell.kioskPanels, rotateSeconds: rotate) : nil
-        if kiosk { backend.setCursorVisible(false) }
+        if kiosk {
+            backend.setCursorVisible(false)
+            // Readable from across the room: the wall's type scales with its size (unless --scale).
+            if scale == nil { backend.scaleForDrawableSize = { KioskScreen.layoutScale(pixelWidth: $0, pixelHeight: $1) } }
+        }
+        // NETSCOUTER_LIVE_REDRAW_SECONDS (0 to 1; 0 = every frame that drained packets, the old
+        // policy) exists for the UI benchmark, which measures both in one run.
+        if let text = ProcessInfo.processInfo.environment["NETSCOUTER_LIVE_REDRAW_SECONDS"], let seconds = Double(text), (0...1).contains(seconds) {
+            shell.livePacing = LiveRedrawPacing(interval: seconds)
+            kioskScreen?.livePacing = LiveRedrawPacing(interval: seconds)
+        }
         shell.dashboard.filterText = filter ?? ""
         if let read {
             shell.dashboard.openFile(read, replay: replay)
@@ -99,6 +109,7 @@ struct GUICommand: ParsableCommand {
             let plan = pacer.plan(now: backend.now, lastFrameStart: lastFrameStart, activity: activity)
             guard let input = backend.pollInput(plan: plan) else { break }
             lastFrameStart = backend.now
+            ui.scale = backend.scale  // a resize or a move to another screen can change it
             ui.beginFrame(input: input, viewport: backend.viewport)
             if let kioskScreen { kioskScreen.build(ui) } else { shell.build(ui) }
             ui.endFrame()

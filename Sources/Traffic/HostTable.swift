@@ -14,6 +14,8 @@ public struct HostStats: Sendable {
     public var lastSeen: Int64
     /// Ports this host was contacted on (services it answers on), at most `HostTable.portLimit`.
     public var ports: [UInt16] = []
+    /// Bytes and packets sent and received over the last minute, five minutes and hour.
+    public var recent = RecentTraffic()
 
     public var totalBytes: UInt64 { bytesSent &+ bytesReceived }
     public var totalPackets: UInt64 { packetsSent &+ packetsReceived }
@@ -37,19 +39,21 @@ public final class HostTable {
     public var all: [HostStats] { table.allValues }
 
     @inline(__always)
-    func recordSent(by address: IPAddress, mac: MACAddress, length: UInt64, at time: Int64) {
+    func recordSent(by address: IPAddress, mac: MACAddress, length: UInt64, at time: Int64, second: Int64) {
         let slot = slotFor(address, at: time)
         table[slot: slot].packetsSent &+= 1
         table[slot: slot].bytesSent &+= length
+        table[slot: slot].recent.add(bytes: length, second: second)
         if time > table[slot: slot].lastSeen { table[slot: slot].lastSeen = time }
         if mac != .zero { table[slot: slot].mac = mac }
     }
 
     @inline(__always)
-    func recordReceived(by address: IPAddress, length: UInt64, at time: Int64) {
+    func recordReceived(by address: IPAddress, length: UInt64, at time: Int64, second: Int64) {
         let slot = slotFor(address, at: time)
         table[slot: slot].packetsReceived &+= 1
         table[slot: slot].bytesReceived &+= length
+        table[slot: slot].recent.add(bytes: length, second: second)
         if time > table[slot: slot].lastSeen { table[slot: slot].lastSeen = time }
     }
 

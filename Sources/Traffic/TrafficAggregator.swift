@@ -71,14 +71,15 @@ public final class TrafficAggregator {
         if totals.firstTimestamp == nil { totals.firstTimestamp = time }
         if time > totals.lastTimestamp ?? .min { totals.lastTimestamp = time }
 
-        rates.record(second: summary.second, protocolClass: protocolClass, bytes: length)
+        let second = summary.second  // one division per packet, shared by rates and hosts
+        rates.record(second: second, protocolClass: protocolClass, bytes: length)
 
         guard summary.network != .none, !summary.source.isUnspecified || !summary.destination.isUnspecified else { return }
-        hosts.recordSent(by: summary.source, mac: summary.sourceMAC, length: length, at: time)
+        hosts.recordSent(by: summary.source, mac: summary.sourceMAC, length: length, at: time, second: second)
         // An ARP request names a target that may not exist, and ARP is not a conversation: only
         // the sender is recorded, and no flow.
         guard summary.network != .arp else { return }
-        hosts.recordReceived(by: summary.destination, length: length, at: time)
+        hosts.recordReceived(by: summary.destination, length: length, at: time, second: second)
         if let created = flows.record(summary), created.port != 0 {
             hosts.recordServicePort(created.port, on: created.responder)
         }
@@ -120,6 +121,30 @@ public final class TrafficAggregator {
     public func topTalkers(_ count: Int) -> [HostStats] {
         var best = TopK<HostStats>(capacity: count) { $0.totalBytes }
         hosts.forEach { best.offer($0) }
+        return best.sortedDescending()
+    }
+
+    /// A host's traffic over a window of recent packet time.
+    public struct RecentTalker: Sendable {
+        public var host: HostStats
+        /// Bytes and packets sent and received in the window (estimated, see `RecentTraffic`).
+        public var bytes: Double
+        public var packets: Double
+        /// Seconds the averages are over: the window, or less when the capture is shorter.
+        public var seconds: Double
+    }
+
+    /// The `count` hosts with the most bytes (`byPackets`: packets) in the last `window` seconds
+    /// of packet time (60, 300 or 3600), most first. Hosts quiet in the window are left out.
+    public func topTalkers(_ count: Int, overLast window: Int64, byPackets: Bool = false) -> [RecentTalker] {
+        guard let now = rates.latestSecond else { return [] }
+        let first = (totals.firstTimestamp ?? 0).floorDivided(by: 1_000_000_000)
+        let seconds = Double(max(1, min(window, now - first + 1)))
+        var best = TopK<RecentTalker>(capacity: count) { byPackets ? UInt64($0.packets.rounded()) : UInt64($0.bytes.rounded()) }
+        hosts.forEach { host in
+            let recent = host.recent.estimate(window: window, now: now)
+            if recent.packets > 0 { best.offer(RecentTalker(host: host, bytes: recent.bytes, packets: recent.packets, seconds: seconds)) }
+        }
         return best.sortedDescending()
     }
 

@@ -211,9 +211,10 @@ extension UIContext {
     }
 
     /// Horizontal bars, largest first (top talkers). Returns the index of a clicked bar.
+    /// `tooltip` gives the text shown while the bar at an index is hovered.
     @discardableResult
     public func barChart(_ label: String, items: [(label: String, value: Double)], unit: ChartUnit, color: Color? = nil,
-                         rect explicitRect: Rect? = nil) -> Int? {
+                         rect explicitRect: Rect? = nil, tooltip: ((Int) -> String)? = nil) -> Int? {
         let rect = explicitRect ?? nextRect()
         let id = id(label)
         guard itemAdd(rect, id: id, label: label, kind: "barchart") else { return nil }
@@ -234,6 +235,7 @@ extension UIContext {
                 itemAdd(rowRect, id: rowID, label: item.label, kind: "bar")
                 let interaction = buttonBehavior(rowRect, id: rowID)
                 if interaction.contains(.pressed) { clicked = index }
+                if let tooltip, interaction.contains(.hovered) { showTooltip(tooltip(index)) }
                 drawText(item.label, in: Rect(x: rowRect.x, y: rowRect.y, width: labelWidth - 6, height: rowRect.height),
                          color: theme.text, role: .small)
                 let valueText = unit.format(item.value)

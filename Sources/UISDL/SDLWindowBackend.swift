@@ -30,6 +30,12 @@ public final class SDLWindowBackend {
     /// Whether the last `pollInput` handled any event (input, resize, expose…).
     public private(set) var didReceiveEvents = false
     public private(set) var isFullscreen: Bool
+    /// When set, the scale (pixels per logical pixel) is this function of the drawable size in
+    /// pixels, recomputed on every resize, instead of pixel ratio × user factor: a kiosk's type
+    /// grows with the wall screen it is shown on.
+    public var scaleForDrawableSize: ((_ pixelWidth: Float, _ pixelHeight: Float) -> Float)? {
+        didSet { updateMetrics() }
+    }
     /// Seconds the last `present` took (render and present, not building the UI).
     public private(set) var lastPresentDuration: Double = 0
 
@@ -306,8 +312,10 @@ public final class SDLWindowBackend {
     /// reopens the fonts when the scale changed.
     private func updateMetrics() {
         pixelRatio = Self.pixelRatio(window: window, renderer: renderer)
-        let newScale = pixelRatio * userScale
-        if newScale != scale {
+        var width: Int32 = 0, height: Int32 = 0
+        SDL_GetRendererOutputSize(renderer, &width, &height)
+        let newScale = scaleForDrawableSize.map { $0(Float(width), Float(height)) } ?? pixelRatio * userScale
+        if newScale.isFinite, newScale > 0, newScale != scale {
             do throws(SDLError) {
                 try fonts.reload(scale: newScale)
                 scale = newScale
@@ -315,8 +323,6 @@ public final class SDLWindowBackend {
                 // Keep the old fonts and scale: text stays readable, just not crisp.
             }
         }
-        var width: Int32 = 0, height: Int32 = 0
-        SDL_GetRendererOutputSize(renderer, &width, &height)
         viewportSize = Size(Float(width) / scale, Float(height) / scale)
         translator.pointScale = pixelRatio / scale
     }

@@ -261,12 +261,40 @@ public final class DashboardScreen {
         }
     }
 
+    private struct TalkersKey: Equatable {
+        var generation: Int
+        var latestSecond: Int64?
+        var window: Int64
+        var bits: Bool
+    }
+    private var talkersCache: (key: TalkersKey, talkers: [TrafficAggregator.RecentTalker])?
+
     func topTalkers(_ ui: UIContext, in rect: Rect) {
         ui.panel("Top talkers", rect: rect) {
-            let talkers = capture.traffic.topTalkers(8)
-            let chosen = ui.barChart("Talkers", items: talkers.map { ($0.address.description, Double($0.totalBytes)) }, unit: .bytes, rect: ui.remainingRect)
+            // Over the graph's window and in its unit: bit/s ranks by bytes, packets/s by packets.
+            let window = Int64(graphWindow.rawValue)
+            // Every host is visited: only when packets, packet time or the choice changed.
+            let key = TalkersKey(generation: capture.generation, latestSecond: capture.traffic.rates.latestSecond, window: window, bits: showBits)
+            if talkersCache?.key != key {
+                talkersCache = (key, capture.traffic.topTalkers(8, overLast: window, byPackets: !showBits))
+            }
+            let talkers = talkersCache?.talkers ?? []
+            let rate: (TrafficAggregator.RecentTalker) -> Double = { [showBits] talker in
+                (showBits ? talker.bytes * 8 : talker.packets) / talker.seconds
+            }
+            let unit: ChartUnit = showBits ? .bitsPerSecond : .packetsPerSecond
+            let windowTitle = graphWindow.title
+            let chosen = ui.barChart("Talkers", items: talkers.map { ($0.host.address.description, rate($0)) }, unit: unit,
+                                     rect: ui.remainingRect) { index in
+                let talker = talkers[index]
+                let host = talker.host
+                return "\(host.address) · average over the last \(windowTitle)\n"
+                    + "\(ChartUnit.bitsPerSecond.format(talker.bytes * 8 / talker.seconds)) · \(ChartUnit.packetsPerSecond.format(talker.packets / talker.seconds))\n"
+                    + "\(formatBytes(UInt64(talker.bytes.rounded()))) in \(Int(talker.packets.rounded())) packets in the window\n"
+                    + "Whole capture: \(formatBytes(host.bytesSent)) sent, \(formatBytes(host.bytesReceived)) received"
+            }
             if let chosen {
-                rowFilter = talkers[chosen].address.description
+                rowFilter = talkers[chosen].host.address.description
                 tableTab = 1
             }
         }

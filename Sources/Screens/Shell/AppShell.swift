@@ -55,6 +55,8 @@ public final class AppShell {
     public let toasts: ToastCenter
     public let capture: CaptureController
     private var selectedIndex = 0
+    /// How often frames come while only captured data changes (input draws at once).
+    public var livePacing = LiveRedrawPacing()
     /// Set by Ctrl+Q; the run loop exits when it sees it.
     public private(set) var quitRequested = false
     /// Set by F11; the backend toggles full screen and clears it.
@@ -151,10 +153,12 @@ public final class AppShell {
         } else if screens.contains(where: { $0.hasLongRunningWork }) {
             ui.requestWake(at: ui.input.time + 0.5)
         }
-        // New packets: draw again at the frame-rate cap. A quiet live capture still redraws four
-        // times a second so the graph scrolls and rates fall to zero; nothing else needs frames.
-        if capture.drain(now: wallClock()) > 0 {
-            ui.wantsAnotherFrame = true
+        // New packets: draw again after the live pacing interval (sooner when the ring fills
+        // fast). A quiet live capture still redraws four times a second so the graph scrolls and
+        // rates fall to zero; nothing else needs frames.
+        let drained = capture.drain(now: wallClock())
+        if drained > 0 {
+            livePacing.schedule(ui, drained: drained, session: capture.session)
         } else if capture.isCapturing {
             ui.requestWake(at: ui.input.time + 0.25)
         }

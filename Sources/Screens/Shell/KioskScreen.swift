@@ -12,6 +12,8 @@ public final class KioskScreen {
     public private(set) var exitRequested = false
     private var pageStartedAt: Double?
     public private(set) var page = 0
+    /// How often frames come while only captured data changes (a wall is read, not touched).
+    public var livePacing = LiveRedrawPacing()
 
     public let panels: [KioskPanel]
 
@@ -26,7 +28,12 @@ public final class KioskScreen {
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
         // Nobody points at a wall: a resting mouse must not leave a crosshair and tooltip behind.
         ui.hoverEnabled = false
-        if capture.drain(now: wallClock) > 0 { ui.wantsAnotherFrame = true } else if capture.isCapturing { ui.requestWake(at: ui.input.time + 0.5) }
+        let drained = capture.drain(now: wallClock)
+        if drained > 0 {
+            livePacing.schedule(ui, drained: drained, session: capture.session)
+        } else if capture.isCapturing {
+            ui.requestWake(at: ui.input.time + 0.5)
+        }
         let input = ui.input
         if input.pressed(.character("q"), modifiers: [.control, .alt]) { exitRequested = true }
         let started = pageStartedAt ?? input.time
@@ -39,11 +46,38 @@ public final class KioskScreen {
         let viewport = ui.viewport.insetBy(24, 24)
         let parts = ui.rows(viewport, [.fixed(60), .flex(1), .fixed(20)])
         let panelTitle = panels.indices.contains(page) ? " · " + panels[page].title : ""
-        let title = (capture.sourceName.map { "NetScouter — \($0)" } ?? "NetScouter") + panelTitle
-        ui.drawText(title, in: parts[0], color: ui.theme.text, role: .display)
+        // A file by its name: a long path would push the panel's title off the wall.
+        let source = capture.sourceName.map { $0.split(separator: "/").last.map(String.init) ?? $0 }
+        let title = (source.map { "NetScouter — \($0)" } ?? "NetScouter") + panelTitle
+        // The current bit/s on every panel, right of the title: what a wall is glanced at for.
+        let bitsPerSecond = Self.currentBitsPerSecond(capture)
+        let rateWidth = min(parts[0].width * 0.4, ui.textSize(bitsPerSecond, .display).width + 8)
+        let header = ui.columns(parts[0], [.flex(1), .fixed(rateWidth)])
+        // The largest type the title fits in (a long interface or file name takes a size less).
+        let titleRole: FontRole = ui.textSize(title, .display).width <= header[0].width ? .display : .heading
+        ui.drawText(title, in: header[0], color: ui.theme.text, role: titleRole)
+        ui.itemAdd(header[1], id: 0, label: "kiosk-bits-per-second", kind: "counter", role: .counter("Bit/s"), value: bitsPerSecond)
+        ui.drawText(bitsPerSecond, in: header[1], color: ui.theme.accent, role: .display, alignment: .right)
         ui.itemAdd(parts[1], id: 0, label: "kiosk-page-\(page)", kind: "kiosk")
         if panels.indices.contains(page) { panels[page].build(ui, parts[1]) }
         ui.drawText(Self.exitHint, in: parts[2], color: ui.theme.mutedText, role: .small, alignment: .right)
+    }
+
+    /// The layout scale (pixels per logical pixel) that makes a wall screen of `width`×`height`
+    /// pixels about 960×540 logical pixels: type and charts grow with the screen (at 1920×1080
+    /// the smallest text, axis labels and legends, is 24 px), never below the desktop's size.
+    public static func layoutScale(pixelWidth: Float, pixelHeight: Float) -> Float {
+        guard pixelWidth > 0, pixelHeight > 0 else { return 1 }
+        return max(1, min(pixelWidth / 960, pixelHeight / 540))
+    }
+
+    /// Bit/s of the last full second ("0 bit/s" before any packet).
+    static func currentBitsPerSecond(_ capture: CaptureController) -> String {
+        let rates = capture.traffic.rates
+        guard let latest = rates.latestSecond else { return ChartUnit.bitsPerSecond.format(0) }
+        // While capturing, the latest second is still filling: show the one before it.
+        let second = capture.isCapturing ? latest.saturatingSubtracting(1) : latest
+        return ChartUnit.bitsPerSecond.format(Double(rates.value(at: second, metric: .bytes)) * 8)
     }
 
     static func graphPage(_ ui: UIContext, capture: CaptureController, in rect: Rect) {
