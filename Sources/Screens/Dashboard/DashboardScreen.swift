@@ -51,12 +51,32 @@ public final class DashboardScreen {
     public var hostSort: TableSort? = TableSort(column: 2, ascending: false)
     public var flowSelection: Int?
     public var hostSelection: Int?
-    public var packetSelection: Int?
+    /// The selected packet's row in the Packets table as shown (set 0 to select the first packet
+    /// once there is one). The table keeps the selection by packet number, so it stays on the
+    /// same packet while new ones arrive.
+    public var packetSelection: Int? {
+        get { packetTable.selectedIndex }
+        set {
+            guard let newValue else { packetTable.selectedKey = nil; return }
+            if packetTable.rows.indices.contains(newValue) {
+                packetTable.selectedKey = packetTable.rows[newValue].number
+            } else {
+                selectFirstPacketWhenShown = newValue == 0
+            }
+        }
+    }
+    private var selectFirstPacketWhenShown = false
     public let flowRows = RowCache<FlowStats>()
     public let hostRows = RowCache<HostStats>()
     /// The packet list filtered by `rowFilter` (only used while the filter is not empty; the
     /// unfiltered list reads the capture's recent packets directly, newest first).
-    public let packetRows = RowCache<PacketSummary>()
+    public let packetTable: DataTable<PacketRow, Int> = {
+        let table = DataTable<PacketRow, Int>("Packets", columns: DashboardScreen.packetTableColumns, key: \.number)
+        // The packet list moves fast; a few refreshes a second keep it readable and cheap.
+        table.refreshInterval = 0.25
+        return table
+    }()
+    private var lastFrameTime = 0.0
 
     // Exports: one bar per table, above it in the tables panel.
     public let inbox: UIInbox
@@ -101,11 +121,29 @@ public final class DashboardScreen {
         TableColumn("Received", width: 90, alignment: .right), TableColumn("Packets", width: 80, alignment: .right),
         TableColumn("Ports", width: 160), TableColumn("First seen", width: 110), TableColumn("Last seen", width: 110),
     ]
-    static let packetColumns = [
-        TableColumn("Time", width: 110, sortable: false), TableColumn("Source", width: 230, sortable: false),
-        TableColumn("Destination", width: 230, sortable: false), TableColumn("Proto", width: 62, sortable: false),
-        TableColumn("Length", width: 70, alignment: .right, sortable: false), TableColumn("Info", width: 200, sortable: false),
-    ]
+    /// One packet of the list and its number in the capture (the row key).
+    public struct PacketRow: Sendable {
+        public let number: Int
+        public let packet: PacketSummary
+    }
+
+    static func packetEndpoint(_ packet: PacketSummary, source: Bool) -> String {
+        let address = source ? packet.source : packet.destination
+        return packet.network == .arp ? address.description : endpoint(address, source ? packet.sourcePort : packet.destinationPort)
+    }
+
+    /// Ties go by packet number, so equal lengths keep capture order and a re-sort is repeatable.
+    static var packetTableColumns: [DataColumn<PacketRow>] { [
+        DataColumn("Time", width: 110, text: { clockTime($0.packet.timestamp) }, less: { ($0.packet.timestamp, $0.number) < ($1.packet.timestamp, $1.number) }),
+        DataColumn("Source", width: 230, text: { packetEndpoint($0.packet, source: true) },
+                   less: { ($0.packet.source, $0.packet.sourcePort, $0.number) < ($1.packet.source, $1.packet.sourcePort, $1.number) }),
+        DataColumn("Destination", width: 230, text: { packetEndpoint($0.packet, source: false) },
+                   less: { ($0.packet.destination, $0.packet.destinationPort, $0.number) < ($1.packet.destination, $1.packet.destinationPort, $1.number) }),
+        DataColumn("Proto", width: 62, text: { packetProtocolName($0.packet) }, less: { (packetProtocolName($0.packet), $0.number) < (packetProtocolName($1.packet), $1.number) }),
+        DataColumn("Length", width: 70, alignment: .right, text: { "\($0.packet.wireLength)" }, less: { ($0.packet.wireLength, $0.number) < ($1.packet.wireLength, $1.number) }),
+        DataColumn("Info", width: 200, text: { packetInfo($0.packet) }, less: { (packetInfo($0.packet), $0.number) < (packetInfo($1.packet), $1.number) },
+                   color: { row, theme in row.packet.isMalformed ? theme.danger : nil }),
+    ] }
 
     // MARK: Frame
 
@@ -200,7 +238,10 @@ public final class DashboardScreen {
     private func invalidateRows() {
         flowRows.invalidate()
         hostRows.invalidate()
-        packetRows.invalidate()
+        packetTable.reset()
+        flowSelection = nil
+        hostSelection = nil
+        selectFirstPacketWhenShown = false
     }
 
     func errorBanner(_ ui: UIContext, _ message: String) {
@@ -389,58 +430,49 @@ public final class DashboardScreen {
         }
     }
 
-    /// The packet list as shown: newest first, filtered by `rowFilter` when it is set.
+    /// The packet list as shown: newest first (or sorted by a header), filtered by `rowFilter`.
     public func shownPackets() -> [PacketSummary] {
-        if rowFilter.isEmpty {
-            let count = capture.recentCount
-            return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
+        refreshPacketRows(now: lastFrameTime)
+        return packetTable.rows.map(\.packet)
+    }
+
+    private func refreshPacketRows(now: Double) {
+        let capture = capture
+        packetTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
+                           source: {
+                               let count = capture.recentCount
+                               return (0..<count).map { offset in
+                                   let index = count - 1 - offset
+                                   return PacketRow(number: capture.recentPacketNumber(at: index), packet: capture.recentPacket(at: index))
+                               }
+                           },
+                           matches: { row, needle in
+                               let packet = row.packet
+                               return endpoint(packet.source, packet.sourcePort).contains(needle)
+                                   || endpoint(packet.destination, packet.destinationPort).contains(needle)
+                                   || packetProtocolName(packet).lowercased().contains(needle)
+                                   || packetInfo(packet).lowercased().contains(needle)
+                           })
+        if selectFirstPacketWhenShown, let first = packetTable.rows.first {
+            packetTable.selectedKey = first.number
+            selectFirstPacketWhenShown = false
         }
-        return packetRows.rows
     }
 
     func packetsTable(_ ui: UIContext, in rect: Rect) {
         let parts = ui.columns(rect, [.flex(1), .fixed(300)])
-        let filtering = !rowFilter.isEmpty
-        if filtering {
-            let capture = capture
-            packetRows.update(generation: capture.generation, sort: nil, filter: rowFilter, now: ui.input.time,
-                              source: {
-                                  let count = capture.recentCount
-                                  return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
-                              },
-                              matches: { packet, needle in
-                                  endpoint(packet.source, packet.sourcePort).contains(needle)
-                                      || endpoint(packet.destination, packet.destinationPort).contains(needle)
-                                      || packetProtocolName(packet).lowercased().contains(needle)
-                                      || packetInfo(packet).lowercased().contains(needle)
-                              },
-                              less: { _, _, _ in false })
-        }
-        let count = filtering ? packetRows.rows.count : capture.recentCount
-        let filteredRows = packetRows.rows
-        let capture = capture
-        // Newest first.
-        func packet(at index: Int) -> PacketSummary {
-            filtering ? filteredRows[index] : capture.recentPacket(at: count - 1 - index)
-        }
-        var noSort: TableSort?
-        ui.table("Packets", columns: Self.packetColumns, rowCount: count, sort: &noSort, selection: &packetSelection, rect: parts[0]) { row in
-            let packet = packet(at: row.index)
-            row.text(0, clockTime(packet.timestamp))
-            row.text(1, packet.network == .arp ? packet.source.description : endpoint(packet.source, packet.sourcePort))
-            row.text(2, packet.network == .arp ? packet.destination.description : endpoint(packet.destination, packet.destinationPort))
-            row.text(3, packetProtocolName(packet))
-            row.text(4, "\(packet.wireLength)")
-            row.text(5, packetInfo(packet), color: packet.isMalformed ? ui.theme.danger : nil)
-        }
+        lastFrameTime = ui.input.time
+        refreshPacketRows(now: ui.input.time)
+        packetTable.build(ui, in: parts[0])
+        let selected = packetTable.selectedRow?.packet
         ui.panel("Packet detail", rect: parts[1]) {
-            guard let selection = packetSelection, selection < count else {
+            guard let selected else {
                 ui.label("Select a packet to see its fields.", color: ui.theme.mutedText)
                 return
             }
             // Long values (IPv6 addresses, MAC pairs) wrap onto more lines instead of being cut.
             let valueWidth = ui.remainingRect.width - 92 - ui.theme.spacing
-            for (name, value) in packetDetail(packet(at: selection)) {
+            for (name, value) in packetDetail(selected) {
                 let lines = ui.wrap(value, width: valueWidth, role: .small)
                 for (index, line) in lines.enumerated() {
                     ui.row([.fixed(92), .flex(1)], height: .fixed(18))

@@ -1,0 +1,111 @@
+import Capture
+import Export
+import Foundation
+import Packets
+import Screens
+import UI
+import XCTest
+
+/// The Packets table on `DataTable`: selection by packet, headers that sort, an export that reads
+/// like the screen.
+final class PacketsTableTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-packets-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private func open(_ path: String, in shell: AppShell, _ harness: UIHarness) {
+        shell.dashboard.openFile(path)
+        harness.frame()
+        var frames = 0
+        while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
+            harness.frame()
+            frames += 1
+            if frames > 2000 { XCTFail("capture never finished"); break }
+            usleep(1000)
+        }
+        harness.frames(2)
+    }
+
+    private func loadedShell() throws -> (AppShell, UIHarness, String) {
+        let path = try writeDashboardFixture(in: directory)
+        let shell = AppShell(capture: CaptureController())
+        shell.wallClock = { 1_700_000_010_000_000_000 }
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        open(path, in: shell, harness)
+        harness.click("Dashboard/Tables/Packets###Packets")
+        harness.frames(2)
+        return (shell, harness, path)
+    }
+
+    func testTheSelectedPacketStaysSelectedWhenTheTableIsResortedAndIsDroppedByTheNextFile() throws {
+        let (shell, harness, path) = try loadedShell()
+        let table = shell.dashboard.packetTable
+        XCTAssertEqual(table.rows.count, 236)
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Packets")).rect
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        // The fourth row.
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + rowHeight * 3.5))
+        harness.frame()
+        let selected = try XCTUnwrap(table.selectedRow)
+        XCTAssertEqual(shell.dashboard.packetSelection, 3)
+        let detail = packetDetail(selected.packet).map(\.1)
+        XCTAssertTrue(detail.allSatisfy { harness.drawnTexts.contains($0) || $0.count > 30 }, "its detail is shown")
+
+        // Sort by length: the same packet stays selected at its new row, its detail still shown.
+        harness.click("Dashboard/Packets/header:Length")
+        harness.frame()
+        XCTAssertEqual(table.sort, DataSort(column: "Length", ascending: true))
+        XCTAssertEqual(table.rows.map(\.packet.wireLength), table.rows.map(\.packet.wireLength).sorted())
+        XCTAssertEqual(table.selectedKey, selected.number)
+        XCTAssertEqual(table.selectedRow?.packet.timestamp, selected.packet.timestamp)
+        let newIndex = try XCTUnwrap(table.rows.firstIndex { $0.number == selected.number })
+        XCTAssertEqual(shell.dashboard.packetSelection, newIndex, "the selection goes with the packet")
+
+        // The longest packet (it moves to the end of the ascending sort) selected, then sorted descending.
+        harness.click("Dashboard/Packets/header:Length")
+        harness.frame()
+        let longest = table.rows[0]
+        harness.click("Dashboard/Packets/header:Length")
+        harness.frame()
+        XCTAssertEqual(table.rows.last?.number, longest.number)
+        shell.dashboard.packetSelection = table.rows.count - 1
+        harness.click("Dashboard/Packets/header:Length")
+        harness.frame()
+        XCTAssertEqual(table.sort, DataSort(column: "Length", ascending: false))
+        XCTAssertEqual(shell.dashboard.packetSelection, 0)
+        XCTAssertEqual(table.selectedKey, longest.number)
+
+        // Another file: nothing of the old one stays selected.
+        open(path, in: shell, harness)
+        XCTAssertNil(table.selectedRow)
+        XCTAssertTrue(harness.drawnTexts.contains("Select a packet to see its fields."))
+    }
+
+    func testThePacketsNDJSONExportHasTheInfoTheScreenShows() throws {
+        let (shell, harness, _) = try loadedShell()
+        let shown = shell.dashboard.shownPackets()
+        let tcp = try XCTUnwrap(shown.first { $0.transport == .tcp })
+        XCTAssertTrue(harness.drawnTexts.contains(packetInfo(tcp)) || shown.firstIndex(where: { $0.transport == .tcp })! > 20)
+
+        let path = directory.appendingPathComponent("packets.ndjson").path
+        shell.dashboard.packetExport.setFormat(.ndjson)
+        harness.replaceText(in: "Dashboard/Export packets/Path", with: path)
+        harness.click("Dashboard/Export packets/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("Exported 236 packets to \(path)") != nil })
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, shown.count)
+        for (line, packet) in zip(lines, shown) {
+            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let info = try XCTUnwrap(record["info"] as? String)
+            XCTAssertTrue(info.hasPrefix(packetInfo(packet)), "\(info) vs \(packetInfo(packet))")
+            XCTAssertFalse(info.isEmpty)
+        }
+    }
+}
