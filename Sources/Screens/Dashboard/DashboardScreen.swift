@@ -47,10 +47,17 @@ public final class DashboardScreen {
     /// too, with how they ended).
     public var flowSet = 1
     public var rowFilter = ""
-    public var flowSort: TableSort? = TableSort(column: 4, ascending: false)
-    public var hostSort: TableSort? = TableSort(column: 2, ascending: false)
-    public var flowSelection: Int?
-    public var hostSelection: Int?
+    public var flowSort: DataSort? {
+        get { flowTable.sort }
+        set { flowTable.sort = newValue }
+    }
+    public var hostSort: DataSort? {
+        get { hostTable.sort }
+        set { hostTable.sort = newValue }
+    }
+    /// The selected flow's and host's rows as shown (the tables keep them by key).
+    public var flowSelection: Int? { flowTable.selectedIndex }
+    public var hostSelection: Int? { hostTable.selectedIndex }
     /// The selected packet's row in the Packets table as shown (set 0 to select the first packet
     /// once there is one). The table keeps the selection by packet number, so it stays on the
     /// same packet while new ones arrive.
@@ -66,8 +73,10 @@ public final class DashboardScreen {
         }
     }
     private var selectFirstPacketWhenShown = false
-    public let flowRows = RowCache<FlowStats>()
-    public let hostRows = RowCache<HostStats>()
+    public let flowTable = DataTable<FlowStats, FlowRowKey>("Flows", columns: DashboardScreen.flowTableColumns, key: FlowRowKey.init,
+                                                            sort: DataSort(column: "Packets", ascending: false))
+    public let hostTable = DataTable<HostStats, IPAddress>("Hosts", columns: DashboardScreen.hostTableColumns, key: \.address,
+                                                           sort: DataSort(column: "Sent", ascending: false))
     /// The packet list filtered by `rowFilter` (only used while the filter is not empty; the
     /// unfiltered list reads the capture's recent packets directly, newest first).
     public let packetTable: DataTable<PacketRow, Int> = {
@@ -110,17 +119,43 @@ public final class DashboardScreen {
     /// True while an export started here has not reported back.
     public var isExporting: Bool { flowExport.isExporting || hostExport.isExporting || packetExport.isExporting }
 
-    static let flowColumns = [
-        TableColumn("Proto", width: 62), TableColumn("Initiator", width: 230), TableColumn("Responder", width: 230),
-        TableColumn("State", width: 110), TableColumn("Packets", width: 80, alignment: .right),
-        TableColumn("Bytes →", width: 90, alignment: .right), TableColumn("Bytes ←", width: 90, alignment: .right),
-        TableColumn("Last seen", width: 110), TableColumn("Ended by", width: 110),
-    ]
-    static let hostColumns = [
-        TableColumn("Address", width: 250), TableColumn("MAC", width: 140), TableColumn("Sent", width: 90, alignment: .right),
-        TableColumn("Received", width: 90, alignment: .right), TableColumn("Packets", width: 80, alignment: .right),
-        TableColumn("Ports", width: 160), TableColumn("First seen", width: 110), TableColumn("Last seen", width: 110),
-    ]
+    /// A flow in the table: its 5-tuple and when it began (a 5-tuple reused after its flow
+    /// ended is another flow under All).
+    public struct FlowRowKey: Hashable, Sendable {
+        public let key: FlowKey
+        public let firstSeen: Int64
+        public init(_ flow: FlowStats) {
+            key = flow.key
+            firstSeen = flow.firstSeen
+        }
+    }
+
+    static var flowTableColumns: [DataColumn<FlowStats>] { [
+        DataColumn("Proto", width: 62, text: { protocolName($0.transport, ipProtocol: $0.key.ipProtocol) },
+                   sortBy: { protocolName($0.transport, ipProtocol: $0.key.ipProtocol) }),
+        DataColumn("Initiator", width: 230, text: { endpoint($0.initiator, $0.initiatorPort) }, less: { ($0.initiator, $0.initiatorPort) < ($1.initiator, $1.initiatorPort) }),
+        DataColumn("Responder", width: 230, text: { endpoint($0.responder, $0.responderPort) }, less: { ($0.responder, $0.responderPort) < ($1.responder, $1.responderPort) }),
+        DataColumn("State", width: 110, text: { $0.tcpState.description }, sortBy: { $0.tcpState.rawValue },
+                   color: { flow, theme in flow.tcpState == .reset ? theme.warning : nil }),
+        DataColumn("Packets", width: 80, alignment: .right, text: { "\($0.totalPackets)" }, sortBy: { $0.totalPackets }),
+        DataColumn("Bytes →", width: 90, alignment: .right, text: { formatBytes($0.bytesForward) }, sortBy: { $0.bytesForward }),
+        DataColumn("Bytes ←", width: 90, alignment: .right, text: { formatBytes($0.bytesReverse) }, sortBy: { $0.bytesReverse }),
+        DataColumn("Last seen", width: 110, text: { clockTime($0.lastSeen) }, sortBy: { $0.lastSeen }),
+        DataColumn("Ended by", width: 110, text: { $0.endReason.description }, sortBy: { $0.endReason.rawValue },
+                   color: { flow, theme in flow.endReason == .active ? nil : theme.mutedText }),
+    ] }
+
+    static var hostTableColumns: [DataColumn<HostStats>] { [
+        DataColumn("Address", width: 250, text: { $0.address.description }, sortBy: { $0.address }),
+        DataColumn("MAC", width: 140, text: { $0.mac == .zero ? "—" : $0.mac.description }, sortBy: { $0.mac }, color: { _, theme in theme.mutedText }),
+        DataColumn("Sent", width: 90, alignment: .right, text: { formatBytes($0.bytesSent) }, sortBy: { $0.bytesSent }),
+        DataColumn("Received", width: 90, alignment: .right, text: { formatBytes($0.bytesReceived) }, sortBy: { $0.bytesReceived }),
+        DataColumn("Packets", width: 80, alignment: .right, text: { "\($0.totalPackets)" }, sortBy: { $0.totalPackets }),
+        DataColumn("Ports", width: 160, text: { $0.ports.sorted().prefix(8).map(String.init).joined(separator: ", ") }, sortBy: { $0.ports.count }),
+        DataColumn("First seen", width: 110, text: { clockTime($0.firstSeen) }, sortBy: { $0.firstSeen }),
+        DataColumn("Last seen", width: 110, text: { clockTime($0.lastSeen) }, sortBy: { $0.lastSeen }),
+    ] }
+
     /// One packet of the list and its number in the capture (the row key).
     public struct PacketRow: Sendable {
         public let number: Int
@@ -236,11 +271,9 @@ public final class DashboardScreen {
 
     /// A new capture: the cached rows are of the old one.
     private func invalidateRows() {
-        flowRows.invalidate()
-        hostRows.invalidate()
+        flowTable.reset()
+        hostTable.reset()
         packetTable.reset()
-        flowSelection = nil
-        hostSelection = nil
         selectFirstPacketWhenShown = false
     }
 
@@ -325,7 +358,7 @@ public final class DashboardScreen {
             if tableTab == 0 {
                 let before = flowSet
                 ui.tabs("Flow set", ["Active", "All"], selection: &flowSet)
-                if flowSet != before { flowRows.invalidate() }
+                if flowSet != before { flowTable.invalidate() }
             } else {
                 ui.label("")
             }
@@ -346,83 +379,35 @@ public final class DashboardScreen {
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         let traffic = capture.traffic
-        flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
-                        source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
-                        matches: { flow, needle in
-                            endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
-                                || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
-                                || flow.tcpState.description.lowercased().contains(needle)
-                        },
-                        less: { a, b, column in
-                            switch column {
-                            case 0: protocolName(a.transport, ipProtocol: a.key.ipProtocol) < protocolName(b.transport, ipProtocol: b.key.ipProtocol)
-                            case 1: (a.initiator, a.initiatorPort) < (b.initiator, b.initiatorPort)
-                            case 2: (a.responder, a.responderPort) < (b.responder, b.responderPort)
-                            case 3: a.tcpState.rawValue < b.tcpState.rawValue
-                            case 4: a.totalPackets < b.totalPackets
-                            case 5: a.bytesForward < b.bytesForward
-                            case 6: a.bytesReverse < b.bytesReverse
-                            case 7: a.lastSeen < b.lastSeen
-                            default: a.endReason.rawValue < b.endReason.rawValue
-                            }
-                        })
-        let rows = flowRows.rows
-        ui.table("Flows", columns: Self.flowColumns, rowCount: rows.count, sort: &flowSort, selection: &flowSelection, rect: rect) { row in
-            let flow = rows[row.index]
-            row.text(0, protocolName(flow.transport, ipProtocol: flow.key.ipProtocol))
-            row.text(1, endpoint(flow.initiator, flow.initiatorPort))
-            row.text(2, endpoint(flow.responder, flow.responderPort))
-            row.text(3, flow.tcpState.description, color: flow.tcpState == .reset ? ui.theme.warning : nil)
-            row.text(4, "\(flow.totalPackets)")
-            row.text(5, formatBytes(flow.bytesForward))
-            row.text(6, formatBytes(flow.bytesReverse))
-            row.text(7, clockTime(flow.lastSeen))
-            row.text(8, flow.endReason.description, color: flow.endReason == .active ? nil : ui.theme.mutedText)
-        }
+        flowTable.update(generation: capture.generation, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
+                         source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
+                         matches: { flow, needle in
+                             endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
+                                 || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
+                                 || flow.tcpState.description.lowercased().contains(needle)
+                         })
+        flowTable.build(ui, in: rect)
     }
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
         let traffic = capture.traffic
-        hostRows.update(generation: capture.generation, sort: hostSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
-                        source: { traffic.hosts.all },
-                        matches: { host, needle in
-                            host.address.description.contains(needle) || host.mac.description.contains(needle)
-                                || host.ports.contains { String($0) == needle }
-                        },
-                        less: { a, b, column in
-                            switch column {
-                            case 0: a.address < b.address
-                            case 1: a.mac < b.mac
-                            case 2: a.bytesSent < b.bytesSent
-                            case 3: a.bytesReceived < b.bytesReceived
-                            case 4: a.totalPackets < b.totalPackets
-                            case 5: a.ports.count < b.ports.count
-                            case 6: a.firstSeen < b.firstSeen
-                            default: a.lastSeen < b.lastSeen
-                            }
-                        })
-        let rows = hostRows.rows
-        ui.table("Hosts", columns: Self.hostColumns, rowCount: rows.count, sort: &hostSort, selection: &hostSelection, rect: rect) { row in
-            let host = rows[row.index]
-            row.text(0, host.address.description)
-            row.text(1, host.mac == .zero ? "—" : host.mac.description, color: ui.theme.mutedText)
-            row.text(2, formatBytes(host.bytesSent))
-            row.text(3, formatBytes(host.bytesReceived))
-            row.text(4, "\(host.totalPackets)")
-            row.text(5, host.ports.sorted().prefix(8).map(String.init).joined(separator: ", "))
-            row.text(6, clockTime(host.firstSeen))
-            row.text(7, clockTime(host.lastSeen))
-        }
+        hostTable.update(generation: capture.generation, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
+                         source: { traffic.hosts.all },
+                         matches: { host, needle in
+                             host.address.description.contains(needle) || host.mac.description.contains(needle)
+                                 || host.ports.contains { String($0) == needle }
+                         })
+        hostTable.build(ui, in: rect)
     }
 
     /// The rows a table shows right now (sorted and filtered as shown), ready to export.
     public func exportSource(table: Int) -> ExportSource {
         switch table {
         case 0:
-            let rows = flowRows.rows
+            let rows = flowTable.rows
             return ExportSource(count: rows.count) { TrafficExports.flows(rows) }
         case 1:
-            let rows = hostRows.rows
+            let rows = hostTable.rows
             return ExportSource(count: rows.count) { TrafficExports.hosts(rows) }
         default:
             let rows = shownPackets()

@@ -6,9 +6,9 @@ import Screens
 import UI
 import XCTest
 
-/// The Packets table on `DataTable`: selection by packet, headers that sort, an export that reads
-/// like the screen.
-final class PacketsTableTests: XCTestCase {
+/// The dashboard's tables on `DataTable`: selection by item (flow, packet), headers that sort,
+/// an export that reads like the screen.
+final class DashboardTablesTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
@@ -107,5 +107,41 @@ final class PacketsTableTests: XCTestCase {
             XCTAssertTrue(info.hasPrefix(packetInfo(packet)), "\(info) vs \(packetInfo(packet))")
             XCTAssertFalse(info.isEmpty)
         }
+    }
+
+    func testTheSelectedFlowStaysSelectedWhenResortedAndIsDroppedByTheNextFile() throws {
+        let (shell, harness, path) = try loadedShell()
+        harness.click("Dashboard/Tables/Flows (42)###Flows")
+        harness.frames(2)
+        let table = shell.dashboard.flowTable
+        XCTAssertEqual(table.rows.count, 42)
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Flows")).rect
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + rowHeight * 2.5))
+        harness.frame()
+        let selected = try XCTUnwrap(table.selectedRow)
+        XCTAssertEqual(shell.dashboard.flowSelection, 2)
+        XCTAssertEqual(table.selectedKey, DashboardScreen.FlowRowKey(table.rows[2]))
+
+        // Sort by responder, then by initiator descending: the same flow stays highlighted.
+        for header in ["Responder", "Initiator", "Initiator"] {
+            harness.click("Dashboard/Flows/header:\(header)")
+            harness.frame()
+            let index = try XCTUnwrap(shell.dashboard.flowSelection)
+            XCTAssertEqual(table.rows[index].key, selected.key, "sorted by \(header)")
+            XCTAssertEqual(table.rows[index].firstSeen, selected.firstSeen)
+        }
+        XCTAssertEqual(table.sort, DataSort(column: "Initiator", ascending: false))
+        let initiators = table.rows.map { endpoint($0.initiator, $0.initiatorPort) }
+        XCTAssertEqual(table.rows.map(\.initiator), table.rows.map(\.initiator).sorted(by: >), "\(initiators)")
+        // Keyboard: Down moves to the flow below it in this order.
+        harness.press(.down)
+        harness.frame()
+        let index = try XCTUnwrap(shell.dashboard.flowSelection)
+        XCTAssertNotEqual(table.rows[index].key, selected.key)
+
+        open(path, in: shell, harness)
+        XCTAssertNil(table.selectedKey, "another file: nothing of the old one selected")
+        XCTAssertNil(shell.dashboard.flowSelection)
     }
 }
