@@ -305,6 +305,10 @@ public final class UIContext {
 
     public func clearFocus() { focusedID = 0 }
 
+    /// True while a text field has the keyboard, so typed characters are text, not shortcuts
+    /// (a focused table or list lets them through).
+    public var isEditingText: Bool { focusedID != 0 && storage[WidgetStateKey(focusedID, TextFieldState.self)] != nil }
+
     // MARK: Per-widget state
 
     func state<State>(_ id: WidgetID, default make: @autoclosure () -> State) -> State {

@@ -141,6 +141,8 @@ extension UIContext {
             keepFocus(tableID)
             if mouseOver(body), input.wheel.y != 0 { state.scroll -= input.wheel.y * Self.wheelStep }
             let visibleRows = max(1, Int(body.height / rowHeight))
+            // Escape hands the keyboard back (to the screen's shortcuts).
+            if isFocused(tableID), input.keysPressed.contains(.escape) { clearFocus() }
             if isFocused(tableID), rowCount > 0 {
                 var moved: Int?
                 let current = selection ?? -1

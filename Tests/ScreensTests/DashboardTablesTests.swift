@@ -144,4 +144,29 @@ final class DashboardTablesTests: XCTestCase {
         XCTAssertNil(table.selectedKey, "another file: nothing of the old one selected")
         XCTAssertNil(shell.dashboard.flowSelection)
     }
+
+    func testSlashFocusesTheCaptureFilterAfterAClickInATableAndEscapeReleasesTheTable() throws {
+        let (shell, harness, _) = try loadedShell()
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Packets")).rect
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + 5))
+        harness.frame()
+        XCTAssertNotEqual(harness.ui.focusedID, 0, "the table has the keyboard")
+        XCTAssertNotNil(shell.dashboard.packetSelection)
+        harness.type("/")
+        harness.frame()
+        XCTAssertEqual(harness.ui.focusedID, shell.dashboard.filterFieldID(harness.ui), "/ moved to the capture filter")
+        XCTAssertEqual(shell.dashboard.filterText, "", "and was not typed into it")
+
+        // Back in the table, Escape gives the keyboard up.
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + 5))
+        harness.frame()
+        XCTAssertNotEqual(harness.ui.focusedID, 0)
+        harness.press(.escape)
+        harness.frame()
+        XCTAssertEqual(harness.ui.focusedID, 0)
+        let selection = shell.dashboard.packetSelection
+        harness.press(.down)
+        harness.frame()
+        XCTAssertEqual(shell.dashboard.packetSelection, selection, "arrows no longer move the table")
+    }
 }

@@ -483,7 +483,8 @@ extension DashboardScreen: TabScreen {
 
     public func handleShortcuts(_ ui: UIContext) {
         let input = ui.input
-        if ui.focusedID == 0, input.text == "/" || input.keysPressed.contains(.character("/")) {
+        // A focused table does not take typed characters, so `/` still reaches the filter.
+        if !ui.isEditingText, input.text == "/" || input.keysPressed.contains(.character("/")) {
             ui.focus(filterFieldID(ui), swallowTypedText: true)
         }
     }
