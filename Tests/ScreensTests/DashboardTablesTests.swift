@@ -169,4 +169,22 @@ final class DashboardTablesTests: XCTestCase {
         harness.frame()
         XCTAssertEqual(shell.dashboard.packetSelection, selection, "arrows no longer move the table")
     }
+
+    func testTabCountsFollowTheRowFilter() throws {
+        let (shell, harness, _) = try loadedShell()
+        let hosts = shell.capture.traffic.hosts.count
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Hosts (\(hosts))###Hosts"))
+        harness.click("Dashboard/Filter rows")
+        harness.type("93.184.216.3")
+        harness.frames(2)
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (8 of 42)###Flows"), "40 flows spread over 5 servers")
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Hosts (1 of \(hosts))###Hosts"))
+        let packets = shell.dashboard.shownPackets().count
+        XCTAssertGreaterThan(packets, 0)
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Packets (\(packets) of 236)###Packets"))
+        // The count is what the tab shows.
+        harness.click("Dashboard/Tables/Hosts (1 of \(hosts))###Hosts")
+        harness.frame()
+        XCTAssertEqual(shell.dashboard.hostTable.rows.map(\.address.description), ["93.184.216.3"])
+    }
 }

@@ -354,7 +354,18 @@ public final class DashboardScreen {
             let flowCount = flowSet == 0 ? counts.active : counts.seen
             // Tabs | Active/All (flows) | row filter | export: format, path, button (for the table showing).
             ui.row([.fixed(420), .fixed(130), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
-            ui.tabs("Tables", ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"], selection: &tableTab)
+            // With a row filter, every tab counts the rows it would show ("Hosts (2 of 25)"), so
+            // the hidden tables are kept filtered too (at their usual refresh rate).
+            var labels = ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"]
+            if !rowFilter.isEmpty {
+                refreshFlowRows(now: ui.input.time)
+                refreshHostRows(now: ui.input.time)
+                refreshPacketRows(now: ui.input.time)
+                labels = ["Flows (\(groupedNumber(flowTable.rows.count)) of \(flowCount))###Flows",
+                          "Hosts (\(groupedNumber(hostTable.rows.count)) of \(hostCount))###Hosts",
+                          "Packets (\(groupedNumber(packetTable.rows.count)) of \(capture.recentCount))###Packets"]
+            }
+            ui.tabs("Tables", labels, selection: &tableTab)
             if tableTab == 0 {
                 let before = flowSet
                 ui.tabs("Flow set", ["Active", "All"], selection: &flowSet)
@@ -378,26 +389,34 @@ public final class DashboardScreen {
     }
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
+        refreshFlowRows(now: ui.input.time)
+        flowTable.build(ui, in: rect)
+    }
+
+    private func refreshFlowRows(now: Double) {
         let traffic = capture.traffic
-        flowTable.update(generation: capture.generation, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
+        flowTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
                          source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
                          matches: { flow, needle in
                              endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
                                  || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
                                  || flow.tcpState.description.lowercased().contains(needle)
                          })
-        flowTable.build(ui, in: rect)
     }
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
+        refreshHostRows(now: ui.input.time)
+        hostTable.build(ui, in: rect)
+    }
+
+    private func refreshHostRows(now: Double) {
         let traffic = capture.traffic
-        hostTable.update(generation: capture.generation, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
+        hostTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
                          source: { traffic.hosts.all },
                          matches: { host, needle in
                              host.address.description.contains(needle) || host.mac.description.contains(needle)
                                  || host.ports.contains { String($0) == needle }
                          })
-        hostTable.build(ui, in: rect)
     }
 
     /// The rows a table shows right now (sorted and filtered as shown), ready to export.
