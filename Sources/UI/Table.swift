@@ -29,6 +29,8 @@ public struct TableSort: Equatable, Sendable {
 struct TableState: PersistentWidgetState {
     var widths: [Float]
     var scroll: Float = 0
+    /// How far the columns are scrolled left when they are wider than the table.
+    var scrollX: Float = 0
     var resizingColumn: Int?
     var resizeStartX: Float = 0
     var resizeStartWidth: Float = 0
@@ -87,14 +89,23 @@ extension UIContext {
         let hasScrollbar = contentHeight > body.height
         let usableWidth = rect.width - (hasScrollbar ? theme.scrollbarWidth + 2 : 0)
 
-        // Column rectangles; the last column stretches to fill the width.
+        // Column rectangles; the last column stretches to fill the width. Columns wider than the
+        // table keep their widths and scroll sideways (wheel sideways or Shift+wheel, or Left /
+        // Right with the table focused).
         var xs: [Float] = []
-        var x = rect.x
         var widths = state.widths
         if let last = widths.indices.last {
             let used = widths.dropLast().reduce(0, +)
-            widths[last] = max(columns[last].minimumWidth, usableWidth - used)
+            widths[last] = max(columns[last].minimumWidth, usableWidth - used, used + widths[last] > usableWidth ? widths[last] : 0)
         }
+        let contentWidth = widths.reduce(0, +)
+        let maxScrollX = max(0, contentWidth - usableWidth)
+        if mouseOver(rect) {
+            let sideways = input.wheel.x != 0 ? input.wheel.x : input.modifiers.contains(.shift) ? input.wheel.y : 0
+            state.scrollX -= sideways * Self.wheelStep
+        }
+        state.scrollX = min(max(0, state.scrollX), maxScrollX)
+        var x = rect.x - state.scrollX
         for width in widths { xs.append(x); x += width }
 
         draw(.fillRect(rect, theme.panel, cornerRadius: 0))
@@ -139,7 +150,13 @@ extension UIContext {
             let bodyRect = Rect(x: body.x, y: body.y, width: usableWidth, height: body.height)
             let bodyHovered = mouseOver(bodyRect) && (activeID == 0 || activeID == tableID)
             keepFocus(tableID)
-            if mouseOver(body), input.wheel.y != 0 { state.scroll -= input.wheel.y * Self.wheelStep }
+            if mouseOver(body), input.wheel.y != 0, !input.modifiers.contains(.shift) { state.scroll -= input.wheel.y * Self.wheelStep }
+            if isFocused(tableID), maxScrollX > 0 {
+                for key in input.keysPressed {
+                    if key == .left { state.scrollX = max(0, state.scrollX - Self.wheelStep) }
+                    if key == .right { state.scrollX = min(maxScrollX, state.scrollX + Self.wheelStep) }
+                }
+            }
             let visibleRows = max(1, Int(body.height / rowHeight))
             // Escape hands the keyboard back (to the screen's shortcuts).
             if isFocused(tableID), input.keysPressed.contains(.escape) { clearFocus() }

@@ -108,4 +108,45 @@ final class TableTests: XCTestCase {
         harness.frame()
         XCTAssertEqual(harness.item("Threats/header:Address")!.rect.width, 280)
     }
+
+    func testColumnsWiderThanTheTableScrollSideways() throws {
+        var sort: TableSort?
+        var selection: Int?
+        let columns = [TableColumn("Time", width: 100), TableColumn("Payload", width: 600), TableColumn("End", width: 100)]
+        let view = Rect(x: 0, y: 0, width: 400, height: 300)
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            ui.table("Wide", columns: columns, rowCount: 3, sort: &sort, selection: &selection, rect: view) { row in
+                row.text(2, "end \(row.index)")
+            }
+        }
+        harness.frame()
+        let end = try XCTUnwrap(harness.item("Wide/header:End")).rect
+        XCTAssertEqual(end.x, 700, "the wide column keeps its width: End starts past the view")
+        XCTAssertEqual(end.width, 100)
+
+        // Wheel sideways over the table: End comes into view at the right edge.
+        var input = InputSnapshot()
+        input.mousePosition = Point(200, 100)
+        input.wheel = Point(-100, 0)
+        harness.frame(input)
+        harness.frame()
+        let scrolled = try XCTUnwrap(harness.item("Wide/header:End")).rect
+        XCTAssertLessThanOrEqual(scrolled.maxX, 400)
+        XCTAssertGreaterThan(scrolled.x, 200)
+        XCTAssertEqual(end.x - scrolled.x, 400, "scrolled by exactly the overflow (800 wide in 400)")
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:Time")).rect.x, -400)
+
+        // Shift+wheel back, then Right arrows with the table focused.
+        input = InputSnapshot()
+        input.mousePosition = Point(200, 100)
+        input.wheel = Point(0, 100)
+        input.modifiers = [.shift]
+        harness.frame(input)
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:End")).rect.x, 700, "back to the start, rows not scrolled")
+        harness.click(at: Point(200, 40))
+        harness.press(.right)
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:End")).rect.x, 700 - 48)
+    }
 }
