@@ -2,6 +2,7 @@ import Capture
 import Export
 import Foundation
 import Packets
+import Traffic
 import Screens
 import UI
 import XCTest
@@ -186,5 +187,39 @@ final class DashboardTablesTests: XCTestCase {
         harness.click("Dashboard/Tables/Hosts (1 of \(hosts))###Hosts")
         harness.frame()
         XCTAssertEqual(shell.dashboard.hostTable.rows.map(\.address.description), ["93.184.216.3"])
+    }
+
+    func testEnterOrADoubleClickOnAFlowShowsItsPackets() throws {
+        let (shell, harness, _) = try loadedShell()
+        harness.click("Dashboard/Tables/Flows (42)###Flows")
+        harness.frames(2)
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Flows")).rect
+        let firstRow = Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + 5)
+        harness.click(at: firstRow, double: true)
+        harness.frames(2)
+        let flow = try XCTUnwrap(shell.dashboard.flowTable.rows.first)
+        XCTAssertEqual(shell.dashboard.tableTab, 2, "the Packets tab")
+        XCTAssertEqual(shell.dashboard.packetsOfFlow?.key, flow.key)
+        let packets = shell.dashboard.packetTable.rows
+        XCTAssertEqual(packets.count, Int(flow.totalPackets), "all of its packets (the file fits in the kept list)")
+        XCTAssertTrue(packets.allSatisfy { FlowKey($0.packet) == flow.key })
+        XCTAssertTrue(harness.items.contains { $0.path.hasPrefix("Dashboard/flow:Packets of \(endpoint(flow.initiator, flow.initiatorPort))") })
+
+        harness.click("Dashboard/Show all packets")
+        harness.frames(2)
+        XCTAssertNil(shell.dashboard.packetsOfFlow)
+        XCTAssertEqual(shell.dashboard.packetTable.rows.count, 236)
+
+        // Enter on the selected flow does the same.
+        harness.click("Dashboard/Tables/Flows (42)###Flows")
+        harness.frames(2)
+        harness.click(at: Point(firstRow.x, firstRow.y + harness.ui.theme.rowHeight - 2))
+        harness.frame()
+        let second = try XCTUnwrap(shell.dashboard.flowTable.selectedRow)
+        harness.press(.enter)
+        harness.frames(2)
+        XCTAssertEqual(shell.dashboard.tableTab, 2)
+        XCTAssertEqual(shell.dashboard.packetsOfFlow?.key, second.key)
+        XCTAssertEqual(shell.dashboard.packetTable.rows.count, Int(second.totalPackets))
     }
 }

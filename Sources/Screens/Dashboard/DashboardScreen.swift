@@ -73,6 +73,8 @@ public final class DashboardScreen {
         }
     }
     private var selectFirstPacketWhenShown = false
+    /// The flow whose packets the Packets tab shows (Enter or a double click on a flow); nil: all.
+    public private(set) var packetsOfFlow: FlowStats?
     public let flowTable = DataTable<FlowStats, FlowRowKey>("Flows", columns: DashboardScreen.flowTableColumns, key: FlowRowKey.init,
                                                             sort: DataSort(column: "Packets", ascending: false))
     public let hostTable = DataTable<HostStats, IPAddress>("Hosts", columns: DashboardScreen.hostTableColumns, key: \.address,
@@ -274,6 +276,7 @@ public final class DashboardScreen {
         flowTable.reset()
         hostTable.reset()
         packetTable.reset()
+        packetsOfFlow = nil
         selectFirstPacketWhenShown = false
     }
 
@@ -390,7 +393,15 @@ public final class DashboardScreen {
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         refreshFlowRows(now: ui.input.time)
-        flowTable.build(ui, in: rect)
+        if flowTable.build(ui, in: rect).contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
+    }
+
+    /// Switches to the Packets tab showing only `flow`'s packets (nil: all packets again).
+    public func showPackets(of flow: FlowStats?) {
+        packetsOfFlow = flow
+        packetTable.invalidate()
+        packetTable.selectedKey = nil
+        if flow != nil { tableTab = 2 }
     }
 
     private func refreshFlowRows(now: Double) {
@@ -442,13 +453,16 @@ public final class DashboardScreen {
 
     private func refreshPacketRows(now: Double) {
         let capture = capture
+        let flowKey = packetsOfFlow?.key
         packetTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
                            source: {
                                let count = capture.recentCount
-                               return (0..<count).map { offset in
+                               let rows = (0..<count).map { offset in
                                    let index = count - 1 - offset
                                    return PacketRow(number: capture.recentPacketNumber(at: index), packet: capture.recentPacket(at: index))
                                }
+                               guard let flowKey else { return rows }
+                               return rows.filter { FlowKey($0.packet) == flowKey }
                            },
                            matches: { row, needle in
                                let packet = row.packet
@@ -467,7 +481,17 @@ public final class DashboardScreen {
         let parts = ui.columns(rect, [.flex(1), .fixed(300)])
         lastFrameTime = ui.input.time
         refreshPacketRows(now: ui.input.time)
-        packetTable.build(ui, in: parts[0])
+        var tableRect = parts[0]
+        if let flow = packetsOfFlow {
+            let strip = ui.rows(parts[0], [.fixed(ui.theme.rowHeight), .flex(1)])
+            tableRect = strip[1]
+            let halves = ui.columns(strip[0], [.flex(1), .fixed(150)])
+            let text = "Packets of \(endpoint(flow.initiator, flow.initiatorPort)) ↔ \(endpoint(flow.responder, flow.responderPort)) (among the last \(groupedNumber(capture.recentPacketLimit)) kept)"
+            ui.itemAdd(halves[0], id: 0, label: "flow:" + text, kind: "label")
+            ui.drawText(text, in: halves[0], color: ui.theme.text)
+            if ui.button("Show all packets", rect: halves[1]).contains(.pressed) { showPackets(of: nil) }
+        }
+        packetTable.build(ui, in: tableRect)
         let selected = packetTable.selectedRow?.packet
         ui.panel("Packet detail", rect: parts[1]) {
             guard let selected else {
