@@ -47,9 +47,19 @@ public struct TableRow {
     let alignments: [TextAlignment]
 
     /// Text in column `column`.
+    /// A cell too narrow for its text shows the whole text as a tooltip; an endpoint such as
+    /// "[2001:db8::1]:443" is shortened in the address, so its port stays visible.
     public func text(_ column: Int, _ value: String, color: Color? = nil, role: FontRole = .body) {
         guard cellRects.indices.contains(column) else { return }
-        ui.drawText(value, in: cellRects[column].insetBy(ui.theme.padding / 2, 0), color: color ?? ui.theme.text, role: role, alignment: alignments[column])
+        let cell = cellRects[column].insetBy(ui.theme.padding / 2, 0)
+        var shown = value
+        if ui.textSize(value, role).width > cell.width {
+            if value.hasPrefix("["), let close = value.lastIndex(of: "]"), value[close...].hasPrefix("]:") {
+                shown = ui.truncated(value, toWidth: cell.width, role: role, keepingLast: value.distance(from: close, to: value.endIndex))
+            }
+            if ui.mouseOver(cellRects[column]) { ui.showTooltip(value) }
+        }
+        ui.drawText(shown, in: cell, color: color ?? ui.theme.text, role: role, alignment: alignments[column])
     }
 
     /// A button filling column `column` (e.g. "Block##203.0.113.9"); true when clicked.

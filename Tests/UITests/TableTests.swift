@@ -149,4 +149,43 @@ final class TableTests: XCTestCase {
         harness.frame()
         XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:End")).rect.x, 700 - 48)
     }
+
+    func testATruncatedEndpointKeepsItsPortAndShowsTheWholeTextAsATooltip() throws {
+        var sort: TableSort?
+        var selection: Int?
+        let endpoint = "[2001:db8:85a3::8a2e:370:7334]:50443"
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            ui.table("Flows", columns: [TableColumn("Initiator", width: 160), TableColumn("Info", width: 80), TableColumn("End", width: 100)],
+                     rowCount: 1, sort: &sort, selection: &selection, rect: Rect(x: 0, y: 0, width: 400, height: 200)) { row in
+                row.text(0, endpoint)
+                row.text(1, "10050 → 47705 [ACK]")
+                row.text(2, "short")
+            }
+        }
+        func texts() -> [String] {
+            harness.ui.drawList.commands.compactMap { command -> String? in
+                if case let .text(text, _, _, _) = command { return text }
+                return nil
+            }
+        }
+        harness.frame()
+        let cell = try XCTUnwrap(texts().first { $0.hasPrefix("[2001") })
+        XCTAssertTrue(cell.hasSuffix("…]:50443"), cell)
+        XCTAssertLessThanOrEqual(harness.ui.textSize(cell).width, 160 - harness.ui.theme.padding)
+        XCTAssertFalse(texts().contains(endpoint), "the whole text only on hover")
+        let info = try XCTUnwrap(texts().first { $0.hasPrefix("100") })
+        XCTAssertTrue(info.hasSuffix("…"), "other text is cut at the end: \(info)")
+
+        let rowY = harness.ui.theme.rowHeight + 8
+        harness.moveMouse(to: Point(60, rowY))
+        harness.frame()
+        XCTAssertTrue(texts().contains(endpoint), "hovering the cell shows it whole")
+        harness.moveMouse(to: Point(200, rowY))
+        harness.frame()
+        XCTAssertTrue(texts().contains("10050 → 47705 [ACK]"))
+        harness.moveMouse(to: Point(300, rowY))
+        harness.frame()
+        XCTAssertFalse(texts().contains(endpoint))
+        XCTAssertEqual(texts().filter { $0 == "short" }.count, 1, "a cell that fits has no tooltip")
+    }
 }
