@@ -163,7 +163,9 @@ public enum TrafficExports {
             switch packet.transport {
             case .icmp, .icmpv6: parts.append("type \(packet.icmpType) code \(packet.icmpCode)")
             case .none, .other: parts.append("IP protocol \(packet.ipProtocol)")
-            case .tcp, .udp: break
+            // The same text the Packets table shows, so an export reads like the screen.
+            case .tcp: parts.append("\(packet.sourcePort) → \(packet.destinationPort) [\(packet.tcpFlags)]")
+            case .udp: parts.append("\(packet.sourcePort) → \(packet.destinationPort)")
             }
         }
         if packet.flags.contains(.vlanTagged) { parts.append("VLAN \(packet.vlanID)") }

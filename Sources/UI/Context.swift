@@ -305,6 +305,10 @@ public final class UIContext {
 
     public func clearFocus() { focusedID = 0 }
 
+    /// True while a text field has the keyboard, so typed characters are text, not shortcuts
+    /// (a focused table or list lets them through).
+    public var isEditingText: Bool { focusedID != 0 && storage[WidgetStateKey(focusedID, TextFieldState.self)] != nil }
+
     // MARK: Per-widget state
 
     func state<State>(_ id: WidgetID, default make: @autoclosure () -> State) -> State {
@@ -402,6 +406,20 @@ public final class UIContext {
             if textSize(String(text.prefix(middle)) + "…", role).width <= width { low = middle } else { high = middle - 1 }
         }
         return low == 0 ? "" : String(text.prefix(low)) + "…"
+    }
+
+    /// `text` shortened before its last `suffixCount` characters ("[2001:db8:…]:443"), or at
+    /// the end when even the suffix does not fit.
+    func truncated(_ text: String, toWidth width: Float, role: FontRole, keepingLast suffixCount: Int) -> String {
+        let suffix = String(text.suffix(suffixCount))
+        let head = String(text.dropLast(suffixCount))
+        guard textSize("…" + suffix, role).width <= width else { return truncated(text, toWidth: width, role: role) }
+        var low = 0, high = head.count
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if textSize(String(head.prefix(middle)) + "…" + suffix, role).width <= width { low = middle } else { high = middle - 1 }
+        }
+        return String(head.prefix(low)) + "…" + suffix
     }
 }
 

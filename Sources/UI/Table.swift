@@ -29,6 +29,8 @@ public struct TableSort: Equatable, Sendable {
 struct TableState: PersistentWidgetState {
     var widths: [Float]
     var scroll: Float = 0
+    /// How far the columns are scrolled left when they are wider than the table.
+    var scrollX: Float = 0
     var resizingColumn: Int?
     var resizeStartX: Float = 0
     var resizeStartWidth: Float = 0
@@ -45,9 +47,19 @@ public struct TableRow {
     let alignments: [TextAlignment]
 
     /// Text in column `column`.
+    /// A cell too narrow for its text shows the whole text as a tooltip; an endpoint such as
+    /// "[2001:db8::1]:443" is shortened in the address, so its port stays visible.
     public func text(_ column: Int, _ value: String, color: Color? = nil, role: FontRole = .body) {
         guard cellRects.indices.contains(column) else { return }
-        ui.drawText(value, in: cellRects[column].insetBy(ui.theme.padding / 2, 0), color: color ?? ui.theme.text, role: role, alignment: alignments[column])
+        let cell = cellRects[column].insetBy(ui.theme.padding / 2, 0)
+        var shown = value
+        if ui.textSize(value, role).width > cell.width {
+            if value.hasPrefix("["), let close = value.lastIndex(of: "]"), value[close...].hasPrefix("]:") {
+                shown = ui.truncated(value, toWidth: cell.width, role: role, keepingLast: value.distance(from: close, to: value.endIndex))
+            }
+            if ui.mouseOver(cellRects[column]) { ui.showTooltip(value) }
+        }
+        ui.drawText(shown, in: cell, color: color ?? ui.theme.text, role: role, alignment: alignments[column])
     }
 
     /// A button filling column `column` (e.g. "Block##203.0.113.9"); true when clicked.
@@ -87,14 +99,23 @@ extension UIContext {
         let hasScrollbar = contentHeight > body.height
         let usableWidth = rect.width - (hasScrollbar ? theme.scrollbarWidth + 2 : 0)
 
-        // Column rectangles; the last column stretches to fill the width.
+        // Column rectangles; the last column stretches to fill the width. Columns wider than the
+        // table keep their widths and scroll sideways (wheel sideways or Shift+wheel, or Left /
+        // Right with the table focused).
         var xs: [Float] = []
-        var x = rect.x
         var widths = state.widths
         if let last = widths.indices.last {
             let used = widths.dropLast().reduce(0, +)
-            widths[last] = max(columns[last].minimumWidth, usableWidth - used)
+            widths[last] = max(columns[last].minimumWidth, usableWidth - used, used + widths[last] > usableWidth ? widths[last] : 0)
         }
+        let contentWidth = widths.reduce(0, +)
+        let maxScrollX = max(0, contentWidth - usableWidth)
+        if mouseOver(rect) {
+            let sideways = input.wheel.x != 0 ? input.wheel.x : input.modifiers.contains(.shift) ? input.wheel.y : 0
+            state.scrollX -= sideways * Self.wheelStep
+        }
+        state.scrollX = min(max(0, state.scrollX), maxScrollX)
+        var x = rect.x - state.scrollX
         for width in widths { xs.append(x); x += width }
 
         draw(.fillRect(rect, theme.panel, cornerRadius: 0))
@@ -139,8 +160,16 @@ extension UIContext {
             let bodyRect = Rect(x: body.x, y: body.y, width: usableWidth, height: body.height)
             let bodyHovered = mouseOver(bodyRect) && (activeID == 0 || activeID == tableID)
             keepFocus(tableID)
-            if mouseOver(body), input.wheel.y != 0 { state.scroll -= input.wheel.y * Self.wheelStep }
+            if mouseOver(body), input.wheel.y != 0, !input.modifiers.contains(.shift) { state.scroll -= input.wheel.y * Self.wheelStep }
+            if isFocused(tableID), maxScrollX > 0 {
+                for key in input.keysPressed {
+                    if key == .left { state.scrollX = max(0, state.scrollX - Self.wheelStep) }
+                    if key == .right { state.scrollX = min(maxScrollX, state.scrollX + Self.wheelStep) }
+                }
+            }
             let visibleRows = max(1, Int(body.height / rowHeight))
+            // Escape hands the keyboard back (to the screen's shortcuts).
+            if isFocused(tableID), input.keysPressed.contains(.escape) { clearFocus() }
             if isFocused(tableID), rowCount > 0 {
                 var moved: Int?
                 let current = selection ?? -1

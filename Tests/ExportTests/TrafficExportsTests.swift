@@ -76,10 +76,10 @@ final class TrafficExportsTests: XCTestCase {
         XCTAssertEqual(table.columns.map(\.key), ["time", "source", "source_port", "destination", "destination_port", "protocol",
                                                   "length", "tcp_flags", "info"])
         XCTAssertEqual(table.rows, [
-            ["2023-11-14T22:13:20.123000Z", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "TCP", .unsigned(54), "SYN", ""],
-            ["2023-11-14T22:13:20.124000Z", "10.0.0.2", .unsigned(443), "10.0.0.1", .unsigned(40000), "TCP", .unsigned(54), "SYN,ACK", ""],
-            ["2023-11-14T22:13:20.125000Z", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "TCP", .unsigned(154), "ACK,PSH", ""],
-            ["2023-11-14T22:13:20.126000Z", "10.0.0.1", .unsigned(5353), "10.0.0.3", .unsigned(53), "UDP", .unsigned(62), nil, ""],
+            ["2023-11-14T22:13:20.123000Z", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "TCP", .unsigned(54), "SYN", "40000 → 443 [SYN]"],
+            ["2023-11-14T22:13:20.124000Z", "10.0.0.2", .unsigned(443), "10.0.0.1", .unsigned(40000), "TCP", .unsigned(54), "SYN,ACK", "443 → 40000 [SYN,ACK]"],
+            ["2023-11-14T22:13:20.125000Z", "10.0.0.1", .unsigned(40000), "10.0.0.2", .unsigned(443), "TCP", .unsigned(154), "ACK,PSH", "40000 → 443 [ACK,PSH]"],
+            ["2023-11-14T22:13:20.126000Z", "10.0.0.1", .unsigned(5353), "10.0.0.3", .unsigned(53), "UDP", .unsigned(62), nil, "5353 → 53"],
             ["2023-11-14T22:13:20.127000Z", "10.0.0.1", nil, "10.0.0.3", nil, "ICMP", .unsigned(42), nil, "type 8 code 0"],
             ["2023-11-14T22:13:20.128000Z", "10.0.0.1", nil, "10.0.0.2", nil, "ARP", .unsigned(42), nil, "Who has 10.0.0.2? Tell 10.0.0.1"],
         ])

@@ -102,14 +102,14 @@ final class DashboardTests: XCTestCase {
         XCTAssertEqual(shell.dashboard.tableTab, 1)
         harness.click("Dashboard/Hosts/header:Address")
         harness.frame()
-        let sorted = shell.dashboard.hostRows.rows.map(\.address)
+        let sorted = shell.dashboard.hostTable.rows.map(\.address)
         XCTAssertEqual(sorted, sorted.sorted())
-        XCTAssertEqual(shell.dashboard.hostSort, TableSort(column: 0, ascending: true))
+        XCTAssertEqual(shell.dashboard.hostSort, DataSort(column: "Address", ascending: true))
         // Filtering rows by text.
         harness.click("Dashboard/Filter rows")
         harness.type("93.184.216.3")
         harness.frame()
-        XCTAssertEqual(shell.dashboard.hostRows.rows.map(\.address.description), ["93.184.216.3"])
+        XCTAssertEqual(shell.dashboard.hostTable.rows.map(\.address.description), ["93.184.216.3"])
     }
 
     /// The flows table switches between the flows still open and every flow of the capture;
@@ -121,19 +121,19 @@ final class DashboardTests: XCTestCase {
         runUntilLoaded(shell, harness)
         harness.frames(2)
         XCTAssertEqual(shell.dashboard.flowSet, 1, "All by default")
-        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 42)
+        XCTAssertEqual(shell.dashboard.flowTable.rows.count, 42)
         XCTAssertEqual(shell.capture.traffic.flowCounts.active, 0, "the file ended: nothing is open")
-        XCTAssertTrue(shell.dashboard.flowRows.rows.allSatisfy { $0.endReason == .captureEnded })
+        XCTAssertTrue(shell.dashboard.flowTable.rows.allSatisfy { $0.endReason == .captureEnded })
         XCTAssertTrue(harness.drawnTexts.contains("end of capture"))
         harness.click("Dashboard/Flow set/Active")
         harness.frames(2)
         XCTAssertEqual(shell.dashboard.flowSet, 0)
-        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 0)
+        XCTAssertEqual(shell.dashboard.flowTable.rows.count, 0)
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (0)###Flows"))
         harness.click("Dashboard/Flow set/All")
         harness.frames(2)
         XCTAssertEqual(shell.dashboard.flowSet, 1)
-        XCTAssertEqual(shell.dashboard.flowRows.rows.count, 42)
+        XCTAssertEqual(shell.dashboard.flowTable.rows.count, 42)
         XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (42)###Flows"))
     }
 

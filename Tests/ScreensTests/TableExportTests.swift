@@ -45,7 +45,7 @@ final class TableExportTests: XCTestCase {
         harness.click("Dashboard/Filter rows")
         harness.type("93.184.216.3")
         harness.frame()
-        let shown = shell.dashboard.flowRows.rows
+        let shown = shell.dashboard.flowTable.rows
         XCTAssertEqual(shown.count, 8, "40 flows spread over 5 servers")
         XCTAssertLessThan(shown.count, shell.capture.traffic.flowCounts.seen)
 
@@ -94,7 +94,7 @@ final class TableExportTests: XCTestCase {
         XCTAssertEqual(hosts.path, directory.appendingPathComponent("netscouter-hosts.ndjson").path)
 
         harness.click("Dashboard/Export hosts/Export")
-        let shownHosts = shell.dashboard.hostRows.rows
+        let shownHosts = shell.dashboard.hostTable.rows
         XCTAssertTrue(runFrames(harness) { harness.toastContaining("Exported \(shownHosts.count) hosts") != nil })
         let lines = try String(contentsOfFile: hosts.path, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, shownHosts.count)

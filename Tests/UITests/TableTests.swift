@@ -108,4 +108,84 @@ final class TableTests: XCTestCase {
         harness.frame()
         XCTAssertEqual(harness.item("Threats/header:Address")!.rect.width, 280)
     }
+
+    func testColumnsWiderThanTheTableScrollSideways() throws {
+        var sort: TableSort?
+        var selection: Int?
+        let columns = [TableColumn("Time", width: 100), TableColumn("Payload", width: 600), TableColumn("End", width: 100)]
+        let view = Rect(x: 0, y: 0, width: 400, height: 300)
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            ui.table("Wide", columns: columns, rowCount: 3, sort: &sort, selection: &selection, rect: view) { row in
+                row.text(2, "end \(row.index)")
+            }
+        }
+        harness.frame()
+        let end = try XCTUnwrap(harness.item("Wide/header:End")).rect
+        XCTAssertEqual(end.x, 700, "the wide column keeps its width: End starts past the view")
+        XCTAssertEqual(end.width, 100)
+
+        // Wheel sideways over the table: End comes into view at the right edge.
+        var input = InputSnapshot()
+        input.mousePosition = Point(200, 100)
+        input.wheel = Point(-100, 0)
+        harness.frame(input)
+        harness.frame()
+        let scrolled = try XCTUnwrap(harness.item("Wide/header:End")).rect
+        XCTAssertLessThanOrEqual(scrolled.maxX, 400)
+        XCTAssertGreaterThan(scrolled.x, 200)
+        XCTAssertEqual(end.x - scrolled.x, 400, "scrolled by exactly the overflow (800 wide in 400)")
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:Time")).rect.x, -400)
+
+        // Shift+wheel back, then Right arrows with the table focused.
+        input = InputSnapshot()
+        input.mousePosition = Point(200, 100)
+        input.wheel = Point(0, 100)
+        input.modifiers = [.shift]
+        harness.frame(input)
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:End")).rect.x, 700, "back to the start, rows not scrolled")
+        harness.click(at: Point(200, 40))
+        harness.press(.right)
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item("Wide/header:End")).rect.x, 700 - 48)
+    }
+
+    func testATruncatedEndpointKeepsItsPortAndShowsTheWholeTextAsATooltip() throws {
+        var sort: TableSort?
+        var selection: Int?
+        let endpoint = "[2001:db8:85a3::8a2e:370:7334]:50443"
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            ui.table("Flows", columns: [TableColumn("Initiator", width: 160), TableColumn("Info", width: 80), TableColumn("End", width: 100)],
+                     rowCount: 1, sort: &sort, selection: &selection, rect: Rect(x: 0, y: 0, width: 400, height: 200)) { row in
+                row.text(0, endpoint)
+                row.text(1, "10050 → 47705 [ACK]")
+                row.text(2, "short")
+            }
+        }
+        func texts() -> [String] {
+            harness.ui.drawList.commands.compactMap { command -> String? in
+                if case let .text(text, _, _, _) = command { return text }
+                return nil
+            }
+        }
+        harness.frame()
+        let cell = try XCTUnwrap(texts().first { $0.hasPrefix("[2001") })
+        XCTAssertTrue(cell.hasSuffix("…]:50443"), cell)
+        XCTAssertLessThanOrEqual(harness.ui.textSize(cell).width, 160 - harness.ui.theme.padding)
+        XCTAssertFalse(texts().contains(endpoint), "the whole text only on hover")
+        let info = try XCTUnwrap(texts().first { $0.hasPrefix("100") })
+        XCTAssertTrue(info.hasSuffix("…"), "other text is cut at the end: \(info)")
+
+        let rowY = harness.ui.theme.rowHeight + 8
+        harness.moveMouse(to: Point(60, rowY))
+        harness.frame()
+        XCTAssertTrue(texts().contains(endpoint), "hovering the cell shows it whole")
+        harness.moveMouse(to: Point(200, rowY))
+        harness.frame()
+        XCTAssertTrue(texts().contains("10050 → 47705 [ACK]"))
+        harness.moveMouse(to: Point(300, rowY))
+        harness.frame()
+        XCTAssertFalse(texts().contains(endpoint))
+        XCTAssertEqual(texts().filter { $0 == "short" }.count, 1, "a cell that fits has no tooltip")
+    }
 }

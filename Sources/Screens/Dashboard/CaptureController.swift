@@ -117,6 +117,7 @@ public final class CaptureController {
             }
             recentPackets.removeAll(keepingCapacity: true)
             recentStart = 0
+            packetsRemembered = 0
             lastError = nil
             self.session = session
             session.start()
@@ -165,6 +166,7 @@ public final class CaptureController {
 
     /// Keeps the last `recentPacketLimit` summaries in a ring (no per-packet allocation).
     private func remember(_ batch: UnsafeBufferPointer<PacketSummary>) {
+        packetsRemembered += batch.count
         let tail = batch.count > recentPacketLimit ? UnsafeBufferPointer(rebasing: batch[(batch.count - recentPacketLimit)...]) : batch
         for summary in tail {
             if recentPackets.count < recentPacketLimit {
@@ -178,6 +180,11 @@ public final class CaptureController {
 
     /// Recent packets in arrival order.
     public var recentCount: Int { recentPackets.count }
+    /// Packets seen by this capture so far; numbers each packet so the Packets table can keep
+    /// one selected while the ring moves on.
+    public private(set) var packetsRemembered = 0
+    /// The capture-wide number (0-based) of `recentPacket(at: index)`.
+    public func recentPacketNumber(at index: Int) -> Int { packetsRemembered - recentPackets.count + index }
     public func recentPacket(at index: Int) -> PacketSummary {
         recentPackets[(recentStart + index) % max(1, recentPackets.count)]
     }

@@ -47,16 +47,47 @@ public final class DashboardScreen {
     /// too, with how they ended).
     public var flowSet = 1
     public var rowFilter = ""
-    public var flowSort: TableSort? = TableSort(column: 4, ascending: false)
-    public var hostSort: TableSort? = TableSort(column: 2, ascending: false)
-    public var flowSelection: Int?
-    public var hostSelection: Int?
-    public var packetSelection: Int?
-    public let flowRows = RowCache<FlowStats>()
-    public let hostRows = RowCache<HostStats>()
+    public var flowSort: DataSort? {
+        get { flowTable.sort }
+        set { flowTable.sort = newValue }
+    }
+    public var hostSort: DataSort? {
+        get { hostTable.sort }
+        set { hostTable.sort = newValue }
+    }
+    /// The selected flow's and host's rows as shown (the tables keep them by key).
+    public var flowSelection: Int? { flowTable.selectedIndex }
+    public var hostSelection: Int? { hostTable.selectedIndex }
+    /// The selected packet's row in the Packets table as shown (set 0 to select the first packet
+    /// once there is one). The table keeps the selection by packet number, so it stays on the
+    /// same packet while new ones arrive.
+    public var packetSelection: Int? {
+        get { packetTable.selectedIndex }
+        set {
+            guard let newValue else { packetTable.selectedKey = nil; return }
+            if packetTable.rows.indices.contains(newValue) {
+                packetTable.selectedKey = packetTable.rows[newValue].number
+            } else {
+                selectFirstPacketWhenShown = newValue == 0
+            }
+        }
+    }
+    private var selectFirstPacketWhenShown = false
+    /// The flow whose packets the Packets tab shows (Enter or a double click on a flow); nil: all.
+    public private(set) var packetsOfFlow: FlowStats?
+    public let flowTable = DataTable<FlowStats, FlowRowKey>("Flows", columns: DashboardScreen.flowTableColumns, key: FlowRowKey.init,
+                                                            sort: DataSort(column: "Packets", ascending: false))
+    public let hostTable = DataTable<HostStats, IPAddress>("Hosts", columns: DashboardScreen.hostTableColumns, key: \.address,
+                                                           sort: DataSort(column: "Sent", ascending: false))
     /// The packet list filtered by `rowFilter` (only used while the filter is not empty; the
     /// unfiltered list reads the capture's recent packets directly, newest first).
-    public let packetRows = RowCache<PacketSummary>()
+    public let packetTable: DataTable<PacketRow, Int> = {
+        let table = DataTable<PacketRow, Int>("Packets", columns: DashboardScreen.packetTableColumns, key: \.number)
+        // The packet list moves fast; a few refreshes a second keep it readable and cheap.
+        table.refreshInterval = 0.25
+        return table
+    }()
+    private var lastFrameTime = 0.0
 
     // Exports: one bar per table, above it in the tables panel.
     public let inbox: UIInbox
@@ -90,22 +121,66 @@ public final class DashboardScreen {
     /// True while an export started here has not reported back.
     public var isExporting: Bool { flowExport.isExporting || hostExport.isExporting || packetExport.isExporting }
 
-    static let flowColumns = [
-        TableColumn("Proto", width: 62), TableColumn("Initiator", width: 230), TableColumn("Responder", width: 230),
-        TableColumn("State", width: 110), TableColumn("Packets", width: 80, alignment: .right),
-        TableColumn("Bytes →", width: 90, alignment: .right), TableColumn("Bytes ←", width: 90, alignment: .right),
-        TableColumn("Last seen", width: 110), TableColumn("Ended by", width: 110),
-    ]
-    static let hostColumns = [
-        TableColumn("Address", width: 250), TableColumn("MAC", width: 140), TableColumn("Sent", width: 90, alignment: .right),
-        TableColumn("Received", width: 90, alignment: .right), TableColumn("Packets", width: 80, alignment: .right),
-        TableColumn("Ports", width: 160), TableColumn("First seen", width: 110), TableColumn("Last seen", width: 110),
-    ]
-    static let packetColumns = [
-        TableColumn("Time", width: 110, sortable: false), TableColumn("Source", width: 230, sortable: false),
-        TableColumn("Destination", width: 230, sortable: false), TableColumn("Proto", width: 62, sortable: false),
-        TableColumn("Length", width: 70, alignment: .right, sortable: false), TableColumn("Info", width: 200, sortable: false),
-    ]
+    /// A flow in the table: its 5-tuple and when it began (a 5-tuple reused after its flow
+    /// ended is another flow under All).
+    public struct FlowRowKey: Hashable, Sendable {
+        public let key: FlowKey
+        public let firstSeen: Int64
+        public init(_ flow: FlowStats) {
+            key = flow.key
+            firstSeen = flow.firstSeen
+        }
+    }
+
+    static var flowTableColumns: [DataColumn<FlowStats>] { [
+        DataColumn("Proto", width: 62, text: { protocolName($0.transport, ipProtocol: $0.key.ipProtocol) },
+                   sortBy: { protocolName($0.transport, ipProtocol: $0.key.ipProtocol) }),
+        DataColumn("Initiator", width: 230, text: { endpoint($0.initiator, $0.initiatorPort) }, less: { ($0.initiator, $0.initiatorPort) < ($1.initiator, $1.initiatorPort) }),
+        DataColumn("Responder", width: 230, text: { endpoint($0.responder, $0.responderPort) }, less: { ($0.responder, $0.responderPort) < ($1.responder, $1.responderPort) }),
+        DataColumn("State", width: 110, text: { $0.tcpState.description }, sortBy: { $0.tcpState.rawValue },
+                   color: { flow, theme in flow.tcpState == .reset ? theme.warning : nil }),
+        DataColumn("Packets", width: 80, alignment: .right, text: { "\($0.totalPackets)" }, sortBy: { $0.totalPackets }),
+        DataColumn("Bytes →", width: 90, alignment: .right, text: { formatBytes($0.bytesForward) }, sortBy: { $0.bytesForward }),
+        DataColumn("Bytes ←", width: 90, alignment: .right, text: { formatBytes($0.bytesReverse) }, sortBy: { $0.bytesReverse }),
+        DataColumn("Last seen", width: 110, text: { clockTime($0.lastSeen) }, sortBy: { $0.lastSeen }),
+        DataColumn("Ended by", width: 110, text: { $0.endReason.description }, sortBy: { $0.endReason.rawValue },
+                   color: { flow, theme in flow.endReason == .active ? nil : theme.mutedText }),
+    ] }
+
+    static var hostTableColumns: [DataColumn<HostStats>] { [
+        DataColumn("Address", width: 250, text: { $0.address.description }, sortBy: { $0.address }),
+        DataColumn("MAC", width: 140, text: { $0.mac == .zero ? "—" : $0.mac.description }, sortBy: { $0.mac }, color: { _, theme in theme.mutedText }),
+        DataColumn("Sent", width: 90, alignment: .right, text: { formatBytes($0.bytesSent) }, sortBy: { $0.bytesSent }),
+        DataColumn("Received", width: 90, alignment: .right, text: { formatBytes($0.bytesReceived) }, sortBy: { $0.bytesReceived }),
+        DataColumn("Packets", width: 80, alignment: .right, text: { "\($0.totalPackets)" }, sortBy: { $0.totalPackets }),
+        DataColumn("Ports", width: 160, text: { $0.ports.sorted().prefix(8).map(String.init).joined(separator: ", ") }, sortBy: { $0.ports.count }),
+        DataColumn("First seen", width: 110, text: { clockTime($0.firstSeen) }, sortBy: { $0.firstSeen }),
+        DataColumn("Last seen", width: 110, text: { clockTime($0.lastSeen) }, sortBy: { $0.lastSeen }),
+    ] }
+
+    /// One packet of the list and its number in the capture (the row key).
+    public struct PacketRow: Sendable {
+        public let number: Int
+        public let packet: PacketSummary
+    }
+
+    static func packetEndpoint(_ packet: PacketSummary, source: Bool) -> String {
+        let address = source ? packet.source : packet.destination
+        return packet.network == .arp ? address.description : endpoint(address, source ? packet.sourcePort : packet.destinationPort)
+    }
+
+    /// Ties go by packet number, so equal lengths keep capture order and a re-sort is repeatable.
+    static var packetTableColumns: [DataColumn<PacketRow>] { [
+        DataColumn("Time", width: 110, text: { clockTime($0.packet.timestamp) }, less: { ($0.packet.timestamp, $0.number) < ($1.packet.timestamp, $1.number) }),
+        DataColumn("Source", width: 230, text: { packetEndpoint($0.packet, source: true) },
+                   less: { ($0.packet.source, $0.packet.sourcePort, $0.number) < ($1.packet.source, $1.packet.sourcePort, $1.number) }),
+        DataColumn("Destination", width: 230, text: { packetEndpoint($0.packet, source: false) },
+                   less: { ($0.packet.destination, $0.packet.destinationPort, $0.number) < ($1.packet.destination, $1.packet.destinationPort, $1.number) }),
+        DataColumn("Proto", width: 62, text: { packetProtocolName($0.packet) }, less: { (packetProtocolName($0.packet), $0.number) < (packetProtocolName($1.packet), $1.number) }),
+        DataColumn("Length", width: 70, alignment: .right, text: { "\($0.packet.wireLength)" }, less: { ($0.packet.wireLength, $0.number) < ($1.packet.wireLength, $1.number) }),
+        DataColumn("Info", width: 200, text: { packetInfo($0.packet) }, less: { (packetInfo($0.packet), $0.number) < (packetInfo($1.packet), $1.number) },
+                   color: { row, theme in row.packet.isMalformed ? theme.danger : nil }),
+    ] }
 
     // MARK: Frame
 
@@ -198,9 +273,11 @@ public final class DashboardScreen {
 
     /// A new capture: the cached rows are of the old one.
     private func invalidateRows() {
-        flowRows.invalidate()
-        hostRows.invalidate()
-        packetRows.invalidate()
+        flowTable.reset()
+        hostTable.reset()
+        packetTable.reset()
+        packetsOfFlow = nil
+        selectFirstPacketWhenShown = false
     }
 
     func errorBanner(_ ui: UIContext, _ message: String) {
@@ -308,11 +385,22 @@ public final class DashboardScreen {
             let flowCount = flowSet == 0 ? counts.active : counts.seen
             // Tabs | Active/All (flows) | row filter | export: format, path, button (for the table showing).
             ui.row([.fixed(420), .fixed(130), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
-            ui.tabs("Tables", ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"], selection: &tableTab)
+            // With a row filter, every tab counts the rows it would show ("Hosts (2 of 25)"), so
+            // the hidden tables are kept filtered too (at their usual refresh rate).
+            var labels = ["Flows (\(flowCount))###Flows", "Hosts (\(hostCount))###Hosts", "Packets###Packets"]
+            if !rowFilter.isEmpty {
+                refreshFlowRows(now: ui.input.time)
+                refreshHostRows(now: ui.input.time)
+                refreshPacketRows(now: ui.input.time)
+                labels = ["Flows (\(groupedNumber(flowTable.rows.count)) of \(flowCount))###Flows",
+                          "Hosts (\(groupedNumber(hostTable.rows.count)) of \(hostCount))###Hosts",
+                          "Packets (\(groupedNumber(packetTable.rows.count)) of \(capture.recentCount))###Packets"]
+            }
+            ui.tabs("Tables", labels, selection: &tableTab)
             if tableTab == 0 {
                 let before = flowSet
                 ui.tabs("Flow set", ["Active", "All"], selection: &flowSet)
-                if flowSet != before { flowRows.invalidate() }
+                if flowSet != before { flowTable.invalidate() }
             } else {
                 ui.label("")
             }
@@ -332,84 +420,52 @@ public final class DashboardScreen {
     }
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
+        refreshFlowRows(now: ui.input.time)
+        if flowTable.build(ui, in: rect).contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
+    }
+
+    /// Switches to the Packets tab showing only `flow`'s packets (nil: all packets again).
+    public func showPackets(of flow: FlowStats?) {
+        packetsOfFlow = flow
+        packetTable.invalidate()
+        packetTable.selectedKey = nil
+        if flow != nil { tableTab = 2 }
+    }
+
+    private func refreshFlowRows(now: Double) {
         let traffic = capture.traffic
-        flowRows.update(generation: capture.generation, sort: flowSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
-                        source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
-                        matches: { flow, needle in
-                            endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
-                                || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
-                                || flow.tcpState.description.lowercased().contains(needle)
-                        },
-                        less: { a, b, column in
-                            switch column {
-                            case 0: protocolName(a.transport, ipProtocol: a.key.ipProtocol) < protocolName(b.transport, ipProtocol: b.key.ipProtocol)
-                            case 1: (a.initiator, a.initiatorPort) < (b.initiator, b.initiatorPort)
-                            case 2: (a.responder, a.responderPort) < (b.responder, b.responderPort)
-                            case 3: a.tcpState.rawValue < b.tcpState.rawValue
-                            case 4: a.totalPackets < b.totalPackets
-                            case 5: a.bytesForward < b.bytesForward
-                            case 6: a.bytesReverse < b.bytesReverse
-                            case 7: a.lastSeen < b.lastSeen
-                            default: a.endReason.rawValue < b.endReason.rawValue
-                            }
-                        })
-        let rows = flowRows.rows
-        ui.table("Flows", columns: Self.flowColumns, rowCount: rows.count, sort: &flowSort, selection: &flowSelection, rect: rect) { row in
-            let flow = rows[row.index]
-            row.text(0, protocolName(flow.transport, ipProtocol: flow.key.ipProtocol))
-            row.text(1, endpoint(flow.initiator, flow.initiatorPort))
-            row.text(2, endpoint(flow.responder, flow.responderPort))
-            row.text(3, flow.tcpState.description, color: flow.tcpState == .reset ? ui.theme.warning : nil)
-            row.text(4, "\(flow.totalPackets)")
-            row.text(5, formatBytes(flow.bytesForward))
-            row.text(6, formatBytes(flow.bytesReverse))
-            row.text(7, clockTime(flow.lastSeen))
-            row.text(8, flow.endReason.description, color: flow.endReason == .active ? nil : ui.theme.mutedText)
-        }
+        flowTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
+                         source: { [flowSet] in flowSet == 0 ? traffic.flows.all : traffic.flows.allIncludingFinished },
+                         matches: { flow, needle in
+                             endpoint(flow.initiator, flow.initiatorPort).contains(needle) || endpoint(flow.responder, flow.responderPort).contains(needle)
+                                 || protocolName(flow.transport, ipProtocol: flow.key.ipProtocol).lowercased().contains(needle)
+                                 || flow.tcpState.description.lowercased().contains(needle)
+                         })
     }
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
+        refreshHostRows(now: ui.input.time)
+        hostTable.build(ui, in: rect)
+    }
+
+    private func refreshHostRows(now: Double) {
         let traffic = capture.traffic
-        hostRows.update(generation: capture.generation, sort: hostSort, filter: rowFilter, now: ui.input.time, streaming: capture.isCapturing,
-                        source: { traffic.hosts.all },
-                        matches: { host, needle in
-                            host.address.description.contains(needle) || host.mac.description.contains(needle)
-                                || host.ports.contains { String($0) == needle }
-                        },
-                        less: { a, b, column in
-                            switch column {
-                            case 0: a.address < b.address
-                            case 1: a.mac < b.mac
-                            case 2: a.bytesSent < b.bytesSent
-                            case 3: a.bytesReceived < b.bytesReceived
-                            case 4: a.totalPackets < b.totalPackets
-                            case 5: a.ports.count < b.ports.count
-                            case 6: a.firstSeen < b.firstSeen
-                            default: a.lastSeen < b.lastSeen
-                            }
-                        })
-        let rows = hostRows.rows
-        ui.table("Hosts", columns: Self.hostColumns, rowCount: rows.count, sort: &hostSort, selection: &hostSelection, rect: rect) { row in
-            let host = rows[row.index]
-            row.text(0, host.address.description)
-            row.text(1, host.mac == .zero ? "—" : host.mac.description, color: ui.theme.mutedText)
-            row.text(2, formatBytes(host.bytesSent))
-            row.text(3, formatBytes(host.bytesReceived))
-            row.text(4, "\(host.totalPackets)")
-            row.text(5, host.ports.sorted().prefix(8).map(String.init).joined(separator: ", "))
-            row.text(6, clockTime(host.firstSeen))
-            row.text(7, clockTime(host.lastSeen))
-        }
+        hostTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
+                         source: { traffic.hosts.all },
+                         matches: { host, needle in
+                             host.address.description.contains(needle) || host.mac.description.contains(needle)
+                                 || host.ports.contains { String($0) == needle }
+                         })
     }
 
     /// The rows a table shows right now (sorted and filtered as shown), ready to export.
     public func exportSource(table: Int) -> ExportSource {
         switch table {
         case 0:
-            let rows = flowRows.rows
+            let rows = flowTable.rows
             return ExportSource(count: rows.count) { TrafficExports.flows(rows) }
         case 1:
-            let rows = hostRows.rows
+            let rows = hostTable.rows
             return ExportSource(count: rows.count) { TrafficExports.hosts(rows) }
         default:
             let rows = shownPackets()
@@ -417,58 +473,62 @@ public final class DashboardScreen {
         }
     }
 
-    /// The packet list as shown: newest first, filtered by `rowFilter` when it is set.
+    /// The packet list as shown: newest first (or sorted by a header), filtered by `rowFilter`.
     public func shownPackets() -> [PacketSummary] {
-        if rowFilter.isEmpty {
-            let count = capture.recentCount
-            return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
+        refreshPacketRows(now: lastFrameTime)
+        return packetTable.rows.map(\.packet)
+    }
+
+    private func refreshPacketRows(now: Double) {
+        let capture = capture
+        let flowKey = packetsOfFlow?.key
+        packetTable.update(generation: capture.generation, filter: rowFilter, now: now, streaming: capture.isCapturing,
+                           source: {
+                               let count = capture.recentCount
+                               let rows = (0..<count).map { offset in
+                                   let index = count - 1 - offset
+                                   return PacketRow(number: capture.recentPacketNumber(at: index), packet: capture.recentPacket(at: index))
+                               }
+                               guard let flowKey else { return rows }
+                               return rows.filter { FlowKey($0.packet) == flowKey }
+                           },
+                           matches: { row, needle in
+                               let packet = row.packet
+                               return endpoint(packet.source, packet.sourcePort).contains(needle)
+                                   || endpoint(packet.destination, packet.destinationPort).contains(needle)
+                                   || packetProtocolName(packet).lowercased().contains(needle)
+                                   || packetInfo(packet).lowercased().contains(needle)
+                           })
+        if selectFirstPacketWhenShown, let first = packetTable.rows.first {
+            packetTable.selectedKey = first.number
+            selectFirstPacketWhenShown = false
         }
-        return packetRows.rows
     }
 
     func packetsTable(_ ui: UIContext, in rect: Rect) {
         let parts = ui.columns(rect, [.flex(1), .fixed(300)])
-        let filtering = !rowFilter.isEmpty
-        if filtering {
-            let capture = capture
-            packetRows.update(generation: capture.generation, sort: nil, filter: rowFilter, now: ui.input.time,
-                              source: {
-                                  let count = capture.recentCount
-                                  return (0..<count).map { capture.recentPacket(at: count - 1 - $0) }
-                              },
-                              matches: { packet, needle in
-                                  endpoint(packet.source, packet.sourcePort).contains(needle)
-                                      || endpoint(packet.destination, packet.destinationPort).contains(needle)
-                                      || packetProtocolName(packet).lowercased().contains(needle)
-                                      || packetInfo(packet).lowercased().contains(needle)
-                              },
-                              less: { _, _, _ in false })
+        lastFrameTime = ui.input.time
+        refreshPacketRows(now: ui.input.time)
+        var tableRect = parts[0]
+        if let flow = packetsOfFlow {
+            let strip = ui.rows(parts[0], [.fixed(ui.theme.rowHeight), .flex(1)])
+            tableRect = strip[1]
+            let halves = ui.columns(strip[0], [.flex(1), .fixed(150)])
+            let text = "Packets of \(endpoint(flow.initiator, flow.initiatorPort)) ↔ \(endpoint(flow.responder, flow.responderPort)) (among the last \(groupedNumber(capture.recentPacketLimit)) kept)"
+            ui.itemAdd(halves[0], id: 0, label: "flow:" + text, kind: "label")
+            ui.drawText(text, in: halves[0], color: ui.theme.text)
+            if ui.button("Show all packets", rect: halves[1]).contains(.pressed) { showPackets(of: nil) }
         }
-        let count = filtering ? packetRows.rows.count : capture.recentCount
-        let filteredRows = packetRows.rows
-        let capture = capture
-        // Newest first.
-        func packet(at index: Int) -> PacketSummary {
-            filtering ? filteredRows[index] : capture.recentPacket(at: count - 1 - index)
-        }
-        var noSort: TableSort?
-        ui.table("Packets", columns: Self.packetColumns, rowCount: count, sort: &noSort, selection: &packetSelection, rect: parts[0]) { row in
-            let packet = packet(at: row.index)
-            row.text(0, clockTime(packet.timestamp))
-            row.text(1, packet.network == .arp ? packet.source.description : endpoint(packet.source, packet.sourcePort))
-            row.text(2, packet.network == .arp ? packet.destination.description : endpoint(packet.destination, packet.destinationPort))
-            row.text(3, packetProtocolName(packet))
-            row.text(4, "\(packet.wireLength)")
-            row.text(5, packetInfo(packet), color: packet.isMalformed ? ui.theme.danger : nil)
-        }
+        packetTable.build(ui, in: tableRect)
+        let selected = packetTable.selectedRow?.packet
         ui.panel("Packet detail", rect: parts[1]) {
-            guard let selection = packetSelection, selection < count else {
+            guard let selected else {
                 ui.label("Select a packet to see its fields.", color: ui.theme.mutedText)
                 return
             }
             // Long values (IPv6 addresses, MAC pairs) wrap onto more lines instead of being cut.
             let valueWidth = ui.remainingRect.width - 92 - ui.theme.spacing
-            for (name, value) in packetDetail(packet(at: selection)) {
+            for (name, value) in packetDetail(selected) {
                 let lines = ui.wrap(value, width: valueWidth, role: .small)
                 for (index, line) in lines.enumerated() {
                     ui.row([.fixed(92), .flex(1)], height: .fixed(18))
@@ -494,7 +554,8 @@ extension DashboardScreen: TabScreen {
 
     public func handleShortcuts(_ ui: UIContext) {
         let input = ui.input
-        if ui.focusedID == 0, input.text == "/" || input.keysPressed.contains(.character("/")) {
+        // A focused table does not take typed characters, so `/` still reaches the filter.
+        if !ui.isEditingText, input.text == "/" || input.keysPressed.contains(.character("/")) {
             ui.focus(filterFieldID(ui), swallowTypedText: true)
         }
     }

@@ -1,0 +1,131 @@
+import Export
+import Foundation
+@testable import Screens
+import UI
+import XCTest
+
+final class DataTableTests: XCTestCase {
+    struct Host: Sendable, Equatable {
+        var id: Int
+        var address: String
+        var bytes: Int
+    }
+
+    static func columns() -> [DataColumn<Host>] {
+        [
+            DataColumn("Address", width: 200, text: { $0.address }, sortBy: { $0.address }),
+            DataColumn("Bytes", width: 100, alignment: .right, text: { "\($0.bytes)" }, sortBy: { $0.bytes }, export: { .number($0.bytes) }),
+        ]
+    }
+
+    static let hosts = [Host(id: 1, address: "10.0.0.2", bytes: 500), Host(id: 2, address: "10.0.0.1", bytes: 900),
+                        Host(id: 3, address: "10.0.0.3", bytes: 100), Host(id: 4, address: "192.168.1.9", bytes: 300)]
+
+    func testSortingFollowsItsColumnWhenTheColumnsAreReordered() {
+        let table = DataTable<Host, Int>("Hosts", columns: Self.columns(), key: \.id)
+        var filter = ""
+        let harness = UIHarness { ui in
+            table.update(generation: 0, filter: filter, now: 0, source: { Self.hosts })
+            table.build(ui, in: Rect(x: 0, y: 0, width: 600, height: 300))
+        }
+        harness.frame()
+        harness.click("Hosts/header:Bytes")
+        harness.frame()
+        XCTAssertEqual(table.sort, DataSort(column: "Bytes", ascending: true))
+        XCTAssertEqual(table.rows.map(\.bytes), [100, 300, 500, 900])
+
+        // Bytes first, Address second: the sort stays on Bytes, not on whatever column 1 is now.
+        table.columns.reverse()
+        harness.frame()
+        XCTAssertEqual(table.rows.map(\.bytes), [100, 300, 500, 900])
+        XCTAssertLessThan(harness.item("Hosts/header:Bytes")!.rect.x, harness.item("Hosts/header:Address")!.rect.x)
+        // A click on the moved Address header sorts by address.
+        harness.click("Hosts/header:Address")
+        harness.frame()
+        XCTAssertEqual(table.sort, DataSort(column: "Address", ascending: true))
+        XCTAssertEqual(table.rows.map(\.address), ["10.0.0.1", "10.0.0.2", "10.0.0.3", "192.168.1.9"])
+        filter = "10.0"
+        harness.frame()
+        XCTAssertEqual(table.rows.map(\.address), ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+    }
+
+    func testExportWritesTheValuesAndOrderTheTableShows() throws {
+        let table = DataTable<Host, Int>("Hosts", columns: Self.columns(), key: \.id, sort: DataSort(column: "Bytes", ascending: false))
+        var drawn: [[String]] = []
+        let harness = UIHarness { ui in
+            drawn.removeAll()
+            table.update(generation: 0, filter: "10.0.0", now: 0, source: { Self.hosts })
+            table.build(ui, in: Rect(x: 0, y: 0, width: 600, height: 300)) { _, host in
+                drawn.append(table.columns.map { $0.text(host) })
+            }
+        }
+        harness.frame()
+        XCTAssertEqual(drawn, [["10.0.0.1", "900"], ["10.0.0.2", "500"], ["10.0.0.3", "100"]])
+
+        let path = NSTemporaryDirectory() + "datatable-\(UUID().uuidString).csv"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Exporter.write(table.exportSource().makeTable(), format: .csv, to: path, kind: "hosts")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
+        XCTAssertEqual(lines, ["Address,Bytes"] + drawn.map { $0.joined(separator: ",") })
+        // Typed values: the bytes stay numbers in JSON.
+        XCTAssertEqual(table.exportTable().rows.first, [.string("10.0.0.1"), .integer(900)])
+    }
+
+    func testHundredThousandRowsStreamedInBatchesKeepTheSelectionAndTheScrollPosition() {
+        // Sorted by bytes descending; every batch brings rows that sort above and below the selection.
+        let table = DataTable<Host, Int>("Results", columns: Self.columns(), key: \.id, sort: DataSort(column: "Bytes", ascending: false))
+        table.refreshInterval = 0
+        var all: [Host] = []
+        var generation = 0
+        let harness = UIHarness(size: Size(800, 600)) { ui in
+            table.update(generation: generation, filter: "", now: Double(generation), source: { all })
+            table.build(ui, in: Rect(x: 0, y: 0, width: 800, height: 600))
+        }
+        func stream(_ batch: Range<Int>) {
+            // Bytes interleave so new rows land among the old ones, not only at the end.
+            all.append(contentsOf: batch.map { Host(id: $0, address: "10.\($0 >> 16).\($0 >> 8 & 255).\($0 & 255)", bytes: ($0 * 7919) % 100_003) })
+            generation += 1
+            harness.frame()
+        }
+        stream(0..<1000)
+        harness.scroll(at: Point(400, 300), lines: -40)
+        harness.frame()
+        let top = table.visibleRows.lowerBound
+        XCTAssertGreaterThan(top, 0, "scrolled down")
+        // Select the fifth visible row with the mouse.
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        let header = harness.ui.theme.rowHeight
+        let item = harness.item("Results")!
+        harness.click(at: Point(100, item.rect.y + header + rowHeight * 4.5 + 1))
+        harness.frame()
+        guard let selected = table.selectedKey, let selectedRow = table.selectedRow else { return XCTFail("a row is selected") }
+        var batch = 1000
+        while batch < 100_000 {
+            stream(batch..<(min(batch + 11_000, 100_000)))
+            batch += 11_000
+            XCTAssertEqual(table.selectedKey, selected)
+            XCTAssertEqual(table.selectedRow, selectedRow, "the same item stays selected")
+            XCTAssertEqual(table.visibleRows.lowerBound, top, "the scroll position stays")
+        }
+        XCTAssertEqual(table.rows.count, 100_000)
+        let index = table.selectedIndex!
+        XCTAssertEqual(table.rows[index].id, selected)
+        XCTAssertGreaterThan(index, top + 4, "rows sorted above it arrived, and it is still the one selected")
+        // Keyboard navigation moves from the selected item, wherever it now is.
+        harness.press(.down)
+        harness.frame()
+        XCTAssertEqual(table.selectedIndex, index + 1)
+        XCTAssertEqual(table.selectedKey, table.rows[index + 1].id)
+    }
+
+    func testAnotherSourceSelectsNothing() {
+        let table = DataTable<Host, Int>("Hosts", columns: Self.columns(), key: \.id)
+        table.update(generation: 0, filter: "", now: 0, source: { Self.hosts })
+        table.selectedKey = 3
+        XCTAssertEqual(table.selectedIndex, 2)
+        table.reset()
+        table.update(generation: 1, filter: "", now: 0, source: { Array(Self.hosts.prefix(1)) })
+        XCTAssertNil(table.selectedKey)
+        XCTAssertNil(table.selectedIndex)
+    }
+}
