@@ -29,14 +29,14 @@ public struct RecentTraffic: Sendable, Equatable {
                 packets &+= 1
                 return
             }
-            add(bytes: length, bucket: second.floorDivided(by: window), window: window)
+            add(bytes: length, packets: 1, bucket: second.floorDivided(by: window), window: window)
         }
 
-        mutating func add(bytes length: UInt64, bucket: Int64, window: Int64) {
+        mutating func add(bytes length: UInt64, packets count: UInt64, bucket: Int64, window: Int64) {
             if bucket != index {
                 guard bucket > index else {
                     // An out-of-order packet from the previous bucket still counts there.
-                    if bucket == index &- 1 { previousBytes &+= length; previousPackets &+= 1 }
+                    if bucket == index &- 1 { previousBytes &+= length; previousPackets &+= count }
                     return
                 }
                 let adjacent = index != .min && bucket == index + 1
@@ -49,7 +49,7 @@ public struct RecentTraffic: Sendable, Equatable {
                 end = start == .max ? .min : start.saturatingAdding(window)
             }
             bytes &+= length
-            packets &+= 1
+            packets &+= count
         }
     }
 
@@ -58,22 +58,54 @@ public struct RecentTraffic: Sendable, Equatable {
     public init() {}
 
     /// Counts a packet of `length` bytes at `second` (seconds since the epoch, packet time).
+    ///
+    /// Only the minute is counted per packet; a finished minute is folded into the five-minute
+    /// and hour buckets (minutes nest exactly in both), so the packet path costs one range
+    /// check and two additions per host.
     @inline(__always)
     public mutating func add(bytes length: UInt64, second: Int64) {
-        minute.add(bytes: length, second: second, window: 60)
-        fiveMinutes.add(bytes: length, second: second, window: 300)
-        hour.add(bytes: length, second: second, window: 3600)
+        if second >= minute.start && second < minute.end {
+            minute.bytes &+= length
+            minute.packets &+= 1
+            return
+        }
+        addToAnotherMinute(bytes: length, second: second)
+    }
+
+    @inline(never)
+    mutating func addToAnotherMinute(bytes length: UInt64, second: Int64) {
+        let bucket = second.floorDivided(by: 60)
+        if bucket > minute.index {
+            if minute.index != .min && minute.packets > 0 {
+                foldIntoLongerWindows(bytes: minute.bytes, packets: minute.packets, second: minute.start)
+            }
+            minute.add(bytes: length, packets: 1, bucket: bucket, window: 60)
+        } else {
+            // An older packet: its minute was folded already, so it goes straight into the
+            // longer windows too.
+            minute.add(bytes: length, packets: 1, bucket: bucket, window: 60)
+            foldIntoLongerWindows(bytes: length, packets: 1, second: second)
+        }
+    }
+
+    mutating func foldIntoLongerWindows(bytes: UInt64, packets: UInt64, second: Int64) {
+        fiveMinutes.add(bytes: bytes, packets: packets, bucket: second.floorDivided(by: 300), window: 300)
+        hour.add(bytes: bytes, packets: packets, bucket: second.floorDivided(by: 3600), window: 3600)
     }
 
     /// Estimated bytes and packets in the `window` seconds ending with second `now` (inclusive);
     /// `window` is one of `windows`.
     public func estimate(window: Int64, now: Int64) -> (bytes: Double, packets: Double) {
-        let buckets: Buckets
+        var buckets: Buckets
         switch window {
         case 60: buckets = minute
         case 300: buckets = fiveMinutes
         case 3600: buckets = hour
         default: preconditionFailure("RecentTraffic keeps 60, 300 and 3600 s windows, not \(window)")
+        }
+        // The minute being counted is not folded yet.
+        if window != 60, minute.index != .min, minute.packets > 0 {
+            buckets.add(bytes: minute.bytes, packets: minute.packets, bucket: minute.start.floorDivided(by: window), window: window)
         }
         let currentBucket = now.floorDivided(by: window)
         // How much of the bucket before `now`'s is still inside the window.
