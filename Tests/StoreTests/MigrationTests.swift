@@ -184,3 +184,25 @@ final class MigrationTests: XCTestCase {
         }
     }
 }
+
+/// Several openers of one new database at once (the window and CLI commands started together):
+/// every one gets a migrated database, none fails on the migration table.
+final class ConcurrentOpenTests: XCTestCase {
+    func testManyOpenersOfANewDatabaseAllSucceed() throws {
+        for round in 0..<5 {
+            let path = try makeTemporaryDirectory().appendingPathComponent(NetScouterDatabase.fileName).path
+            final class Failures: @unchecked Sendable { let lock = NSLock(); var messages: [String] = [] }
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do {
+                    let database = try NetScouterDatabase(path: path)
+                    try database.close()
+                } catch {
+                    failures.lock.withLock { failures.messages.append("\(error)") }
+                }
+            }
+            XCTAssertEqual(failures.messages, [], "round \(round)")
+            XCTAssertEqual(try NetScouterDatabase(path: path).appliedMigrations, Schema.migrationIdentifiers)
+        }
+    }
+}

@@ -1,5 +1,8 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// The one SQLite database NetScouter keeps: `<data directory>/netscouter.sqlite`.
@@ -59,15 +62,33 @@ public final class NetScouterDatabase: Sendable {
             try db.execute(sql: "PRAGMA journal_size_limit = 8388608")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try pool.read { db in try Self.checkOwnership(db, path: path) }
-            try Schema.migrator.migrate(pool)
+            // Two processes opening a new database at once (the window and a CLI command) would
+            // both see no migration applied and both run v1 (the loser failed on a UNIQUE
+            // constraint), or race to switch the new file to WAL ("locked"). An exclusive lock
+            // beside the file makes the second wait and find the schema current.
+            pool = try Self.withMigrationLock(path: path) {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try pool.read { db in try Self.checkOwnership(db, path: path) }
+                try Schema.migrator.migrate(pool)
+                return pool
+            }
         } catch {
             throw StoreError.opening(error, path: path)
         }
         // Every start of anything that opens the store closes the runs of processes that died.
         // Best effort: a read-only data folder must not stop the database from opening.
         interruptedAtOpen.store((try? ScheduleStore(database: self).markInterruptedRuns(at: Date())) ?? 0, ordering: .relaxed)
+    }
+
+    /// Runs `body` holding an exclusive `flock` on `<database>.migrate.lock` (released when the
+    /// descriptor closes, also if the process dies). Without a writable folder there is nothing
+    /// to migrate concurrently with, so `body` runs unlocked.
+    private static func withMigrationLock<T>(path: String, _ body: () throws -> T) throws -> T {
+        let descriptor = Glibc.open(path + ".migrate.lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return try body() }
+        defer { Glibc.close(descriptor) }
+        while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+        return try body()
     }
 
     /// Refuses databases that NetScouter cannot safely migrate: another program's database
