@@ -129,7 +129,18 @@ public final class AtomicFileWriter: ExportSink {
     }
 
     private func flushBuffer() throws(ExportError) {
-        let failure: Int32? = buffer.withUnsafeBytes { bytes in
+        if let failure = Self.writeAll(buffer, to: descriptor) {
+            discard()
+            throw .writeFailed(path: path, reason: Self.reason(failure))
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte of `bytes` to `descriptor`; the `errno` of a failed write, or nil. A short
+    /// write (signal, quota edge) is not an error: the rest is written. Shared with
+    /// `InPlaceFileWriter`.
+    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
+        bytes.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -137,16 +148,10 @@ public final class AtomicFileWriter: ExportSink {
                     if errno == EINTR { continue }
                     return errno
                 }
-                // A short write (signal, quota edge) is not an error: write the rest.
                 offset += written
             }
             return nil
         }
-        if let failure {
-            discard()
-            throw .writeFailed(path: path, reason: Self.reason(failure))
-        }
-        buffer.removeAll(keepingCapacity: true)
     }
 
     /// Makes the rename durable. Failure here is not reported: the new file is already complete

@@ -82,19 +82,7 @@ public final class InPlaceFileWriter: ExportSink {
     }
 
     private func flushBuffer() throws(ExportError) {
-        let failure: Int32? = buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
-            }
-            return nil
-        }
-        if let failure {
+        if let failure = AtomicFileWriter.writeAll(buffer, to: descriptor) {
             discard()
             throw .streamWriteFailed(name: name, reason: AtomicFileWriter.reason(failure))
         }

@@ -183,21 +183,9 @@ extension ScheduleAndExportCommandTests {
         let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
         defer { close(receiver) }
         let pcapFolder = directory.appendingPathComponent("pcap").path
-        let daemon = Process()
-        daemon.executableURL = CommandRun.executable
-        daemon.arguments = ["daemon", "--data-dir", dataDir, "--capture", "lo", "--filter", "udp port \(port)", "--pcap-dir", pcapFolder]
-        let log = Pipe()
-        daemon.standardError = log
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, log, started) = try startCapturingDaemon(["--filter", "udp port \(port)", "--pcap-dir", pcapFolder])
         defer { if daemon.isRunning { daemon.terminate() } }
-        // Wait for "capturing on lo" before sending, so no datagram predates the capture.
-        var text = ""
-        for _ in 0..<100 where !text.contains("capturing on lo") {
-            usleep(50_000)
-            text += String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
-        }
-        XCTAssertTrue(text.contains("capturing on lo"), text)
+        var text = started
         let sender = LoopbackSockets.UDPSender()
         for _ in 0..<20 { sender.send(Array("sample".utf8), to: port) }
         usleep(300_000)
@@ -221,25 +209,33 @@ extension ScheduleAndExportCommandTests {
 }
 
 extension ScheduleAndExportCommandTests {
-    /// Many flows in one continuous capture: at SIGTERM the final window holds every one of
-    /// them (none lost to the snapshot reset), and the flow history in the database too.
-    func testDaemonFinalWindowAndFlowHistoryHoldEveryFlow() throws {
-        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
-        defer { close(receiver) }
+    /// Starts `daemon --capture lo` with `arguments` and waits for "capturing on lo", so nothing
+    /// the test sends predates the capture. Returns the process, its stderr and what it logged.
+    func startCapturingDaemon(_ arguments: [String]) throws -> (Process, Pipe, String) {
         let daemon = Process()
         daemon.executableURL = CommandRun.executable
-        daemon.arguments = ["daemon", "--data-dir", dataDir, "--capture", "lo", "--filter", "udp and dst port \(port)"]
+        daemon.arguments = ["daemon", "--data-dir", dataDir, "--capture", "lo"] + arguments
         let log = Pipe()
         daemon.standardError = log
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()
-        defer { if daemon.isRunning { daemon.terminate() } }
         var text = ""
         for _ in 0..<100 where !text.contains("capturing on lo") {
             usleep(50_000)
             text += String(decoding: log.fileHandleForReading.availableData, as: UTF8.self)
         }
         XCTAssertTrue(text.contains("capturing on lo"), text)
+        return (daemon, log, text)
+    }
+
+    /// Many flows in one continuous capture: at SIGTERM the final window holds every one of
+    /// them (none lost to the snapshot reset), and the flow history in the database too.
+    func testDaemonFinalWindowAndFlowHistoryHoldEveryFlow() throws {
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver) }
+        let (daemon, log, started) = try startCapturingDaemon(["--filter", "udp and dst port \(port)"])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        var text = started
         // Each sender is a new socket, so a new source port and a new flow. They stay open until
         // the end: a closed socket's port could be handed to a later one (the same flow again).
         let flows = 3_000

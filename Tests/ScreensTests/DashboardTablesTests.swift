@@ -23,15 +23,7 @@ final class DashboardTablesTests: XCTestCase {
 
     private func open(_ path: String, in shell: AppShell, _ harness: UIHarness) {
         shell.dashboard.openFile(path)
-        harness.frame()
-        var frames = 0
-        while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
-            harness.frame()
-            frames += 1
-            if frames > 2000 { XCTFail("capture never finished"); break }
-            usleep(1000)
-        }
-        harness.frames(2)
+        runUntilCaptureFinished(shell, harness)
     }
 
     private func loadedShell() throws -> (AppShell, UIHarness, String) {

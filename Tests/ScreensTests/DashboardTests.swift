@@ -62,15 +62,7 @@ final class DashboardTests: XCTestCase {
 
     /// Frames until the file is fully read and drained.
     private func runUntilLoaded(_ shell: AppShell, _ harness: UIHarness) {
-        harness.frame()
-        var frames = 0
-        while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
-            harness.frame()
-            frames += 1
-            if frames > 2000 { return XCTFail("capture never finished") }
-            usleep(1000)
-        }
-        harness.frames(2)
+        runUntilCaptureFinished(shell, harness)
     }
 
     private func counter(_ harness: UIHarness, _ title: String) -> String? {

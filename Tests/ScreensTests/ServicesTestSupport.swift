@@ -100,3 +100,17 @@ struct CSVParseFailure: Error, CustomStringConvertible {
     let path: String
     var description: String { "python3's csv module could not parse \(path)" }
 }
+
+/// Frames until the shell's capture has finished reading and its ring is drained (a file read
+/// in the background), then two more so the tables show the final state.
+func runUntilCaptureFinished(_ shell: AppShell, _ harness: UIHarness, file: StaticString = #filePath, line: UInt = #line) {
+    harness.frame()
+    var frames = 0
+    while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
+        harness.frame()
+        frames += 1
+        if frames > 2000 { return XCTFail("capture never finished", file: file, line: line) }
+        usleep(1000)
+    }
+    harness.frames(2)
+}

@@ -25,15 +25,7 @@ final class TableExportTests: XCTestCase {
         shell.wallClock = { 1_700_000_010_000_000_000 }
         let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
         shell.dashboard.openFile(path)
-        harness.frame()
-        var frames = 0
-        while shell.capture.isCapturing || (shell.capture.session?.ring.count ?? 0) > 0 {
-            harness.frame()
-            frames += 1
-            if frames > 2000 { XCTFail("capture never finished"); break }
-            usleep(1000)
-        }
-        harness.frames(2)
+        runUntilCaptureFinished(shell, harness)
         return (shell, harness)
     }
 
