@@ -137,27 +137,44 @@ public enum NeighbourTable {
 
 /// Reverse DNS (PTR) names, looked up in parallel within a time budget: a slow resolver costs at
 /// most the budget, and names it has not found by then stay empty.
+///
+/// The lookups run on threads of their own, not on Dispatch's pool: a thread inherits its
+/// creator's network namespace, so a pool worker spawned from a namespaced discovery would stay
+/// in that namespace and later run unrelated work there (tests saw 127.0.0.1 servers vanish).
 public enum ReverseDNS {
     public static func lookup(_ addresses: [IPAddress], budgetSeconds: Double) -> [IPAddress: String] {
-        final class Names: @unchecked Sendable {
+        final class Work: @unchecked Sendable {
             let lock = NSLock()
             var names: [IPAddress: String] = [:]
-        }
-        let names = Names()
-        let group = DispatchGroup()
-        for address in addresses {
-            DispatchQueue.global().async(group: group) {
-                var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-                let status = SocketAddress.with(address, port: 0) { target, length in
-                    getnameinfo(target, length, &host, socklen_t(host.count), nil, 0, NI_NAMEREQD)
-                }
-                guard status == 0 else { return }
-                let name = String(cString: host)
-                names.lock.lock(); names.names[address] = name; names.lock.unlock()
+            var next = 0
+            let addresses: [IPAddress]
+            init(_ addresses: [IPAddress]) { self.addresses = addresses }
+            func take() -> IPAddress? {
+                lock.lock(); defer { lock.unlock() }
+                guard next < addresses.count else { return nil }
+                next += 1
+                return addresses[next - 1]
             }
         }
+        let work = Work(addresses)
+        let group = DispatchGroup()
+        for _ in 0..<min(16, addresses.count) {
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                while let address = work.take() {
+                    var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                    let status = SocketAddress.with(address, port: 0) { target, length in
+                        getnameinfo(target, length, &host, socklen_t(host.count), nil, 0, NI_NAMEREQD)
+                    }
+                    guard status == 0 else { continue }
+                    let name = String(cString: host)
+                    work.lock.lock(); work.names[address] = name; work.lock.unlock()
+                }
+            }.start()
+        }
         _ = group.wait(timeout: .now() + budgetSeconds)
-        names.lock.lock(); defer { names.lock.unlock() }
-        return names.names
+        work.lock.lock(); defer { work.lock.unlock() }
+        return work.names
     }
 }
