@@ -89,19 +89,22 @@ public final class DashboardScreen {
     }()
     private var lastFrameTime = 0.0
 
-    // Exports: one bar per table, above it in the tables panel.
+    // Exports: each table owns its bar; the one of the table showing sits in the tables panel's
+    // toolbar. They write the command line's record formats (`netscouter export flows`), not
+    // the drawn columns, so a file from the window and one from the CLI read alike.
     public let inbox: UIInbox
     public let toasts: ToastCenter
-    public let flowExport: ExportBar
-    public let hostExport: ExportBar
-    public let packetExport: ExportBar
+    public var flowExport: ExportBar { flowTable.exportBar! }
+    public var hostExport: ExportBar { hostTable.exportBar! }
+    public var packetExport: ExportBar { packetTable.exportBar! }
     /// The export folder from Settings (empty: the home directory; "~" allowed).
     public var exportDirectory: String {
         get { model.exportDirectory }
         set {
             model.exportDirectory = newValue
-            let resolved = ExportBar.resolveDirectory(newValue)
-            for bar in [flowExport, hostExport, packetExport] { bar.directory = resolved }
+            flowTable.setExportDirectory(newValue)
+            hostTable.setExportDirectory(newValue)
+            packetTable.setExportDirectory(newValue)
         }
     }
 
@@ -112,14 +115,16 @@ public final class DashboardScreen {
         model.exportDirectory = exportDirectory
         self.inbox = inbox
         self.toasts = toasts
-        let directory = ExportBar.resolveDirectory(exportDirectory)
-        flowExport = ExportBar(table: "flows", singular: "flow", directory: directory, inbox: inbox, toasts: toasts)
-        hostExport = ExportBar(table: "hosts", singular: "host", directory: directory, inbox: inbox, toasts: toasts)
-        packetExport = ExportBar(table: "packets", singular: "packet", directory: directory, inbox: inbox, toasts: toasts)
+        flowTable.enableExport("flows", singular: "flow", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                               records: { TrafficExports.flows($0) })
+        hostTable.enableExport("hosts", singular: "host", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                               records: { TrafficExports.hosts($0) })
+        packetTable.enableExport("packets", singular: "packet", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                                 records: { TrafficExports.packets($0.map(\.packet)) })
     }
 
     /// True while an export started here has not reported back.
-    public var isExporting: Bool { flowExport.isExporting || hostExport.isExporting || packetExport.isExporting }
+    public var isExporting: Bool { flowTable.isExporting || hostTable.isExporting || packetTable.isExporting }
 
     /// A flow in the table: its 5-tuple and when it began (a 5-tuple reused after its flow
     /// ended is another flow under All).
@@ -406,9 +411,9 @@ public final class DashboardScreen {
             }
             ui.textField("Filter rows", text: &rowFilter, placeholder: "Filter by address, port, protocol…")
             switch tableTab {
-            case 0: flowExport.build(ui) { exportSource(table: 0) }
-            case 1: hostExport.build(ui) { exportSource(table: 1) }
-            default: packetExport.build(ui) { exportSource(table: 2) }
+            case 0: flowTable.buildExportBar(ui)
+            case 1: hostTable.buildExportBar(ui)
+            default: packetTable.buildExportBar(ui)
             }
             let area = ui.remainingRect
             switch tableTab {
@@ -456,21 +461,6 @@ public final class DashboardScreen {
                              host.address.description.contains(needle) || host.mac.description.contains(needle)
                                  || host.ports.contains { String($0) == needle }
                          })
-    }
-
-    /// The rows a table shows right now (sorted and filtered as shown), ready to export.
-    public func exportSource(table: Int) -> ExportSource {
-        switch table {
-        case 0:
-            let rows = flowTable.rows
-            return ExportSource(count: rows.count) { TrafficExports.flows(rows) }
-        case 1:
-            let rows = hostTable.rows
-            return ExportSource(count: rows.count) { TrafficExports.hosts(rows) }
-        default:
-            let rows = shownPackets()
-            return ExportSource(count: rows.count) { TrafficExports.packets(rows) }
-        }
     }
 
     /// The packet list as shown: newest first (or sorted by a header), filtered by `rowFilter`.
