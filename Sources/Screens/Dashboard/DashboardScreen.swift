@@ -233,7 +233,11 @@ public final class DashboardScreen {
         }
         let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
         if filterResult.contains(.changed) { model.filterEdited() }
-        if capture.isCapturing {
+        if capture.isStarting {
+            ui.button("Starting…###Start", style: .primary, enabled: false)
+        } else if capture.isStopping {
+            ui.button("Stopping…###Stop", style: .danger, enabled: false)
+        } else if capture.isCapturing {
             if ui.button("Stop", style: .danger).contains(.pressed) { model.stop() }
         } else {
             let start = ui.button("Start", style: .primary, enabled: !names.isEmpty)
@@ -539,7 +543,7 @@ extension DashboardScreen: TabScreen {
         return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
     }
 
-    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices }
+    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices || capture.transition != nil }
     public var shortcutHints: [String] { ["/ filter"] }
 
     public func handleShortcuts(_ ui: UIContext) {
