@@ -85,6 +85,41 @@ final class DashboardTablesTests: XCTestCase {
         XCTAssertTrue(harness.drawnTexts.contains("Select a packet to see its fields."))
     }
 
+    /// While packets stream in (newest first, so every refresh pushes the rows down), the
+    /// selected packet and its detail stay the same packet, not the same row number.
+    func testTheSelectedPacketStaysTheSamePacketWhileNewOnesArrive() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let shell = AppShell(capture: CaptureController())
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        harness.frame()
+        harness.click("Dashboard/Tables/Packets###Packets")
+        shell.dashboard.openFile(path, replay: true)  // paced over ~2.4 s
+        let table = shell.dashboard.packetTable
+        for _ in 0..<2000 where table.rows.count < 10 {
+            harness.frame()
+            usleep(2000)
+        }
+        XCTAssertTrue(shell.capture.isCapturing, "still streaming")
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Packets")).rect
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + rowHeight * 3.5))
+        let selected = try XCTUnwrap(table.selectedRow)
+        let index = try XCTUnwrap(table.selectedIndex)
+        let shownBefore = table.rows.count
+        let time = try XCTUnwrap(packetDetail(selected.packet).first { $0.0 == "Time" }?.1)
+        for _ in 0..<2000 where table.rows.count < shownBefore + 20 && shell.capture.isCapturing {
+            harness.frame()
+            usleep(2000)
+        }
+        harness.frame()
+        XCTAssertGreaterThanOrEqual(table.rows.count, shownBefore + 20, "newer packets arrived and the table refreshed")
+        XCTAssertEqual(table.selectedKey, selected.number)
+        XCTAssertEqual(table.selectedRow?.packet.timestamp, selected.packet.timestamp)
+        XCTAssertEqual(table.selectedIndex, index + table.rows.count - shownBefore, "the packet moved down with the newer ones above it")
+        XCTAssertTrue(harness.drawnTexts.contains(time), "its detail still shows its own time")
+        shell.capture.stop()
+    }
+
     func testThePacketsNDJSONExportHasTheInfoTheScreenShows() throws {
         let (shell, harness, _) = try loadedShell()
         let shown = shell.dashboard.shownPackets()
