@@ -77,7 +77,10 @@ public final class CaptureSession: @unchecked Sendable {
     private let recordedFileList = Mutex<[String]>([])
     private let recordedPacketCount = Atomic<Int>(0)
     private let unrecordedPackets = Atomic<Int>(0)
-    private var thread: pthread_t?
+    /// The capture thread until it is joined. Behind a lock because `stop` may run on a worker
+    /// (the window joins off its UI thread) while another caller stops too: one joins, the other
+    /// waits for that join.
+    private let thread = Mutex<pthread_t?>(nil)
 
     /// Opens the source, installs the filter and creates the first recording file at once, so
     /// configuration errors (permissions, a missing file, bad BPF, an unwritable recording
@@ -143,17 +146,21 @@ public final class CaptureSession: @unchecked Sendable {
             markFinished()
             return
         }
-        self.thread = thread
+        self.thread.withLock { $0 = thread }
     }
 
-    /// Asks the capture thread to stop and waits for it to exit. Safe to call more than once.
-    public func stop() {
+    /// Asks the capture thread to stop without waiting for it (`isFinished` turns true when it
+    /// has). Any thread.
+    public func requestStop() {
         stopRequested.store(true, ordering: .releasing)
         handle.breakLoop()
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+    }
+
+    /// Asks the capture thread to stop and waits for it to exit. Safe to call more than once,
+    /// from any thread.
+    public func stop() {
+        requestStop()
+        joinThread()
         // Never started: no capture thread will close the recording, so do it here.
         if !started.load(ordering: .acquiring) { finishRecording() }
     }
@@ -161,9 +168,16 @@ public final class CaptureSession: @unchecked Sendable {
     /// Blocks the calling thread until the capture ends (end of file, limit, stop or error).
     /// Not for the UI thread.
     public func waitUntilFinished() {
-        guard let thread else { return }
-        pthread_join(thread, nil)
-        self.thread = nil
+        joinThread()
+    }
+
+    private func joinThread() {
+        thread.withLock { thread in
+            if let running = thread {
+                pthread_join(running, nil)
+                thread = nil
+            }
+        }
     }
 
     public var isFinished: Bool { finished.load(ordering: .acquiring) }

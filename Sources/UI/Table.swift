@@ -31,6 +31,9 @@ struct TableState: PersistentWidgetState {
     var scroll: Float = 0
     /// How far the columns are scrolled left when they are wider than the table.
     var scrollX: Float = 0
+    /// Set once the user drags a column edge: from then on the widths are theirs, and only the
+    /// last column takes up the slack.
+    var resized = false
     var resizingColumn: Int?
     var resizeStartX: Float = 0
     var resizeStartWidth: Float = 0
@@ -99,14 +102,23 @@ extension UIContext {
         let hasScrollbar = contentHeight > body.height
         let usableWidth = rect.width - (hasScrollbar ? theme.scrollbarWidth + 2 : 0)
 
-        // Column rectangles; the last column stretches to fill the width. Columns wider than the
+        // Column rectangles. A table wider than its columns widens every column by the same
+        // factor (a 1920 px window shows more of each cell, not one huge last column) until the
+        // user resizes one; then the last column takes up the slack. Columns wider than the
         // table keep their widths and scroll sideways (wheel sideways or Shift+wheel, or Left /
         // Right with the table focused).
         var xs: [Float] = []
         var widths = state.widths
+        let declaredTotal = widths.reduce(0, +)
         if let last = widths.indices.last {
-            let used = widths.dropLast().reduce(0, +)
-            widths[last] = max(columns[last].minimumWidth, usableWidth - used, used + widths[last] > usableWidth ? widths[last] : 0)
+            if !state.resized, declaredTotal > 0, declaredTotal < usableWidth {
+                let factor = usableWidth / declaredTotal
+                widths = widths.map { ($0 * factor).rounded(.down) }
+                widths[last] += usableWidth - widths.reduce(0, +)
+            } else {
+                let used = widths.dropLast().reduce(0, +)
+                widths[last] = max(columns[last].minimumWidth, usableWidth - used, used + widths[last] > usableWidth ? widths[last] : 0)
+            }
         }
         let contentWidth = widths.reduce(0, +)
         let maxScrollX = max(0, contentWidth - usableWidth)
@@ -133,6 +145,11 @@ extension UIContext {
                     let resize = index < columns.count - 1 ? buttonBehavior(handle, id: handleID) : []
                     if isActive(handleID) {
                         if input.mousePressed[0] {
+                            // The widths shown become the user's, so the edge stays under the mouse.
+                            if !state.resized {
+                                state.widths = widths
+                                state.resized = true
+                            }
                             state.resizingColumn = index
                             state.resizeStartX = input.mousePosition.x
                             state.resizeStartWidth = state.widths[index]

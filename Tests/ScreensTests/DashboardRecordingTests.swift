@@ -33,6 +33,8 @@ final class DashboardRecordingTests: XCTestCase {
         harness.click("Dashboard/Save pcap")
         XCTAssertTrue(shell.dashboard.recordToPcap)
         harness.click("Dashboard/Start")
+        // The interface opens on a worker; the session arrives through the inbox.
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil })
         if let error = shell.capture.lastError {
             if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
             return XCTFail(error)
@@ -44,6 +46,7 @@ final class DashboardRecordingTests: XCTestCase {
             usleep(5_000)
         }
         harness.click("Dashboard/Stop")
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil }, "the capture thread is joined on a worker")
         harness.frame()
         XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Stopped capture on lo · 12 packets") },
                       "a stopped live capture is not a finished file: \(harness.drawnTexts.filter { $0.contains(" lo") })")
@@ -76,6 +79,8 @@ extension DashboardRecordingTests {
         XCTAssertEqual(shell.capture.devices[shell.dashboard.interfaceIndex].name, "lo", "the default interface is preselected")
         shell.dashboard.filterText = "udp port \(port)"
         harness.click("Dashboard/Start")
+        // The interface opens on a worker; the session arrives through the inbox.
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil })
         if let error = shell.capture.lastError {
             if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
             return XCTFail(error)
@@ -86,6 +91,7 @@ extension DashboardRecordingTests {
             usleep(5_000)
         }
         harness.click("Dashboard/Stop")
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil })
         XCTAssertEqual(shell.capture.recentCount, 1)
         let packet = shell.capture.recentPacket(at: 0)
         XCTAssertEqual(packet.capturedLength, 96)

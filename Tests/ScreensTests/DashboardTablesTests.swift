@@ -6,6 +6,10 @@ import Traffic
 import Screens
 import UI
 import XCTest
+import NetScouterTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The dashboard's tables on `DataTable`: selection by item (flow, packet), headers that sort,
 /// an export that reads like the screen.
@@ -79,6 +83,41 @@ final class DashboardTablesTests: XCTestCase {
         open(path, in: shell, harness)
         XCTAssertNil(table.selectedRow)
         XCTAssertTrue(harness.drawnTexts.contains("Select a packet to see its fields."))
+    }
+
+    /// While packets stream in (newest first, so every refresh pushes the rows down), the
+    /// selected packet and its detail stay the same packet, not the same row number.
+    func testTheSelectedPacketStaysTheSamePacketWhileNewOnesArrive() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let shell = AppShell(capture: CaptureController())
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        harness.frame()
+        harness.click("Dashboard/Tables/Packets###Packets")
+        shell.dashboard.openFile(path, replay: true)  // paced over ~2.4 s
+        let table = shell.dashboard.packetTable
+        for _ in 0..<2000 where table.rows.count < 10 {
+            harness.frame()
+            usleep(2000)
+        }
+        XCTAssertTrue(shell.capture.isCapturing, "still streaming")
+        let rowsRect = try XCTUnwrap(harness.item("Dashboard/Packets")).rect
+        let rowHeight = harness.ui.theme.rowHeight - 2
+        harness.click(at: Point(rowsRect.x + 40, rowsRect.y + harness.ui.theme.rowHeight + rowHeight * 3.5))
+        let selected = try XCTUnwrap(table.selectedRow)
+        let index = try XCTUnwrap(table.selectedIndex)
+        let shownBefore = table.rows.count
+        let time = try XCTUnwrap(packetDetail(selected.packet).first { $0.0 == "Time" }?.1)
+        for _ in 0..<2000 where table.rows.count < shownBefore + 20 && shell.capture.isCapturing {
+            harness.frame()
+            usleep(2000)
+        }
+        harness.frame()
+        XCTAssertGreaterThanOrEqual(table.rows.count, shownBefore + 20, "newer packets arrived and the table refreshed")
+        XCTAssertEqual(table.selectedKey, selected.number)
+        XCTAssertEqual(table.selectedRow?.packet.timestamp, selected.packet.timestamp)
+        XCTAssertEqual(table.selectedIndex, index + table.rows.count - shownBefore, "the packet moved down with the newer ones above it")
+        XCTAssertTrue(harness.drawnTexts.contains(time), "its detail still shows its own time")
+        shell.capture.stop()
     }
 
     func testThePacketsNDJSONExportHasTheInfoTheScreenShows() throws {
@@ -213,5 +252,43 @@ final class DashboardTablesTests: XCTestCase {
         XCTAssertEqual(shell.dashboard.tableTab, 2)
         XCTAssertEqual(shell.dashboard.packetsOfFlow?.key, second.key)
         XCTAssertEqual(shell.dashboard.packetTable.rows.count, Int(second.totalPackets))
+    }
+
+    /// The tables keep up with the counters: on a live capture that starts quiet, the first
+    /// flow shows in the table in the frame its count does (not up to a second later, with the tab
+    /// saying "Flows (1)" over "No rows"), and after Stop no flow lingers under Active.
+    func testTheTablesNeverLagTheCountersAndEmptyOnStop() throws {
+        let (receiver, port) = try LoopbackSockets.bind(type: Int32(SOCK_DGRAM.rawValue))
+        defer { close(receiver) }
+        let shell = AppShell(capture: CaptureController())
+        let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
+        harness.frame()
+        harness.click("Dashboard/Flow set/Active")
+        XCTAssertEqual(shell.dashboard.flowSet, 0)
+        XCTAssertTrue(shell.capture.begin(.live(LiveCaptureOptions(interface: "lo")), filter: "udp port \(port)"))
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil })
+        if let error = shell.capture.lastError {
+            if error.contains("CAP_NET_RAW") { throw XCTSkip("Live capture is not permitted here: \(error)") }
+            return XCTFail(error)
+        }
+        harness.frames(5)  // the table is built, empty, while nothing arrives
+        XCTAssertTrue(harness.drawnTexts.contains("No rows"))
+        LoopbackSockets.UDPSender().send(Array("first".utf8), to: port)
+        for _ in 0..<500 where shell.capture.traffic.flowCounts.active == 0 {
+            harness.frame()
+            usleep(2000)
+        }
+        XCTAssertEqual(shell.capture.traffic.flowCounts.active, 1)
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (1)###Flows"))
+        XCTAssertFalse(harness.drawnTexts.contains("No rows"), "the tab counts one flow: the table shows it in the same frame")
+        XCTAssertEqual(shell.dashboard.flowTable.rows.count, 1)
+
+        harness.click("Dashboard/Stop")
+        XCTAssertTrue(runFrames(harness) { shell.capture.transition == nil && !shell.capture.isCapturing })
+        harness.frame()
+        XCTAssertEqual(shell.capture.traffic.flowCounts.active, 0, "Stop finished the open flows")
+        XCTAssertTrue(shell.dashboard.flowTable.rows.isEmpty, "no flow lingers under Active after Stop")
+        XCTAssertTrue(harness.drawnTexts.contains("No rows"))
+        XCTAssertTrue(harness.exists("Dashboard/Tables/Flows (0)###Flows"))
     }
 }

@@ -264,6 +264,44 @@ final class DashboardTests: XCTestCase {
         }
     }
 
+    /// At 800 px nothing a user needs is cut: the capture filter is a usable field whose hint
+    /// fits (not "BP…"), and every counter figure shows whole (not "129.7 …"), in one row so the
+    /// graph keeps its room. At 1920 px the tables widen every column, not only the last.
+    func testSmallWindowsCutNoFigureAndWideWindowsWidenEveryColumn() throws {
+        let path = try writeDashboardFixture(in: directory)
+        let placeholders = ["BPF filter, e.g. tcp port 443  (press / to edit)", "BPF filter, e.g. tcp port 443", "BPF filter (press /)", "BPF filter"]
+        for size in [Size(800, 600), Size(800, 450), Size(1280, 800)] {
+            let shell = AppShell(capture: CaptureController())
+            let harness = UIHarness(size: size) { ui in shell.build(ui) }
+            shell.dashboard.openFile(path)
+            runUntilCaptureFinished(shell, harness)
+            let filter = try XCTUnwrap(harness.item("Dashboard/Capture filter")).rect
+            XCTAssertGreaterThanOrEqual(filter.width, 150, "\(size)")
+            XCTAssertTrue(harness.drawnTexts.contains { placeholders.contains($0) }, "a whole hint at \(size)")
+            XCTAssertFalse(harness.drawnTexts.contains { $0.hasPrefix("BP") && $0.hasSuffix("…") }, "\(size)")
+            let counters = harness.items.filter { $0.kind == "counter" }
+            XCTAssertEqual(counters.count, 8)
+            XCTAssertEqual(Set(counters.map(\.rect.y)).count, 1, "one row of counters at \(size)")
+            for counter in counters {
+                let value = try XCTUnwrap(counter.value)
+                XCTAssertTrue(harness.drawnTexts.contains(value), "\(counter.path) drawn whole at \(size): \(harness.drawnTexts.filter { $0.hasSuffix("…") })")
+            }
+            XCTAssertTrue(counters.contains { $0.value == "129.7 kbit/s" })
+        }
+
+        let shell = AppShell(capture: CaptureController())
+        let harness = UIHarness(size: Size(1920, 1080)) { ui in shell.build(ui) }
+        shell.dashboard.openFile(path)
+        runUntilCaptureFinished(shell, harness)
+        let table = try XCTUnwrap(harness.item("Dashboard/Flows")).rect
+        let declared: [(String, Float)] = [("Proto", 62), ("Initiator", 230), ("Packets", 80), ("Ended by", 110)]
+        let factors = try declared.map { title, width in try XCTUnwrap(harness.item("Dashboard/Flows/header:\(title)")).rect.width / width }
+        XCTAssertGreaterThan(factors[0], 1.3, "the columns widened")
+        for factor in factors { XCTAssertEqual(factor, factors[0], accuracy: 0.05, "every column by the same factor: \(factors)") }
+        let last = try XCTUnwrap(harness.item("Dashboard/Flows/header:Ended by")).rect
+        XCTAssertGreaterThan(last.maxX, table.maxX - 20, "the columns fill the table")
+    }
+
     func testPlaceholdersHaveNoButtons() {
         let (shell, harness) = makeShell()
         for tab in AppShell.Tab.allCases where tab != .dashboard {

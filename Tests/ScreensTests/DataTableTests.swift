@@ -1,6 +1,7 @@
 import Export
 import Foundation
 @testable import Screens
+import Store
 import UI
 import XCTest
 
@@ -127,5 +128,67 @@ final class DataTableTests: XCTestCase {
         table.update(generation: 1, filter: "", now: 0, source: { Array(Self.hosts.prefix(1)) })
         XCTAssertNil(table.selectedKey)
         XCTAssertNil(table.selectedIndex)
+    }
+
+    /// A table with `enableExport` draws its own export bar above its rows and writes exactly
+    /// the rows shown (filtered, sorted) with its exported columns: `exportOnly` ones in their
+    /// declared place, controls never.
+    func testATableShowsItsOwnExportBarAndWritesTheRowsShown() throws {
+        let directory = NSTemporaryDirectory() + "datatable-export-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let inbox = UIInbox(), toasts = ToastCenter()
+        var pressed: [Int] = []
+        let columns: [DataColumn<Host>] = [.exportOnly("ID", key: "id") { .number($0.id) }] + Self.columns()
+            + [.control("Block", width: 70) { row, column, host in if row.button(column, "Block##\(host.id)") { pressed.append(host.id) } }]
+        let table = DataTable<Host, Int>("Hosts", columns: columns, key: \.id, sort: DataSort(column: "Bytes", ascending: false))
+        table.enableExport("hosts", singular: "host", inbox: inbox, toasts: toasts, directory: directory)
+        var drawn: [[String]] = []
+        let harness = UIHarness(size: Size(800, 400)) { ui in
+            inbox.drain()
+            drawn.removeAll()
+            table.update(generation: 0, filter: "10.0.0", now: 0, source: { Self.hosts })
+            table.build(ui, in: Rect(x: 0, y: 0, width: 800, height: 400)) { _, host in
+                drawn.append(table.shownColumns.filter(\.isExported).map { $0.text(host) })
+            }
+            toasts.deliver(to: ui)
+        }
+        harness.frame()
+        XCTAssertEqual(table.shownColumns.map(\.title), ["Address", "Bytes", "Block"], "an export-only column is not drawn")
+        XCTAssertEqual(drawn, [["10.0.0.1", "900"], ["10.0.0.2", "500"], ["10.0.0.3", "100"]])
+        XCTAssertTrue(harness.drawnTexts.contains("3 hosts"))
+        XCTAssertLessThan(try XCTUnwrap(harness.item("Export hosts/Export")).rect.maxY, try XCTUnwrap(harness.item("Hosts")).rect.y,
+                          "the bar sits above the rows")
+        XCTAssertEqual(table.exportBar?.path, directory + "/netscouter-hosts.csv")
+
+        harness.click("Export hosts/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("Exported 3 hosts to \(directory)/netscouter-hosts.csv") != nil })
+        XCTAssertFalse(table.isExporting)
+        let records = try pythonCSVRecords(directory + "/netscouter-hosts.csv")
+        XCTAssertEqual(records.first, ["ID", "Address", "Bytes"])
+        XCTAssertEqual(records.dropFirst().map { Array($0.dropFirst()) }, drawn, "the values and order drawn")
+        XCTAssertEqual(records.dropFirst().map(\.first), ["2", "1", "3"])
+
+        // JSON: the drop-down changes the format and the default path; numbers stay numbers.
+        harness.click("Export hosts/Format")
+        harness.click("Export hosts/Format/JSON")
+        XCTAssertEqual(table.exportBar?.path, directory + "/netscouter-hosts.json")
+        harness.click("Export hosts/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("netscouter-hosts.json") != nil })
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/netscouter-hosts.json"))) as? [String: Any])
+        let json = try XCTUnwrap(document["records"] as? [[String: Any]])
+        XCTAssertEqual(document["kind"] as? String, "hosts")
+        XCTAssertEqual(json.compactMap { $0["address"] as? String }, ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        XCTAssertEqual(json.compactMap { $0["bytes"] as? Int }, [900, 500, 100])
+        XCTAssertEqual(json.compactMap { $0["id"] as? Int }, [2, 1, 3])
+        XCTAssertTrue(json.allSatisfy { $0["block"] == nil }, "controls are not exported")
+
+        // The control column's buttons work, and the Settings export folder moves the default path.
+        harness.click("Hosts/0/Block##2")
+        XCTAssertEqual(pressed, [2])
+        var settings = AppSettings.defaults
+        settings.exportDirectory = directory + "/elsewhere"
+        table.apply(settings)
+        XCTAssertEqual(table.exportBar?.path, directory + "/elsewhere/netscouter-hosts.json")
     }
 }

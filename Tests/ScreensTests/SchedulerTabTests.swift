@@ -222,8 +222,85 @@ final class SchedulerTabTests: XCTestCase {
         harness.click("Scheduler/Export jobs/Export")
         XCTAssertTrue(runFrames(harness) { harness.toastContaining("Exported 3 jobs to \(path)") != nil })
         let records = try pythonCSVRecords(path)
-        XCTAssertEqual(records.first, SchedulerScreen.exportColumns.map(\.title))
+        // The same file as before the jobs moved onto DataTable: the command line's fields, in order.
+        XCTAssertEqual(records.first, ["ID", "Name", "Kind", "Trigger", "Time zone", "Options", "Enabled", "Next run (UTC)",
+                                       "Last run (UTC)", "Last outcome", "Last summary"])
+        XCTAssertEqual(records.first, screen.exportColumns.map(\.title))
         XCTAssertEqual(records.dropFirst().map { $0[1] }, ["c weekly", "b nightly", "a hourly"])
+        XCTAssertEqual(records.dropFirst().map { $0[2] }, ["capture-window", "capture-window", "capture-window"])
+        XCTAssertEqual(records.dropFirst().map { $0[5] }, ["interface=lo", "interface=lo", "interface=lo"])
         XCTAssertEqual(records.dropFirst().map { $0[6] }, ["true", "true", "true"])
+    }
+
+    /// The jobs table is a `DataTable`: a header sorts by its column, the selection is the job
+    /// (by ID) whatever the sort and however often the list is read again, and the arrow keys
+    /// move it.
+    func testJobsTableSortsByAColumnAndTheSelectionFollowsTheJob() throws {
+        let (_, screen, harness) = try makeShell()
+        var ids: [String: Int64] = [:]
+        for (name, seconds) in [("b two-hourly", 7200), ("a hourly", 3600), ("c weekly", 604_800)] {
+            ids[name] = try fixture.service.add(name: name, kind: .captureWindow, trigger: .interval(seconds: seconds), options: ["interface": "lo"]).id
+        }
+        harness.click("Scheduler/Reload")
+        XCTAssertTrue(runFrames(harness) { screen.rows.count == 3 })
+
+        // Next run, latest first: a click sorts ascending, a second reverses.
+        harness.click("Jobs/header:Next run (local)")
+        XCTAssertEqual(screen.rows.map(\.job.name), ["a hourly", "b two-hourly", "c weekly"])
+        harness.click("Jobs/header:Next run (local)")
+        harness.frame()
+        XCTAssertEqual(screen.rows.map(\.job.name), ["c weekly", "b two-hourly", "a hourly"])
+
+        // Select "b two-hourly" with the mouse (in its Name cell, away from the buttons).
+        let two = try XCTUnwrap(ids["b two-hourly"])
+        let row = try XCTUnwrap(harness.item(.row("job \(two)"))).rect
+        harness.click(at: Point(row.x + 20, row.y + row.height / 2))
+        harness.frame()
+        XCTAssertEqual(screen.selectedJobID, two)
+        XCTAssertEqual(harness.value(of: .cell("job \(two)", "Selected")), "Yes")
+
+        // A job added behind the window's back sorts above it; after Reload it is still selected.
+        let monthly = try fixture.service.add(name: "d monthly", kind: .captureWindow, trigger: .interval(seconds: 2_592_000), options: ["interface": "lo"]).id
+        harness.click("Scheduler/Reload")
+        XCTAssertTrue(runFrames(harness) { screen.rows.count == 4 })
+        harness.frame()
+        XCTAssertEqual(screen.rows.map(\.job.id), [monthly, ids["c weekly"], two, ids["a hourly"]])
+        XCTAssertEqual(screen.selectedJobID, two)
+        XCTAssertEqual(screen.jobsTable.selectedIndex, 2, "the row moved down; the selection moved with it")
+        XCTAssertEqual(harness.value(of: .cell("job \(two)", "Selected")), "Yes")
+        XCTAssertNil(harness.value(of: .cell("job \(monthly)", "Selected")))
+
+        // Re-sorted by name: still the same job.
+        harness.click("Jobs/header:Name")
+        harness.frame()
+        XCTAssertEqual(screen.rows.map(\.job.name), ["a hourly", "b two-hourly", "c weekly", "d monthly"])
+        XCTAssertEqual(screen.selectedJobID, two)
+        XCTAssertTrue(screen.model.detailText(selected: screen.jobsTable.selectedRow, localTime: screen.localTime).contains("b two-hourly"))
+
+        // An action re-reads the list: disabling the job keeps it selected.
+        harness.click("Disable##\(two)")
+        XCTAssertTrue(runFrames(harness) { screen.rows.first { $0.job.id == two }?.job.enabled == false })
+        XCTAssertEqual(screen.selectedJobID, two)
+
+        // Keyboard: the table keeps the focus the row click gave it; Down / Up / End move the selection.
+        let moved = try XCTUnwrap(harness.item(.row("job \(two)"))).rect
+        harness.click(at: Point(moved.x + 20, moved.y + moved.height / 2))
+        harness.press(.down)
+        harness.frame()
+        XCTAssertEqual(screen.selectedJobID, ids["c weekly"])
+        harness.press(.up)
+        harness.press(.up)
+        harness.frame()
+        XCTAssertEqual(screen.selectedJobID, ids["a hourly"])
+        harness.press(.end)
+        harness.frame()
+        XCTAssertEqual(screen.selectedJobID, monthly)
+
+        // The filter narrows the rows; the selection stays on its job while it is shown.
+        harness.replaceText(in: "Scheduler/Filter jobs", with: "monthly")
+        harness.frame()
+        XCTAssertEqual(screen.rows.map(\.job.id), [monthly])
+        XCTAssertEqual(screen.selectedJobID, monthly)
+        XCTAssertEqual(screen.jobsTable.selectedIndex, 0)
     }
 }

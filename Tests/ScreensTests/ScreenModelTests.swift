@@ -108,7 +108,7 @@ final class ScreenModelTests: XCTestCase {
         let inbox = UIInbox(), toasts = ToastCenter()
         let model = schedulerModel(inbox, toasts)
         XCTAssertTrue(drain(inbox) { model.hasLoaded && !model.hasPendingWork })
-        XCTAssertEqual(model.rows.count, 0)
+        XCTAssertEqual(model.entries.count, 0)
 
         model.form.name = "Nightly"
         model.form.interface = "lo"
@@ -116,8 +116,8 @@ final class ScreenModelTests: XCTestCase {
         model.form.every = "2h"
         model.submitForm()
         XCTAssertTrue(model.isSubmitting)
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.count == 1 })
-        let job = try XCTUnwrap(model.rows.first?.job)
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.count == 1 })
+        let job = try XCTUnwrap(model.entries.first?.job)
         XCTAssertEqual(job.name, "Nightly")
         XCTAssertEqual(job.trigger, .interval(seconds: 7200))
         XCTAssertEqual(job.options, ["interface": "lo", "seconds": "5"])
@@ -130,20 +130,20 @@ final class ScreenModelTests: XCTestCase {
         model.submitForm()
         XCTAssertTrue(drain(inbox) { !model.hasPendingWork })
         XCTAssertNotNil(model.formError)
-        XCTAssertEqual(model.rows.count, 1)
+        XCTAssertEqual(model.entries.count, 1)
 
         model.startEditing(job)
         model.form.every = "3h"
         model.submitForm()
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.first?.job.trigger == .interval(seconds: 10_800) })
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.first?.job.trigger == .interval(seconds: 10_800) })
         XCTAssertNil(model.formError)
 
         model.setEnabled(job, false)
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.first?.job.enabled == false })
-        XCTAssertNil(model.rows.first?.nextRun, "a disabled job has no next run")
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.first?.job.enabled == false })
+        XCTAssertNil(model.entries.first?.nextRun, "a disabled job has no next run")
 
         model.delete(job)
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.isEmpty })
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.isEmpty })
         XCTAssertEqual(toasts.pending.last?.message, "Deleted “Nightly”")
         XCTAssertEqual(try fixture.service.list().count, 0)
     }
@@ -154,14 +154,14 @@ final class ScreenModelTests: XCTestCase {
         let job = try fixture.service.add(name: "Bad interface", kind: .captureWindow, trigger: .interval(seconds: 3600),
                                           options: ["interface": "netscouter-none0", "seconds": "1"])
         model.refresh()
-        XCTAssertTrue(drain(inbox) { model.rows.count == 1 })
+        XCTAssertTrue(drain(inbox) { model.entries.count == 1 })
         model.runNow(job)
-        XCTAssertEqual(model.status(of: model.rows[0]), .running)
+        XCTAssertEqual(model.status(of: model.entries[0]), .running)
         XCTAssertTrue(drain(inbox) { !model.hasRunsInFlight && !model.hasPendingWork })
         let announcement = try XCTUnwrap(toasts.pending.last)
         XCTAssertTrue(announcement.message.hasPrefix("“Bad interface” failed: "), announcement.message)
         XCTAssertEqual(announcement.kind, .error)
-        XCTAssertEqual(model.status(of: model.rows[0]), .failed)
+        XCTAssertEqual(model.status(of: model.entries[0]), .failed)
     }
 
     /// A scheduler that cannot reload after a change: the change is saved and said so, and the
@@ -172,15 +172,15 @@ final class ScreenModelTests: XCTestCase {
         let model = SchedulerModel(backend: backend, inbox: inbox, toasts: toasts)
         model.form.interface = "lo"
         model.submitForm()
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.count == 1 })
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.count == 1 })
         XCTAssertEqual(toasts.pending.last?.kind, .success, "the job was added")
         let problem = try XCTUnwrap(model.problem)
         XCTAssertEqual(problem.message, "The change is saved, but the running scheduler could not reload the jobs: database is locked")
         XCTAssertNotNil(problem.remedy)
 
-        model.setEnabled(try XCTUnwrap(model.rows.first?.job), false)
+        model.setEnabled(try XCTUnwrap(model.entries.first?.job), false)
         model.refresh()
-        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.rows.first?.job.enabled == false })
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork && model.entries.first?.job.enabled == false })
         XCTAssertNotNil(model.problem, "a list refresh does not hide it")
     }
 

@@ -103,10 +103,14 @@ final class TableTests: XCTestCase {
         harness.frame()
         harness.click("Threats/1/Block##198.51.100.4")
         XCTAssertEqual(blocked, ["198.51.100.4"])
+        // 300 px of columns in an 800 px table: both widen by the same factor.
         let header = harness.item("Threats/header:Address")!.rect
+        let action = harness.item("Threats/header:Action")!.rect
+        XCTAssertEqual(header.width / action.width, 2, accuracy: 0.02)
+        XCTAssertEqual(action.maxX, 800, accuracy: 1)
         harness.drag(from: Point(header.maxX, header.center.y), to: Point(header.maxX + 80, header.center.y))
         harness.frame()
-        XCTAssertEqual(harness.item("Threats/header:Address")!.rect.width, 280)
+        XCTAssertEqual(harness.item("Threats/header:Address")!.rect.width, header.width + 80, "the edge followed the mouse")
     }
 
     func testColumnsWiderThanTheTableScrollSideways() throws {
@@ -171,7 +175,9 @@ final class TableTests: XCTestCase {
         harness.frame()
         let cell = try XCTUnwrap(texts().first { $0.hasPrefix("[2001") })
         XCTAssertTrue(cell.hasSuffix("…]:50443"), cell)
-        XCTAssertLessThanOrEqual(harness.ui.textSize(cell).width, 160 - harness.ui.theme.padding)
+        let column = try XCTUnwrap(harness.item("Flows/header:Initiator")).rect.width
+        XCTAssertGreaterThan(harness.ui.textSize(endpoint).width, column, "too wide for the column even when widened")
+        XCTAssertLessThanOrEqual(harness.ui.textSize(cell).width, column - harness.ui.theme.padding)
         XCTAssertFalse(texts().contains(endpoint), "the whole text only on hover")
         let info = try XCTUnwrap(texts().first { $0.hasPrefix("100") })
         XCTAssertTrue(info.hasSuffix("…"), "other text is cut at the end: \(info)")

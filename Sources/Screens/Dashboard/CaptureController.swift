@@ -1,4 +1,5 @@
 import Capture
+import Dispatch
 import Foundation
 import Jobs
 import Packets
@@ -57,9 +58,95 @@ public final class CaptureController {
     /// long enough to drop frames: it opens every interface, and waits on slow drivers).
     private var deviceLister: BackgroundTask<Void, Never, [CaptureDevice]>?
 
-    /// From now on `refreshDevices` reads on a worker and delivers through `inbox`.
+    /// From now on `refreshDevices` reads on a worker, and `begin` / `requestStop` open and
+    /// join captures on one, all delivering through `inbox`.
     public func attach(inbox: UIInbox) {
         deviceLister = BackgroundTask("interfaces", policy: .coalesce, inbox: inbox) { _, _ in try PcapHandle.devices() }
+        // One serial queue: an open asked for while a capture stops runs after the join.
+        let queue = DispatchQueue(label: "netscouter.capture-control", qos: .userInitiated)
+        opener = BackgroundTask("capture-open", policy: .serial, queue: queue, inbox: inbox) { request, _ in
+            UncheckedSession(try CaptureSession(source: request.source, filter: request.filter, ringCapacity: CaptureController.ringCapacity,
+                                                recording: request.recording))
+        }
+        stopper = BackgroundTask("capture-stop", policy: .serial, queue: queue, inbox: inbox) { session, _ in
+            session.session.stop()
+        }
+    }
+
+    // MARK: Starting and stopping off the UI thread
+
+    /// A capture being opened or stopped on a worker, and on what (for "Starting capture on lo…").
+    public enum Transition: Equatable, Sendable {
+        case starting(String)
+        case stopping(String)
+    }
+    /// Set from `begin` / `requestStop` until the worker's answer is delivered.
+    public private(set) var transition: Transition?
+    public var isStarting: Bool { if case .starting = transition { true } else { false } }
+    public var isStopping: Bool { if case .stopping = transition { true } else { false } }
+
+    static let ringCapacity = 1 << 17
+    struct OpenRequest: Sendable {
+        let source: CaptureSource
+        let filter: String?
+        let recording: PcapRecordingOptions?
+    }
+    /// A session crossing from the worker that opened it (or joins it) to the UI thread. The
+    /// session is `Sendable`; the box only carries it through `BackgroundTask`'s output.
+    struct UncheckedSession: Sendable {
+        let session: CaptureSession
+        init(_ session: CaptureSession) { self.session = session }
+    }
+    private var opener: BackgroundTask<OpenRequest, Never, UncheckedSession>?
+    private var stopper: BackgroundTask<UncheckedSession, Never, Void>?
+
+    /// Starts a capture without blocking the calling (UI) thread: opening a live interface
+    /// (`pcap_activate`: seconds on some drivers) runs on a worker, and so does stopping a
+    /// capture that is still running; the new session is installed when the worker's answer
+    /// arrives through the inbox, and a failure lands in `lastError` (the dashboard's banner).
+    /// A file with nothing to stop first opens at once (a local open), as without an inbox.
+    /// Returns false when it failed at once.
+    @discardableResult
+    public func begin(_ source: CaptureSource, filter: String?, recording: PcapRecordingOptions? = nil) -> Bool {
+        guard let opener, transition == nil || isStopping else {
+            return transition == nil ? start(source, filter: filter, recording: recording) : false
+        }
+        let mustStop = isCapturing || isStopping
+        if case .file = source, !mustStop { return start(source, filter: filter, recording: recording) }
+        if isCapturing { requestStop() }
+        lastError = nil
+        transition = .starting(source.displayName)
+        opener.start(OpenRequest(source: source, filter: filter, recording: recording)) { [weak self] outcome in
+            guard let self else { return .shown }
+            transition = nil
+            switch outcome {
+            case let .success(opened): install(opened.session)
+            case let .failure(error): lastError = error.userText
+            case .cancelled: break
+            }
+            return .shown  // the banner shows it
+        }
+        return true
+    }
+
+    /// Stops the capture without blocking the calling (UI) thread: the capture thread is told to
+    /// stop at once, and joined on a worker; until then `transition` is `.stopping`, and frames
+    /// keep draining what it still queued. Without an inbox, stops at once.
+    public func requestStop() {
+        guard let stopper, let session, !session.isFinished else { return stop() }
+        guard !isStopping else { return }
+        stoppedEarly = true
+        session.requestStop()
+        transition = .stopping(session.source.displayName)
+        stopper.start(UncheckedSession(session)) { [weak self] _ in
+            guard let self else { return .shown }
+            if isStopping { transition = nil }
+            if self.session === session {
+                drain()
+                finishCapture()
+            }
+            return .shown
+        }
     }
 
     /// Re-reads the interfaces: on a worker when an inbox is attached (the list changes when
@@ -95,38 +182,46 @@ public final class CaptureController {
         onDevicesChanged?(previous)
     }
 
-    /// Starts a new capture, replacing the current one and clearing the aggregates.
+    /// Starts a new capture, replacing the current one and clearing the aggregates, on the
+    /// calling thread: it blocks while a live interface opens and while a running capture is
+    /// joined (the command line and tests; the window uses `begin`).
     /// Returns false (and sets `lastError`) when it could not start.
     @discardableResult
     public func start(_ source: CaptureSource, filter: String?, recording: PcapRecordingOptions? = nil) -> Bool {
         stop()
         do {
-            let session = try CaptureSession(source: source, filter: filter, ringCapacity: 1 << 17, recording: recording)
-            // A file shows every one of its flows (the file is finite, and what a report of it
-            // must list); a live capture keeps the configured history and stores the rest.
-            var configuration = configuration
-            if case .file = source { configuration.flowHistoryLimit = nil }
-            traffic = TrafficAggregator(configuration: configuration)
-            captureFinished = false
-            stoppedEarly = false
-            flowHistorySink = nil
-            if case let .live(options) = source, let flowHistoryWriter {
-                let sink = StoreFlowHistorySink(source: options.interface, writer: flowHistoryWriter, retentionDays: flowHistoryRetentionDays)
-                traffic.flows.history.sink = sink
-                flowHistorySink = sink
-            }
-            recentPackets.removeAll(keepingCapacity: true)
-            recentStart = 0
-            packetsRemembered = 0
-            lastError = nil
-            self.session = session
-            session.start()
-            generation += 1
+            install(try CaptureSession(source: source, filter: filter, ringCapacity: Self.ringCapacity, recording: recording))
             return true
         } catch {
             lastError = UserError.from(error).userText
             return false
         }
+    }
+
+    /// Makes `session` the current capture, with fresh aggregates, and starts its thread.
+    private func install(_ session: CaptureSession) {
+        stop()
+        let source = session.source
+        // A file shows every one of its flows (the file is finite, and what a report of it
+        // must list); a live capture keeps the configured history and stores the rest.
+        var configuration = configuration
+        if case .file = source { configuration.flowHistoryLimit = nil }
+        traffic = TrafficAggregator(configuration: configuration)
+        captureFinished = false
+        stoppedEarly = false
+        flowHistorySink = nil
+        if case let .live(options) = source, let flowHistoryWriter {
+            let sink = StoreFlowHistorySink(source: options.interface, writer: flowHistoryWriter, retentionDays: flowHistoryRetentionDays)
+            traffic.flows.history.sink = sink
+            flowHistorySink = sink
+        }
+        recentPackets.removeAll(keepingCapacity: true)
+        recentStart = 0
+        packetsRemembered = 0
+        lastError = nil
+        self.session = session
+        session.start()
+        generation += 1
     }
 
     public func stop() {
@@ -202,6 +297,11 @@ public final class CaptureController {
     /// What the status bar says about the capture: its state, packets and drops, or the error.
     public var statusText: String {
         if let error = lastError { return error }
+        switch transition {
+        case let .starting(name)?: return "Starting capture on \(name)…"
+        case let .stopping(name)?: return "Stopping capture on \(name)… · \(traffic.totals.packets) packets"
+        case nil: break
+        }
         guard let session, let source = sourceName else { return "Idle — pick an interface and press Start, or open a capture file." }
         let state: String
         if isCapturing {

@@ -61,8 +61,9 @@ public final class DashboardModel {
         capture.devices.indices.contains(interfaceIndex) ? capture.devices[interfaceIndex].name : nil
     }
 
-    /// Starts a live capture with the filter and the settings in force. False (with the reason
-    /// in `filterError` or the capture's `lastError`) when it did not start.
+    /// Starts a live capture with the filter and the settings in force; with an inbox attached
+    /// the interface opens on a worker (`capture.transition` says so until it has). False (with
+    /// the reason in `filterError` or the capture's `lastError`) when it did not start.
     @discardableResult
     public func startLive(interface: String) -> Bool {
         guard validateFilter() else { return false }
@@ -74,7 +75,7 @@ public final class DashboardModel {
         var options = LiveCaptureOptions(interface: interface)
         options.promiscuous = capturePromiscuous
         options.snapLength = captureSnapLength
-        return capture.start(.live(options), filter: filterText, recording: recording)
+        return capture.begin(.live(options), filter: filterText, recording: recording)
     }
 
     /// Reads a capture file through the filter.
@@ -82,10 +83,11 @@ public final class DashboardModel {
     public func openFile(_ path: String, replay: Bool = false) -> Bool {
         guard validateFilter() else { return false }
         filePath = path
-        return capture.start(.file(path: path, replayAtRecordedSpeed: replay), filter: filterText)
+        return capture.begin(.file(path: path, replayAtRecordedSpeed: replay), filter: filterText)
     }
 
-    public func stop() { capture.stop() }
+    /// Stops the capture; with an inbox attached the capture thread is joined on a worker.
+    public func stop() { capture.requestStop() }
 
     /// The filter text changed: its old problem no longer applies.
     public func filterEdited() { filterError = nil }

@@ -89,19 +89,22 @@ public final class DashboardScreen {
     }()
     private var lastFrameTime = 0.0
 
-    // Exports: one bar per table, above it in the tables panel.
+    // Exports: each table owns its bar; the one of the table showing sits in the tables panel's
+    // toolbar. They write the command line's record formats (`netscouter export flows`), not
+    // the drawn columns, so a file from the window and one from the CLI read alike.
     public let inbox: UIInbox
     public let toasts: ToastCenter
-    public let flowExport: ExportBar
-    public let hostExport: ExportBar
-    public let packetExport: ExportBar
+    public var flowExport: ExportBar { flowTable.exportBar! }
+    public var hostExport: ExportBar { hostTable.exportBar! }
+    public var packetExport: ExportBar { packetTable.exportBar! }
     /// The export folder from Settings (empty: the home directory; "~" allowed).
     public var exportDirectory: String {
         get { model.exportDirectory }
         set {
             model.exportDirectory = newValue
-            let resolved = ExportBar.resolveDirectory(newValue)
-            for bar in [flowExport, hostExport, packetExport] { bar.directory = resolved }
+            flowTable.setExportDirectory(newValue)
+            hostTable.setExportDirectory(newValue)
+            packetTable.setExportDirectory(newValue)
         }
     }
 
@@ -112,14 +115,16 @@ public final class DashboardScreen {
         model.exportDirectory = exportDirectory
         self.inbox = inbox
         self.toasts = toasts
-        let directory = ExportBar.resolveDirectory(exportDirectory)
-        flowExport = ExportBar(table: "flows", singular: "flow", directory: directory, inbox: inbox, toasts: toasts)
-        hostExport = ExportBar(table: "hosts", singular: "host", directory: directory, inbox: inbox, toasts: toasts)
-        packetExport = ExportBar(table: "packets", singular: "packet", directory: directory, inbox: inbox, toasts: toasts)
+        flowTable.enableExport("flows", singular: "flow", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                               records: { TrafficExports.flows($0) })
+        hostTable.enableExport("hosts", singular: "host", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                               records: { TrafficExports.hosts($0) })
+        packetTable.enableExport("packets", singular: "packet", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
+                                 records: { TrafficExports.packets($0.map(\.packet)) })
     }
 
     /// True while an export started here has not reported back.
-    public var isExporting: Bool { flowExport.isExporting || hostExport.isExporting || packetExport.isExporting }
+    public var isExporting: Bool { flowTable.isExporting || hostTable.isExporting || packetTable.isExporting }
 
     /// A flow in the table: its 5-tuple and when it began (a 5-tuple reused after its flow
     /// ended is another flow under All).
@@ -212,7 +217,9 @@ public final class DashboardScreen {
     func toolbar(_ ui: UIContext) {
         if !capture.devicesLoaded && !capture.isRefreshingDevices { capture.refreshDevices() }
         let names = capture.devices.map(\.name)
-        ui.row([.fixed(170), .flex(1), .fixed(96), .fixed(104), .fixed(250), .fixed(86)])
+        // The filter and the file path share what the buttons leave (the filter more), so at
+        // 800 px the filter is still a usable field rather than "BP…".
+        ui.row([.fixed(170), .flex(1.6), .fixed(96), .fixed(104), .flex(1), .fixed(86)])
         if names.isEmpty {
             let text = !capture.devicesLoaded ? "Reading interfaces…" : capture.deviceError == nil ? "No interfaces" : "Interfaces unavailable"
             let rect = ui.nextRect()
@@ -226,9 +233,15 @@ public final class DashboardScreen {
             // shows up; the picked interface stays picked.
             if picker.contains(.pressed) { capture.refreshDevices() }
         }
-        let filterResult = ui.textField("Capture filter", text: &filterText, placeholder: "BPF filter, e.g. tcp port 443  (press / to edit)")
+        let filterRect = ui.nextRect()
+        let filterResult = ui.textField("Capture filter", text: &filterText,
+                                        placeholder: Self.fitting(ui, Self.filterPlaceholders, in: filterRect), rect: filterRect)
         if filterResult.contains(.changed) { model.filterEdited() }
-        if capture.isCapturing {
+        if capture.isStarting {
+            ui.button("Starting…###Start", style: .primary, enabled: false)
+        } else if capture.isStopping {
+            ui.button("Stopping…###Stop", style: .danger, enabled: false)
+        } else if capture.isCapturing {
             if ui.button("Stop", style: .danger).contains(.pressed) { model.stop() }
         } else {
             let start = ui.button("Start", style: .primary, enabled: !names.isEmpty)
@@ -241,10 +254,21 @@ public final class DashboardScreen {
             ui.showTooltip(capture.session?.recordedFiles.last.map { "Saving to \($0)" }
                            ?? "Also save live packets as pcap files in \(ExportBar.resolveDirectory(exportDirectory)) (new file every \(model.pcapRotateMegabytes) MB)")
         }
-        let pathResult = ui.textField("Capture file", text: &filePath, placeholder: "/path/to/trace.pcapng")
+        let pathRect = ui.nextRect()
+        let pathResult = ui.textField("Capture file", text: &filePath,
+                                      placeholder: Self.fitting(ui, ["/path/to/trace.pcapng", "trace.pcapng", "file"], in: pathRect), rect: pathRect)
         if ui.button("Open file", enabled: !filePath.isEmpty).contains(.pressed) || pathResult.contains(.submitted) {
             openFile(filePath)
         }
+    }
+
+    static let filterPlaceholders = ["BPF filter, e.g. tcp port 443  (press / to edit)", "BPF filter, e.g. tcp port 443",
+                                     "BPF filter (press /)", "BPF filter"]
+
+    /// The longest of `texts` (longest first) that fits a text field in `rect`, else the last.
+    static func fitting(_ ui: UIContext, _ texts: [String], in rect: Rect) -> String {
+        let room = rect.width - 2 * ui.theme.padding
+        return texts.first { ui.textSize($0, .body).width <= room } ?? texts[texts.count - 1]
     }
 
     /// Takes the capture and export settings in force (at start and after Apply Settings).
@@ -299,17 +323,57 @@ public final class DashboardScreen {
     public func counterValues() -> [(title: String, value: String)] { model.counterValues() }
 
     func counters(_ ui: UIContext) {
-        let values = counterValues()
-        // A finished file's summary ("1,234 packets in 4 min 05 s") gets a double-width cell.
-        ui.row(values.map { $0.title == "File" ? .flex(2) : .flex(1) }, height: .fixed(54))
-        for (title, value) in values {
-            let rect = ui.nextRect()
-            ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter", role: .counter(title), value: value)
-            ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
-            let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
-            ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
-            ui.drawText(value, in: Rect(x: rect.x + 10, y: rect.y + 22, width: rect.width - 20, height: 26), color: warn ? ui.theme.warning : ui.theme.text, role: .heading)
+        let (rows, role) = Self.counterLayout(ui, counterValues(), width: ui.remainingRect.width)
+        for row in rows {
+            ui.row(row.map { .fixed($0.width) }, height: .fixed(54))
+            for cell in row { counter(ui, title: cell.title, value: cell.value, role: role) }
         }
+    }
+
+    typealias CounterCell = (title: String, value: String, width: Float)
+
+    /// The counter strip's rows, cell widths and figure size. Every figure is shown whole
+    /// ("286.5 kbit/s", not "286.5 …" at 800 px), trying in turn: evenly spread (a finished
+    /// file's summary, "1,234 packets in 4 min 05 s", twice as wide); each cell as wide as its
+    /// figure needs plus an equal share of the rest; the same with body-size figures; two rows.
+    static func counterLayout(_ ui: UIContext, _ values: [(title: String, value: String)], width: Float)
+        -> (rows: [[CounterCell]], role: FontRole) {
+        let spacing = ui.theme.spacing
+        func needed(_ item: (title: String, value: String), _ role: FontRole) -> Float {
+            max(ui.textSize(item.value, role).width, ui.textSize(item.title, .small).width) + 20
+        }
+        func byNeed(_ items: ArraySlice<(title: String, value: String)>, _ role: FontRole) -> [CounterCell]? {
+            let room = width - spacing * Float(max(0, items.count - 1))
+            let needs = items.map { needed($0, role) }
+            let spare = room - needs.reduce(0, +)
+            guard spare >= 0 else { return nil }
+            return zip(items, needs).map { ($0.title, $0.value, ($1 + spare / Float(items.count)).rounded(.down)) }
+        }
+        let all = values[...]
+        let room = width - spacing * Float(max(0, values.count - 1))
+        let weights = values.map { $0.title == "File" ? Float(2) : 1 }
+        let even = weights.map { (room * $0 / weights.reduce(0, +)).rounded(.down) }
+        if zip(values, even).allSatisfy({ needed($0, .heading) <= $1 }) {
+            return ([zip(values, even).map { ($0.title, $0.value, $1) }], .heading)
+        }
+        if let one = byNeed(all, .heading) { return ([one], .heading) }
+        if let one = byNeed(all, .body) { return ([one], .body) }
+        let half = (values.count + 1) / 2
+        // Too narrow even for two rows (a tiny window): evenly, and the figures are cut.
+        func evenly(_ items: ArraySlice<(title: String, value: String)>) -> [CounterCell] {
+            let cell = ((width - spacing * Float(max(0, items.count - 1))) / Float(max(1, items.count))).rounded(.down)
+            return items.map { ($0.title, $0.value, cell) }
+        }
+        return ([byNeed(all.prefix(half), .body) ?? evenly(all.prefix(half)), byNeed(all.dropFirst(half), .body) ?? evenly(all.dropFirst(half))], .body)
+    }
+
+    func counter(_ ui: UIContext, title: String, value: String, role: FontRole) {
+        let rect = ui.nextRect()
+        ui.itemAdd(rect, id: 0, label: "counter:\(title)=\(value)", kind: "counter", role: .counter(title), value: value)
+        ui.draw(.fillRect(rect, ui.theme.panel, cornerRadius: ui.theme.cornerRadius))
+        let warn = (title == "Kernel drops" || title == "Ring overflows") && value != "0"
+        ui.drawText(title, in: Rect(x: rect.x + 10, y: rect.y + 4, width: rect.width - 20, height: 18), color: ui.theme.mutedText, role: .small)
+        ui.drawText(value, in: Rect(x: rect.x + 10, y: rect.y + 22, width: rect.width - 20, height: 26), color: warn ? ui.theme.warning : ui.theme.text, role: role)
     }
 
     // MARK: Graph and talkers
@@ -406,9 +470,9 @@ public final class DashboardScreen {
             }
             ui.textField("Filter rows", text: &rowFilter, placeholder: "Filter by address, port, protocol…")
             switch tableTab {
-            case 0: flowExport.build(ui) { exportSource(table: 0) }
-            case 1: hostExport.build(ui) { exportSource(table: 1) }
-            default: packetExport.build(ui) { exportSource(table: 2) }
+            case 0: flowTable.buildExportBar(ui)
+            case 1: hostTable.buildExportBar(ui)
+            default: packetTable.buildExportBar(ui)
             }
             let area = ui.remainingRect
             switch tableTab {
@@ -456,21 +520,6 @@ public final class DashboardScreen {
                              host.address.description.contains(needle) || host.mac.description.contains(needle)
                                  || host.ports.contains { String($0) == needle }
                          })
-    }
-
-    /// The rows a table shows right now (sorted and filtered as shown), ready to export.
-    public func exportSource(table: Int) -> ExportSource {
-        switch table {
-        case 0:
-            let rows = flowTable.rows
-            return ExportSource(count: rows.count) { TrafficExports.flows(rows) }
-        case 1:
-            let rows = hostTable.rows
-            return ExportSource(count: rows.count) { TrafficExports.hosts(rows) }
-        default:
-            let rows = shownPackets()
-            return ExportSource(count: rows.count) { TrafficExports.packets(rows) }
-        }
     }
 
     /// The packet list as shown: newest first (or sorted by a header), filtered by `rowFilter`.
@@ -549,7 +598,7 @@ extension DashboardScreen: TabScreen {
         return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
     }
 
-    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices }
+    public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices || capture.transition != nil }
     public var shortcutHints: [String] { ["/ filter"] }
 
     public func handleShortcuts(_ ui: UIContext) {

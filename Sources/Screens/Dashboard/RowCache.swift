@@ -24,7 +24,10 @@ public final class RowCache<Row> {
     public func update(generation: Int, sort: TableSort?, filter: String, now: Double, streaming: Bool = true,
                        source: () -> [Row], matches: (Row, String) -> Bool, less: (Row, Row, Int) -> Bool) {
         let sortOrFilterChanged = sort != builtSort || filter != builtFilter
-        let dataChanged = generation != builtGeneration && (!streaming || now - builtAt >= refreshInterval)
+        // An empty, unfiltered table fills at once: showing "No rows" under a tab that already
+        // counts flows is the lag users notice, and filling an empty table is cheap once.
+        let firstRows = rows.isEmpty && filter.isEmpty
+        let dataChanged = generation != builtGeneration && (!streaming || firstRows || now - builtAt >= refreshInterval)
         guard sortOrFilterChanged || dataChanged || builtGeneration < 0 else { return }
         var fresh = source()
         let needle = filter.lowercased()

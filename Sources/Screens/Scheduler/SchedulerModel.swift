@@ -17,12 +17,11 @@ public final class SchedulerModel {
     /// Where every store call runs, in order.
     let queue = DispatchQueue(label: "netscouter.scheduler-model", qos: .userInitiated)
 
-    /// The jobs as last read, in store order (by name).
+    /// The jobs as last read, in store order (by name). The view's table sorts, filters and
+    /// selects them (by job ID).
     public private(set) var entries: [JobListEntry] = []
-    /// The jobs as the table shows them (sorted by `sort`).
-    public private(set) var rows: [JobListEntry] = []
-    public var sort: TableSort? { didSet { if sort != oldValue { sortRows() } } }
-    public var selection: Int?
+    /// Bumps with every list read, so the table knows its rows are stale.
+    public private(set) var listGeneration = 0
     public private(set) var hasLoaded = false
     /// Why the list could not be read, or a problem the scheduler reported.
     public private(set) var problem: UserError?
@@ -115,10 +114,10 @@ public final class SchedulerModel {
             switch outcome {
             case let .success(list):
                 entries = list
+                listGeneration += 1
                 hasLoaded = true
                 // A read that works again clears the read's problem, not other ones.
                 if problem?.message.hasPrefix(Self.readFailure) == true { problem = nil }
-                sortRows()
             case let .failure(error):
                 problem = error
             case .cancelled: break
@@ -131,31 +130,6 @@ public final class SchedulerModel {
     public func reload() {
         problem = nil
         refresh()
-    }
-
-    private func sortRows() {
-        guard let sort else {
-            rows = entries
-            clampSelection()
-            return
-        }
-        func less(_ a: JobListEntry, _ b: JobListEntry) -> Bool {
-            switch sort.column {
-            case 0: return a.job.name.lowercased() < b.job.name.lowercased()
-            case 1: return a.job.kind.title < b.job.kind.title
-            case 2: return a.job.trigger.description < b.job.trigger.description
-            case 3: return (a.nextRun ?? .distantFuture) < (b.nextRun ?? .distantFuture)
-            case 4: return (a.lastRun?.startedAt ?? .distantPast) < (b.lastRun?.startedAt ?? .distantPast)
-            case 5: return (a.lastRun?.outcome.rawValue ?? "") < (b.lastRun?.outcome.rawValue ?? "")
-            default: return !a.job.enabled && b.job.enabled
-            }
-        }
-        rows = entries.sorted { sort.ascending ? less($0, $1) : less($1, $0) }
-        clampSelection()
-    }
-
-    private func clampSelection() {
-        if let selected = selection, selected >= rows.count { selection = rows.isEmpty ? nil : rows.count - 1 }
     }
 
     func handle(_ event: SchedulerEvent) {
@@ -331,12 +305,11 @@ public final class SchedulerModel {
         }
     }
 
-    /// What the line under the table says about the selected job.
-    public func detailText(localTime: (Date?) -> String) -> String {
-        guard let selected = selection, rows.indices.contains(selected) else {
-            return rows.isEmpty ? "No jobs yet: add one above." : "Select a job to see its last run's result."
+    /// What the line under the table says about the selected job (nil: none selected).
+    public func detailText(selected: JobListEntry?, localTime: (Date?) -> String) -> String {
+        guard let entry = selected else {
+            return entries.isEmpty ? "No jobs yet: add one above." : "Select a job to see its last run's result."
         }
-        let entry = rows[selected]
         guard let run = entry.lastRun else { return "“\(entry.job.name)” has not run yet." }
         let summary = run.summary.isEmpty ? "" : ": " + run.summary
         return "Last run of “\(entry.job.name)” at \(localTime(run.startedAt)) \(run.outcome.rawValue)\(summary)"

@@ -10,19 +10,26 @@ import UI
 public final class SchedulerScreen: TabScreen {
     public static let title = "Scheduler"
     public let model: SchedulerModel
-    public let exportBar: ExportBar
+    /// The jobs: sorted, filtered, selected (by job ID, across reloads and re-sorts) and exported
+    /// from the one list of columns in `jobColumns`.
+    public private(set) var jobsTable: DataTable<JobListEntry, Int64>!
+    /// The jobs table's row filter.
+    public var rowFilter = ""
+    public var exportBar: ExportBar { jobsTable.exportBar! }
     var deleteCandidate: (id: Int64, name: String)?
     var isDeleteDialogShown = false
     private let timeFormatter: DateFormatter
 
     public init(model: SchedulerModel, inbox: UIInbox, toasts: ToastCenter, exportDirectory: String = "") {
         self.model = model
-        self.exportDirectory = exportDirectory
-        exportBar = ExportBar(table: "jobs", singular: "job", directory: ExportBar.resolveDirectory(exportDirectory), inbox: inbox, toasts: toasts)
         timeFormatter = DateFormatter()
         timeFormatter.locale = Locale(identifier: "en_US_POSIX")
         timeFormatter.timeZone = .current
         timeFormatter.dateFormat = "yyyy-MM-dd HH:mm"
+        jobsTable = DataTable("Jobs", columns: jobColumns(), key: \.job.id)
+        jobsTable.refreshInterval = 0
+        jobsTable.enableExport("jobs", singular: "job", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual)
+        self.exportDirectory = exportDirectory
     }
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
@@ -36,17 +43,27 @@ public final class SchedulerScreen: TabScreen {
                                inbox: environment.inbox, toasts: environment.toasts)
     }
 
-    public var hasPendingWork: Bool { model.hasPendingWork || exportBar.isExporting }
+    public var hasPendingWork: Bool { model.hasPendingWork || jobsTable.isExporting }
     public var hasLongRunningWork: Bool { model.hasRunsInFlight }
 
     public func apply(_ settings: AppSettings) { exportDirectory = settings.exportDirectory }
 
     public var exportDirectory: String = "" {
-        didSet { exportBar.directory = ExportBar.resolveDirectory(exportDirectory) }
+        didSet { jobsTable.setExportDirectory(exportDirectory) }
     }
 
     // Read by tests and the shell.
-    public var rows: [JobListEntry] { model.rows }
+    /// The jobs as the table shows them: filtered and sorted.
+    public var rows: [JobListEntry] {
+        refreshRows(now: lastFrameTime)
+        return jobsTable.rows
+    }
+    /// The selected job's row, wherever sorting put it.
+    public var selectedJobID: Int64? {
+        get { jobsTable.selectedKey }
+        set { jobsTable.selectedKey = newValue }
+    }
+    private var lastFrameTime = 0.0
     public var hasLoaded: Bool { model.hasLoaded }
     public var formError: String? { model.formError?.userText }
     public var enginesAvailable: Set<JobKind> { model.enginesAvailable }
@@ -71,14 +88,66 @@ public final class SchedulerScreen: TabScreen {
         return timeFormatter.string(from: date)
     }
 
-    static let columns = [
-        TableColumn("Name", width: 150), TableColumn("Kind", width: 124), TableColumn("Trigger", width: 186),
-        TableColumn("Next run (local)", width: 140), TableColumn("Last run", width: 140), TableColumn("Last outcome", width: 104),
-        TableColumn("Enabled", width: 64),
-        TableColumn("Run now", width: 84, sortable: false), TableColumn("On/off", width: 80, sortable: false),
-        TableColumn("Edit", width: 56, sortable: false), TableColumn("Delete", width: 72, sortable: false),
-        TableColumn("", width: 10, minimumWidth: 0, sortable: false),
-    ]
+    /// Every column of the jobs table, once: what it draws, how it sorts, what exports write.
+    /// The file keeps the fields a `netscouter schedule` user needs (ID, time zone, options, the
+    /// last summary) in `exportOnly` columns, and times in ISO 8601 UTC like every other export.
+    func jobColumns() -> [DataColumn<JobListEntry>] {
+        func utc(_ date: Date?) -> ExportValue {
+            date.map { .string(ISO8601.string(nanosecondsSinceEpoch: Int64(($0.timeIntervalSince1970 * 1e9).rounded()))) } ?? .null
+        }
+        func lastRun(_ entry: JobListEntry) -> Date? { entry.lastRun?.startedAt ?? entry.job.lastRunAt }
+        // Ties go by job ID, so a re-sort is repeatable.
+        func by<Value: Comparable>(_ value: @escaping (JobListEntry) -> Value) -> (JobListEntry, JobListEntry) -> Bool {
+            { (value($0), $0.job.id) < (value($1), $1.job.id) }
+        }
+        return [
+            .exportOnly("ID", key: "id") { .number($0.job.id) },
+            DataColumn("Name", width: 150, exportKey: "name", text: { $0.job.name }, less: by { $0.job.name.lowercased() }),
+            DataColumn("Kind", width: 124, exportKey: "kind", text: { $0.job.kind.title }, less: by { $0.job.kind.title },
+                       export: { .string($0.job.kind.rawValue) },
+                       color: { [unowned self] entry, theme in model.enginesAvailable.contains(entry.job.kind) ? nil : theme.mutedText }),
+            DataColumn("Trigger", width: 186, exportKey: "trigger", text: { $0.job.trigger.description }, less: by { $0.job.trigger.description },
+                       export: { .string($0.job.trigger.storageText) }),
+            .exportOnly("Time zone", key: "time_zone") { .text($0.job.trigger.timeZoneIdentifier) },
+            .exportOnly("Options", key: "options") { entry in
+                let options = entry.job.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                return options.isEmpty ? .null : .string(options)
+            },
+            DataColumn("Enabled", width: 64, exportKey: "enabled", text: { $0.job.enabled ? "Yes" : "No" }, less: by { $0.job.enabled ? 1 : 0 },
+                       export: { .bool($0.job.enabled) }, color: { entry, theme in entry.job.enabled ? nil : theme.mutedText }),
+            DataColumn("Next run (local)", width: 140, exportKey: "next_run", exportTitle: "Next run (UTC)",
+                       text: { [unowned self] in $0.job.enabled ? localTime($0.nextRun) : "—" },
+                       less: by { $0.job.enabled ? $0.nextRun ?? .distantFuture : .distantFuture },
+                       export: { $0.job.enabled ? utc($0.nextRun) : .null },
+                       color: { entry, theme in entry.job.enabled ? nil : theme.mutedText }),
+            DataColumn("Last run", width: 140, exportKey: "last_run", exportTitle: "Last run (UTC)",
+                       text: { [unowned self] in localTime(lastRun($0)) }, less: by { lastRun($0) ?? .distantPast },
+                       export: { utc(lastRun($0)) }),
+            DataColumn("Last outcome", width: 104, exportKey: "last_outcome", text: { [unowned self] in model.status(of: $0).text },
+                       less: by { [unowned self] in model.status(of: $0).text },
+                       export: { .text($0.lastRun?.outcome.rawValue) },
+                       color: { [unowned self] entry, theme in color(model.status(of: entry), theme) }),
+            .exportOnly("Last summary", key: "last_summary") { .text($0.lastRun.flatMap { $0.summary.isEmpty ? nil : $0.summary }) },
+            .control("Run now", width: 84) { [unowned self] row, column, entry in
+                let status = model.status(of: entry)
+                if row.button(column, "Run now##\(entry.job.id)", enabled: status != .running && status != .queued) { model.runNow(entry.job) }
+            },
+            .control("On/off", width: 80) { [unowned self] row, column, entry in
+                let job = entry.job
+                if row.button(column, (job.enabled ? "Disable" : "Enable") + "##\(job.id)") { model.setEnabled(job, !job.enabled) }
+            },
+            .control("Edit", width: 56) { [unowned self] row, column, entry in
+                if row.button(column, "Edit##\(entry.job.id)") { model.startEditing(entry.job) }
+            },
+            .control("Delete", width: 72) { [unowned self] row, column, entry in
+                if row.button(column, "Delete##\(entry.job.id)", style: .danger) {
+                    deleteCandidate = (entry.job.id, entry.job.name)
+                    isDeleteDialogShown = true
+                }
+            },
+            .spacer(),
+        ]
+    }
 
     // MARK: Frame
 
@@ -193,57 +262,48 @@ public final class SchedulerScreen: TabScreen {
     }
 
     func jobsPanel(_ ui: UIContext, in rect: Rect) {
+        lastFrameTime = ui.input.time
+        refreshRows(now: ui.input.time)
         ui.panel(nil, rect: rect) {
-            ui.row([.flex(1), .fixed(84), .fixed(86), .flex(1.2), .fixed(84)])
-            let title = model.hasLoaded ? "Jobs (\(model.rows.count))" : "Jobs (loading…)"
+            ui.row([.flex(1), .flex(1), .fixed(84), .fixed(86), .flex(1.2), .fixed(84)])
+            let count = model.entries.count
+            let title = !model.hasLoaded ? "Jobs (loading…)"
+                : rowFilter.isEmpty ? "Jobs (\(count))" : "Jobs (\(jobsTable.rows.count) of \(count))"
             ui.label(title, role: .heading)
+            if ui.textField("Filter jobs", text: &rowFilter, placeholder: "Filter by name, kind, trigger, outcome…").contains(.changed) {
+                refreshRows(now: ui.input.time)
+            }
             // Jobs added elsewhere (`netscouter schedule add`) show up on Reload.
             if ui.button("Reload", enabled: !model.isRefreshing).contains(.pressed) { model.reload() }
-            let shown = model.rows
-            exportBar.build(ui) {
-                ExportSource(count: shown.count) { Self.exportTable(shown) }
-            }
+            jobsTable.buildExportBar(ui)
             let detailHeight: Float = 22
             let tableRect = Rect(x: ui.remainingRect.x, y: ui.remainingRect.y, width: ui.remainingRect.width,
                                  height: max(0, ui.remainingRect.height - detailHeight - ui.theme.spacing))
             table(ui, in: tableRect)
             let detail = Rect(x: tableRect.x, y: tableRect.maxY + ui.theme.spacing, width: tableRect.width, height: detailHeight)
-            ui.drawText(model.detailText(localTime: localTime), in: detail, color: ui.theme.mutedText, role: .small)
+            ui.drawText(model.detailText(selected: jobsTable.selectedRow, localTime: localTime), in: detail, color: ui.theme.mutedText, role: .small)
         }
     }
 
+    /// Re-sorts and re-filters the jobs when the list was read again (every action re-reads it).
+    private func refreshRows(now: Double) {
+        let model = model
+        jobsTable.update(generation: model.listGeneration, filter: rowFilter, now: now, streaming: false, source: { model.entries })
+    }
+
     func table(_ ui: UIContext, in rect: Rect) {
-        var sort = model.sort
-        var selection = model.selection
-        let shown = model.rows
-        ui.table("Jobs", columns: Self.columns, rowCount: shown.count, sort: &sort, selection: &selection, rect: rect) { row in
-            let entry = shown[row.index]
+        jobsTable.build(ui, in: rect) { [model] row, entry in
             let job = entry.job
             let status = model.status(of: entry)
-            ui.itemAdd(row.rect, id: 0, label: "job:\(job.id) \(job.name) | \(status.text) | \(job.enabled ? "enabled" : "disabled")", kind: "jobrow", role: .row("job \(job.id)"), value: status.text)
+            ui.itemAdd(row.rect, id: 0, label: "job:\(job.id) \(job.name) | \(status.text) | \(job.enabled ? "enabled" : "disabled")", kind: "jobrow",
+                       role: .row("job \(job.id)"), value: status.text)
             if ui.recordsItems {
                 let key = "job \(job.id)"
                 ui.itemAdd(row.rect, id: 0, label: key, kind: "jobcell", role: .cell(key, "Name"), value: job.name)
                 ui.itemAdd(row.rect, id: 0, label: key, kind: "jobcell", role: .cell(key, "Enabled"), value: job.enabled ? "Yes" : "No")
-            }
-            row.text(0, job.name)
-            row.text(1, job.kind.title, color: model.enginesAvailable.contains(job.kind) ? nil : ui.theme.mutedText)
-            row.text(2, job.trigger.description)
-            row.text(3, job.enabled ? localTime(entry.nextRun) : "—", color: job.enabled ? nil : ui.theme.mutedText)
-            row.text(4, localTime(entry.lastRun?.startedAt ?? job.lastRunAt))
-            row.text(5, status.text, color: color(status, ui.theme))
-            row.text(6, job.enabled ? "Yes" : "No", color: job.enabled ? nil : ui.theme.mutedText)
-            let busy = status == .running || status == .queued
-            if row.button(7, "Run now##\(job.id)", enabled: !busy) { model.runNow(job) }
-            if row.button(8, (job.enabled ? "Disable" : "Enable") + "##\(job.id)") { model.setEnabled(job, !job.enabled) }
-            if row.button(9, "Edit##\(job.id)") { model.startEditing(job) }
-            if row.button(10, "Delete##\(job.id)", style: .danger) {
-                deleteCandidate = (job.id, job.name)
-                isDeleteDialogShown = true
+                if row.isSelected { ui.itemAdd(row.rect, id: 0, label: key, kind: "jobcell", role: .cell(key, "Selected"), value: "Yes") }
             }
         }
-        model.sort = sort
-        model.selection = selection
     }
 
     func deleteDialog(_ ui: UIContext) {
@@ -263,41 +323,6 @@ public final class SchedulerScreen: TabScreen {
 
     // MARK: Export
 
-    public static let exportColumns: [ExportColumn] = [
-        ExportColumn("id", title: "ID"),
-        ExportColumn("name", title: "Name"),
-        ExportColumn("kind", title: "Kind"),
-        ExportColumn("trigger", title: "Trigger"),
-        ExportColumn("time_zone", title: "Time zone"),
-        ExportColumn("options", title: "Options"),
-        ExportColumn("enabled", title: "Enabled"),
-        ExportColumn("next_run", title: "Next run (UTC)"),
-        ExportColumn("last_run", title: "Last run (UTC)"),
-        ExportColumn("last_outcome", title: "Last outcome"),
-        ExportColumn("last_summary", title: "Last summary"),
-    ]
-
-    /// The jobs as an export table (times in ISO 8601 UTC, like every other export).
-    public static func exportTable(_ entries: [JobListEntry]) -> ExportTable {
-        func time(_ date: Date?) -> ExportValue {
-            date.map { .string(ISO8601.string(nanosecondsSinceEpoch: Int64(($0.timeIntervalSince1970 * 1e9).rounded()))) } ?? .null
-        }
-        return ExportTable(columns: exportColumns, rows: entries) { entry in
-            let job = entry.job
-            let options = job.options.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            return [
-                .number(job.id),
-                .string(job.name),
-                .string(job.kind.rawValue),
-                .string(job.trigger.storageText),
-                .text(job.trigger.timeZoneIdentifier),
-                options.isEmpty ? .null : .string(options),
-                .bool(job.enabled),
-                job.enabled ? time(entry.nextRun) : .null,
-                time(entry.lastRun?.startedAt ?? job.lastRunAt),
-                .text(entry.lastRun?.outcome.rawValue),
-                .text(entry.lastRun.flatMap { $0.summary.isEmpty ? nil : $0.summary }),
-            ]
-        }
-    }
+    /// The columns a jobs export writes (CSV headers, JSON keys), in order.
+    public var exportColumns: [ExportColumn] { jobsTable.exportColumns }
 }

@@ -1,11 +1,19 @@
 import Export
+import Store
 import UI
 
 /// One column of a `DataTable`, declared once: the same value draws the header and the cells,
 /// sorts, filters and exports, so reordering columns cannot split a title from its comparator.
+///
+/// Most columns are shown and exported. Two kinds are not both:
+/// - `DataColumn.control(...)`: shown only (buttons such as "Run now"): never sorted, searched
+///   or exported.
+/// - `DataColumn.exportOnly(...)`: a field the file carries but the screen has no room for
+///   (an ID, raw options); it is exported in its declared position among the exported columns.
 public struct DataColumn<Row> {
     public var title: String
     public var width: Float
+    public var minimumWidth: Float
     public var alignment: TextAlignment
     /// The cell text; also what the row filter searches.
     public var text: (Row) -> String
@@ -16,26 +24,61 @@ public struct DataColumn<Row> {
     public var export: (Row) -> ExportValue
     /// A cell colour other than the theme's text colour.
     public var color: ((Row, Theme) -> Color?)?
+    /// Draws the cell itself instead of `text` (given the row and the cell's column index).
+    public var draw: ((TableRow, Int, Row) -> Void)?
+    /// Whether the column is drawn; false for `exportOnly` columns.
+    public var isShown = true
+    /// Whether the column is written by exports; false for `control` columns.
+    public var isExported = true
 
-    public init(_ title: String, width: Float, alignment: TextAlignment = .left, exportKey: String? = nil,
+    /// `exportKey` (JSON field) defaults to the title in snake case, `exportTitle` (CSV header)
+    /// to the title; `export` defaults to the cell text.
+    public init(_ title: String, width: Float, minimumWidth: Float = 40, alignment: TextAlignment = .left,
+                exportKey: String? = nil, exportTitle: String? = nil,
                 text: @escaping (Row) -> String, less: ((Row, Row) -> Bool)? = nil,
                 export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
         self.title = title
         self.width = width
+        self.minimumWidth = minimumWidth
         self.alignment = alignment
         self.text = text
         self.less = less
-        self.exportColumn = ExportColumn(exportKey ?? Self.snakeCase(title), title: title)
+        self.exportColumn = ExportColumn(exportKey ?? Self.snakeCase(exportTitle ?? title), title: exportTitle ?? title)
         self.export = export ?? { .string(text($0)) }
         self.color = color
     }
 
     /// A sort order from a comparable property.
-    public init<Value: Comparable>(_ title: String, width: Float, alignment: TextAlignment = .left, exportKey: String? = nil,
+    public init<Value: Comparable>(_ title: String, width: Float, minimumWidth: Float = 40, alignment: TextAlignment = .left,
+                                   exportKey: String? = nil, exportTitle: String? = nil,
                                    text: @escaping (Row) -> String, sortBy value: @escaping (Row) -> Value,
                                    export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
-        self.init(title, width: width, alignment: alignment, exportKey: exportKey, text: text,
-                  less: { value($0) < value($1) }, export: export, color: color)
+        self.init(title, width: width, minimumWidth: minimumWidth, alignment: alignment, exportKey: exportKey, exportTitle: exportTitle,
+                  text: text, less: { value($0) < value($1) }, export: export, color: color)
+    }
+
+    /// A column of controls (buttons) drawn by `draw(row, column, item)`, e.g.
+    /// `row.button(column, "Block##\(item.id)")`. Not sorted, filtered or exported.
+    public static func control(_ title: String, width: Float, minimumWidth: Float = 40,
+                               draw: @escaping (TableRow, Int, Row) -> Void) -> DataColumn {
+        var column = DataColumn(title, width: width, minimumWidth: minimumWidth, text: { _ in "" })
+        column.draw = draw
+        column.isExported = false
+        return column
+    }
+
+    /// An empty column that takes the width left over, so the last real column keeps its width.
+    public static func spacer() -> DataColumn {
+        var column = DataColumn("", width: 10, minimumWidth: 0, text: { _ in "" })
+        column.isExported = false
+        return column
+    }
+
+    /// A field only exports carry (`title` is the CSV header).
+    public static func exportOnly(_ title: String, key: String? = nil, export: @escaping (Row) -> ExportValue) -> DataColumn {
+        var column = DataColumn(title, width: 0, exportKey: key, text: { _ in "" }, export: export)
+        column.isShown = false
+        return column
     }
 
     static func snakeCase(_ title: String) -> String {
@@ -58,17 +101,43 @@ public struct DataSort: Equatable, Sendable {
     }
 }
 
+/// Where a table's export bar goes.
+public enum ExportBarPlacement: Sendable {
+    /// In a row of its own above the table, drawn by `build` (the usual choice).
+    case aboveTable
+    /// Wherever the screen calls `buildExportBar` (a toolbar it shares with other controls).
+    case manual
+}
+
 /// A sortable, filterable, exportable table of `Row`s, selected by row key.
 ///
 /// It owns the sorted and filtered rows (rebuilt only when the sort, the filter or the data
 /// changed, see `RowCache`), the selection as a key (so a refresh, a re-sort or rows streaming in
-/// keep the same item selected, and rows of another capture select nothing), and the export of
-/// exactly the rows and values shown.
+/// keep the same item selected, and rows of another capture select nothing), keyboard navigation
+/// and sideways scrolling (`UIContext.table`), and the export of exactly the rows and values
+/// shown.
+///
+/// A new tab's table, in full:
+///
+///     let results = DataTable<ScanResult, Int>("Results", columns: [
+///         DataColumn("Port", width: 70, alignment: .right, text: { "\($0.port)" }, sortBy: { $0.port }, export: { .number($0.port) }),
+///         DataColumn("State", width: 90, text: { $0.state.description }, sortBy: { $0.state.rawValue }),
+///     ], key: \.port, sort: DataSort(column: "Port", ascending: true))
+///     results.enableExport("ports", singular: "port", inbox: environment.inbox, toasts: environment.toasts)
+///     // every frame:
+///     results.update(generation: model.generation, filter: filterText, now: ui.input.time, source: { model.results })
+///     results.build(ui, in: rect)            // the export bar, then the table
+///     // in the screen: hasPendingWork includes results.isExporting; apply(settings) calls results.apply(settings)
 public final class DataTable<Row, Key: Hashable> {
     public let label: String
     public var columns: [DataColumn<Row>] {
-        didSet { cache.invalidate() }
+        didSet {
+            shownColumns = columns.filter(\.isShown)
+            cache.invalidate()
+        }
     }
+    /// The columns drawn, in order (the ones `exportOnly` left out).
+    public private(set) var shownColumns: [DataColumn<Row>]
     public let key: (Row) -> Key
     public var sort: DataSort?
     public var selectedKey: Key?
@@ -81,6 +150,7 @@ public final class DataTable<Row, Key: Hashable> {
     public init(_ label: String, columns: [DataColumn<Row>], key: @escaping (Row) -> Key, sort: DataSort? = nil) {
         self.label = label
         self.columns = columns
+        shownColumns = columns.filter(\.isShown)
         self.key = key
         self.sort = sort
     }
@@ -102,17 +172,17 @@ public final class DataTable<Row, Key: Hashable> {
 
     public var selectedRow: Row? { selectedIndex.map { rows[$0] } }
 
-    /// The column index `sort` names in the current column order.
+    /// The column index `sort` names in the current order of the shown columns.
     var tableSort: TableSort? {
-        guard let sort, let index = columns.firstIndex(where: { $0.title == sort.column }) else { return nil }
+        guard let sort, let index = shownColumns.firstIndex(where: { $0.title == sort.column }) else { return nil }
         return TableSort(column: index, ascending: sort.ascending)
     }
 
-    /// Rebuilds the shown rows when stale. `matches` replaces the default filter (any cell's text
-    /// contains the lower-cased needle).
+    /// Rebuilds the shown rows when stale. `matches` replaces the default filter (any shown
+    /// cell's text contains the lower-cased needle).
     public func update(generation: Int, filter: String, now: Double, streaming: Bool = true, source: () -> [Row],
                        matches: ((Row, String) -> Bool)? = nil) {
-        let columns = columns
+        let columns = shownColumns
         let sortColumn = tableSort
         cache.update(generation: generation, sort: sortColumn, filter: filter, now: now, streaming: streaming, source: source,
                      matches: matches ?? { row, needle in columns.contains { $0.text(row).lowercased().contains(needle) } },
@@ -134,23 +204,40 @@ public final class DataTable<Row, Key: Hashable> {
         indexedRebuild = cache.rebuildCount
     }
 
-    /// Draws the table; `.changed` when the selection moved, `.submitted` on Enter or a double click.
+    /// Draws the export bar (with `.aboveTable` placement) and the table into `rect`; `.changed`
+    /// when the selection moved, `.submitted` on Enter or a double click. `cell` runs once per
+    /// drawn row after its columns (extra drawing, harness records).
     @discardableResult
     public func build(_ ui: UIContext, in rect: Rect, cell: ((TableRow, Row) -> Void)? = nil) -> Interaction {
+        var tableRect = rect
+        if exportBar != nil, exportPlacement == .aboveTable {
+            let parts = ui.rows(rect, [.fixed(ui.theme.rowHeight), .flex(1)])
+            tableRect = parts[1]
+            ui.group(parts[0]) {
+                ui.row([.flex(1), .fixed(86), .flex(1.3), .fixed(84)])
+                let count = groupedNumber(cache.rows.count)
+                ui.label(exportNoun.map { "\(count) \(cache.rows.count == 1 ? $0.singular : $0.plural)" } ?? count, color: ui.theme.mutedText)
+                buildExportBar(ui)
+            }
+        }
         let rows = cache.rows
-        let columns = columns
+        let columns = shownColumns
         var tableSort = tableSort
         var selection = selectedIndex
         let before = tableSort
         var first = Int.max, last = -1
         let theme = ui.theme
-        let result = ui.table(label, columns: columns.map { TableColumn($0.title, width: $0.width, alignment: $0.alignment, sortable: $0.less != nil) },
-                              rowCount: rows.count, sort: &tableSort, selection: &selection, rect: rect) { tableRow in
+        let result = ui.table(label, columns: columns.map { TableColumn($0.title, width: $0.width, minimumWidth: $0.minimumWidth, alignment: $0.alignment, sortable: $0.less != nil) },
+                              rowCount: rows.count, sort: &tableSort, selection: &selection, rect: tableRect) { tableRow in
             let row = rows[tableRow.index]
             first = min(first, tableRow.index)
             last = max(last, tableRow.index)
             for (index, column) in columns.enumerated() {
-                tableRow.text(index, column.text(row), color: column.color?(row, theme))
+                if let draw = column.draw {
+                    draw(tableRow, index, row)
+                } else {
+                    tableRow.text(index, column.text(row), color: column.color?(row, theme))
+                }
             }
             cell?(tableRow, row)
         }
@@ -166,22 +253,70 @@ public final class DataTable<Row, Key: Hashable> {
 
     // MARK: Export
 
-    /// The rows shown, with the columns shown, in the order shown.
+    /// The exported columns, in declared order (shown ones and `exportOnly` ones; no controls).
+    public var exportColumns: [ExportColumn] { columns.filter(\.isExported).map(\.exportColumn) }
+
+    /// The rows shown, with the exported columns, in the order shown.
     public func exportTable(_ rows: [Row]? = nil) -> ExportTable {
-        let columns = columns
+        let columns = columns.filter(\.isExported)
         return ExportTable(columns: columns.map(\.exportColumn), rows: rows ?? cache.rows) { row in columns.map { $0.export(row) } }
     }
 
     /// What the export bar writes: a snapshot of the shown rows, turned into a table on the worker.
     public func exportSource() -> ExportSource where Row: Sendable {
         let rows = cache.rows
-        let columns = UncheckedColumns(columns: columns)
+        let columns = UncheckedColumns(columns: columns.filter(\.isExported))
         return ExportSource(count: rows.count) {
             ExportTable(columns: columns.columns.map(\.exportColumn), rows: rows) { row in columns.columns.map { $0.export(row) } }
         }
     }
-}
 
+    /// The table's export bar, once `enableExport` gave it one.
+    public private(set) var exportBar: ExportBar?
+    public private(set) var exportPlacement = ExportBarPlacement.aboveTable
+    private var exportNoun: (plural: String, singular: String)?
+    private var makeExportSource: (() -> ExportSource)?
+
+    /// Gives the table an export bar: a format drop-down (CSV, JSON, NDJSON), a path and an
+    /// Export button that writes exactly the rows shown, filtered and sorted, on a worker, and
+    /// reports in a toast ("Exported 12 ports to …"). `noun` names the rows (file name
+    /// `netscouter-<noun>.<ext>`, JSON `kind`, IDs "Export <noun>/Format|Path|Export").
+    ///
+    /// By default the file has the exported columns' values; `records` replaces that with a
+    /// record format shared with the command line (`TrafficExports.flows`), built on the worker.
+    /// `directory` is the Settings export folder (empty: home); keep it current with `apply`.
+    public func enableExport(_ noun: String, singular: String, inbox: UIInbox, toasts: ToastCenter, directory: String = "",
+                             placement: ExportBarPlacement = .aboveTable,
+                             records: (@Sendable ([Row]) -> ExportTable)? = nil) where Row: Sendable {
+        exportBar = ExportBar(table: noun, singular: singular, directory: ExportBar.resolveDirectory(directory), inbox: inbox, toasts: toasts)
+        exportPlacement = placement
+        exportNoun = (noun, singular)
+        makeExportSource = { [unowned self] in
+            guard let records else { return exportSource() }
+            let rows = cache.rows
+            return ExportSource(count: rows.count) { records(rows) }
+        }
+    }
+
+    /// True while an export started from this table has not reported back (a screen's
+    /// `hasPendingWork` includes it, so the result shows without waiting for input).
+    public var isExporting: Bool { exportBar?.isExporting ?? false }
+
+    /// The export folder from Settings (empty: the home directory; "~" allowed).
+    public func setExportDirectory(_ setting: String) {
+        exportBar?.directory = ExportBar.resolveDirectory(setting)
+    }
+
+    /// Takes the settings a table uses (the export folder).
+    public func apply(_ settings: AppSettings) { setExportDirectory(settings.exportDirectory) }
+
+    /// Draws the export bar into the next three cells of the current layout row (format, path,
+    /// button); for `.manual` placement. Does nothing without `enableExport`.
+    public func buildExportBar(_ ui: UIContext) {
+        guard let exportBar, let makeExportSource else { return }
+        exportBar.build(ui, source: makeExportSource)
+    }
+}
 /// Columns are plain closures over immutable row values; the export worker only calls them.
 private struct UncheckedColumns<Row>: @unchecked Sendable {
     let columns: [DataColumn<Row>]

@@ -18,7 +18,8 @@ public struct ExportSource: Sendable {
     }
 }
 
-/// A format drop-down, a file path field and an Export button for one table.
+/// A format drop-down, a file path field and an Export button for one table. Screens do not
+/// make these: a `DataTable` gets one from `enableExport` and draws it.
 ///
 /// The path starts as `<export folder>/netscouter-<table>.<ext>` and follows the format (and the
 /// export folder from Settings) until the user edits it. The file is written with
