@@ -255,7 +255,7 @@ public final class IntelScreen: TabScreen {
             line("Scope", "\(reason): never sent to any provider", color: ui.theme.mutedText)
         }
         line("Consensus", consensus.map { "\(IntelColumns.consensusText($0)) — \($0.explanation)" } ?? (model.isPending(address) ? "looking up…" : "not looked up yet"),
-             color: IntelColumns.consensusColor(consensus, intel: model, theme: ui.theme), key: "Consensus")
+             color: IntelColumns.consensusColor(consensus, intel: model, theme: ui.theme), key: "Consensus detail")
         line("Country", record?.reputation.country ?? enrichment.location?.countryCode ?? enrichment.countryText, key: "Country")
         line("AS", enrichment.asText, key: "AS")
         if let network = enrichment.location?.network { line("Network", network) }
