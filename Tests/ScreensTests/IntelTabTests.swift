@@ -56,6 +56,9 @@ final class IntelTabTests: XCTestCase {
         XCTAssertEqual(harness.textColor("3/3", in: flagged.rect), harness.ui.theme.danger, "3/3 is drawn in the flagged colour")
         let clean = try XCTUnwrap(harness.item(cleanCell))
         XCTAssertEqual(harness.textColor("0/3", in: clean.rect), harness.ui.theme.text, "a clean verdict is drawn as plain text")
+        // Hovering the cell says how many answered.
+        harness.moveMouse(to: flagged.visibleRect.center)
+        XCTAssertTrue(harness.drawnTexts.contains("3 of 3 providers flag it; 3 of 3 answered"), "the hover explains the verdict")
         XCTAssertTrue(harness.items.contains { $0.kind == "header" && $0.path.hasSuffix("header:Country") })
         XCTAssertTrue(harness.items.contains { $0.kind == "header" && $0.path.hasSuffix("header:AS") })
 

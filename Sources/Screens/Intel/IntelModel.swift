@@ -189,6 +189,7 @@ public final class IntelModel {
         keyStatus = configured.keyStatus
         quota = Dictionary(uniqueKeysWithValues: configured.quota.map { ($0.provider, $0) })
         riskRules = configured.rules
+        riskCache = [:]
         configurationError = configured.problem
         let service = configured.service
         let rules = configured.rules
@@ -199,7 +200,15 @@ public final class IntelModel {
             // On the lookup worker: the tables see the verdict at once; the rest goes to the UI.
             enricher.record(reputation)
             let risk = rules.evaluate(reputation.riskSubject)
-            let quota = service.quota()
+            // The quota only moves when a provider was asked (reading it is a store transaction).
+            let asked = reputation.answers.values.contains { answer in
+                switch answer {
+                case let .answered(_, _, fromCache): !fromCache
+                case .failed: true
+                case .noKey, .notSent: false
+                }
+            }
+            let quota = asked ? service.quota() : []
             let received = Date()
             inbox.post { model.object?.receive(IntelRecord(reputation: reputation, risk: risk, receivedAt: received), quota: quota) }
         }
@@ -216,6 +225,7 @@ public final class IntelModel {
     private func receive(_ record: IntelRecord, quota statuses: [QuotaStatus]) {
         guard let address = IPAddress(record.reputation.address) else { return }
         records[address] = record
+        riskCache[address] = nil
         waiting[address] = nil
         for status in statuses { quota[status.provider] = status }
         resultCount += 1
@@ -291,13 +301,22 @@ public final class IntelModel {
     /// Risk-rule hits for `address`: from its lookup when there is one (AS, ISP and domain
     /// names, country, network flags), else from the offline country, AS name and network flags;
     /// plus the port rules for `ports` (the services it was seen answering on).
+    /// Kept per address (the list asks every frame for the rows in view, and a sort asks for
+    /// all): dropped when the address's answer arrives or the rules change.
     public func riskHits(_ address: IPAddress, ports: [Int] = []) -> [RiskRules.Hit] {
+        if let known = riskCache[address], known.ports == ports { return known.hits }
         let portHits = ports.isEmpty ? [] : riskRules.evaluate(RiskRules.Subject(ports: ports))
-        if let record = records[address] { return record.risk + portHits }
-        guard let location = enricher.locationInfo(address), location.local == nil else { return portHits }
-        return riskRules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
-                                                    locationFlags: location.flags)) + portHits
+        var hits = portHits
+        if let record = records[address] {
+            hits = record.risk + portHits
+        } else if let location = enricher.locationInfo(address), location.local == nil {
+            hits = riskRules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
+                                                        locationFlags: location.flags)) + portHits
+        }
+        riskCache[address] = (ports, hits)
+        return hits
     }
+    private var riskCache: [IPAddress: (ports: [Int], hits: [RiskRules.Hit])] = [:]
 
     /// Whether any provider has a key.
     public var hasAnyKey: Bool { keyStatus.values.contains { $0.isConfigured } }
