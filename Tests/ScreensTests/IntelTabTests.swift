@@ -113,6 +113,18 @@ final class IntelTabTests: XCTestCase {
         XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "499 of 500 left today, 3 of 4 this minute")
         XCTAssertTrue(harness.drawnTexts.contains { $0.contains("EvilHosting Ltd") }, "the ISP is shown sanitised")
 
+        // The list filters on what its cells show (here the provider's name).
+        harness.replaceText(in: "Intel/Filter addresses", with: "evilhosting")
+        harness.frame()
+        XCTAssertEqual(screen.table.rows.map(\.address), [Self.attacker])
+        harness.replaceText(in: "Intel/Filter addresses", with: "no such provider")
+        harness.frame()
+        XCTAssertTrue(screen.table.rows.isEmpty)
+        harness.press(.character("a"), modifiers: .control)
+        harness.press(.backspace)
+        harness.frame()
+        XCTAssertEqual(screen.rowFilter, "")
+
         // No key anywhere: the Intel tab, then the Settings tab (masked fields).
         func assertNoSecrets(_ texts: [String], _ place: String) {
             for secret in FakeReputationServers.allKeys {
@@ -130,6 +142,7 @@ final class IntelTabTests: XCTestCase {
             let exported = Exporter.string(screen.exportSource().makeTable(), format: format, kind: "addresses")
             XCTAssertTrue(exported.contains(key), "\(format) export lists the address")
             XCTAssertTrue(exported.contains("1/3 (1 answered)"), "\(format) export has the consensus as shown")
+            XCTAssertTrue(exported.contains("EvilHosting Ltd"), "\(format) export has the provider's ISP, sanitised")
             assertNoSecrets([exported], "the \(format) export")
         }
     }

@@ -45,21 +45,21 @@ public enum IntelColumns {
         let enricher = intel.enricher
         let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.enrich($0).consensus } }
         let order: (Row) -> (Int, Int) = { row in value(row).map { ($0.flagged, $0.answered) } ?? (-1, -1) }
-        return DataColumn(consensusTitle, width: 130, text: { consensusText(value($0)) }, less: { order($0) < order($1) },
+        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, less: { order($0) < order($1) },
                           export: { .string(consensusText(value($0))) },
                           color: { [weak intel] row, theme in intel.flatMap { consensusColor(value(row), intel: $0, theme: theme) } })
     }
 
     public static func country<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).countryText } ?? "—" }
-        return DataColumn(countryTitle, width: 70, text: text, sortBy: text)
+        return DataColumn(countryTitle, width: 64, text: text, sortBy: text)
     }
 
     /// "AS15169 GOOGLE"; sorted by AS number.
     public static func autonomousSystem<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).asText } ?? "—" }
         let number: (Row) -> UInt32 = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } ?? 0 }
-        return DataColumn(asTitle, width: 220, text: text, less: { (number($0), text($0)) < (number($1), text($1)) })
+        return DataColumn(asTitle, width: 150, text: text, less: { (number($0), text($0)) < (number($1), text($1)) })
     }
 
     /// "AS15169"; sorted by number.

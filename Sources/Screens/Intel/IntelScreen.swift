@@ -30,6 +30,8 @@ public final class IntelScreen: TabScreen {
     public let exportBar: ExportBar
     /// The lookup box's text and why it was refused.
     public var lookupText = ""
+    /// Shows only rows with this text in a cell (address, country, AS, provider, risk).
+    public var rowFilter = ""
     public private(set) var lookupError: String?
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
@@ -49,17 +51,29 @@ public final class IntelScreen: TabScreen {
             model?.riskHits(row.address, ports: row.ports).map(\.rule).joined(separator: ", ") ?? ""
         }
         let checked: (IntelRow) -> String = { [weak model] row in model.map { checkedText($0, row.address) } ?? "" }
+        let provider: (IntelRow) -> String = { [weak model] row in model.flatMap { providerName($0, row.address) } ?? "—" }
         return [
             DataColumn("Address", width: 200, text: { $0.address.description }, sortBy: { $0.address }),
             IntelColumns.consensus(model, address: address),
             IntelColumns.country(model.enricher, address: address),
             IntelColumns.asNumber(model.enricher, address: address),
             IntelColumns.asName(model.enricher, address: address),
+            DataColumn("Provider", width: 180, text: provider, sortBy: provider),
             DataColumn("Risk", width: 150, text: risk, sortBy: risk,
                        color: { row, theme in risk(row).isEmpty ? nil : theme.warning }),
             DataColumn("Checked", width: 130, text: checked, sortBy: checked, color: { _, theme in theme.mutedText }),
             DataColumn("Packets", width: 80, alignment: .right, text: { $0.inCapture ? "\($0.packets)" : "—" }, sortBy: { $0.packets }),
         ]
+    }
+
+    /// Who runs the address, as the providers name it (ISP, AS owner), already sanitised.
+    static func providerName(_ model: IntelModel, _ address: IPAddress) -> String? {
+        guard let answers = model.records[address]?.reputation.answers else { return nil }
+        for provider in ReputationProvider.allCases {
+            guard let fields = answers[provider]?.verdict?.fields else { continue }
+            for key in ["isp", "as_owner"] { if let name = fields[key], !name.isEmpty { return name } }
+        }
+        return nil
     }
 
     /// "looking up…", "just now", "cached, 3 h ago", "not looked up".
@@ -105,7 +119,7 @@ public final class IntelScreen: TabScreen {
         let manual = model.manualAddresses
         // New answers change the verdict columns a sort may use.
         let generation = capture.generation &* 1_000_003 &+ model.resultCount &* 131 &+ manual.count
-        table.update(generation: generation, filter: "", now: now, streaming: capture.isCapturing, source: {
+        table.update(generation: generation, filter: rowFilter, now: now, streaming: capture.isCapturing, source: {
             var rows: [IntelRow] = []
             var seen = Set<IPAddress>()
             traffic.hosts.forEach { host in
@@ -152,9 +166,10 @@ public final class IntelScreen: TabScreen {
             providers(ui, notices: notices, in: parts[1])
             let halves = ui.columns(parts[2], [.flex(1), .fixed(430)])
             ui.panel(nil, rect: halves[0]) {
-                ui.row([.flex(1), .fixed(86), .flex(1.3), .fixed(84)])
+                ui.row([.fixed(170), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
                 let count = table.rows.count
-                ui.label("\(groupedNumber(count)) internet address\(count == 1 ? "" : "es")", color: ui.theme.mutedText)
+                ui.label("\(groupedNumber(count)) address\(count == 1 ? "" : "es")\(rowFilter.isEmpty ? "" : " shown")", color: ui.theme.mutedText)
+                ui.textField("Filter addresses", text: &rowFilter, placeholder: "Filter by address, country, AS, provider, risk…")
                 exportBar.build(ui) { exportSource() }
                 let tableRect = ui.remainingRect
                 let decorate = IntelColumns.decorator(ui, columns: table.columns, intel: model, address: { $0.address })
