@@ -72,7 +72,7 @@ public enum IntelColumns {
     /// The AS's registered name (offline data; sanitised by the Intel layer).
     public static func asName<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let name: (Row) -> String = { row in address(row).flatMap { enricher.locationInfo($0)?.asName } ?? "—" }
-        return DataColumn("AS name", width: 200, text: name, sortBy: name)
+        return DataColumn("AS name", width: 150, text: name, sortBy: name)
     }
 
     /// The cell closure for `DataTable.build`: lookups for rows in view, hover explanation, test

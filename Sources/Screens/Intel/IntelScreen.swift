@@ -41,7 +41,9 @@ public final class IntelScreen: TabScreen {
     public init(model: IntelModel, capture: CaptureController, inbox: UIInbox, toasts: ToastCenter, exportDirectory: String = "") {
         self.model = model
         self.capture = capture
-        table = DataTable("Addresses", columns: Self.columns(model), key: \.address, sort: DataSort(column: "Packets", ascending: false))
+        // Flagged addresses first.
+        table = DataTable("Addresses", columns: Self.columns(model), key: \.address,
+                          sort: DataSort(column: IntelColumns.consensusTitle, ascending: false))
         exportBar = ExportBar(table: "addresses", singular: "address", directory: ExportBar.resolveDirectory(exportDirectory), inbox: inbox, toasts: toasts)
     }
 
@@ -53,16 +55,16 @@ public final class IntelScreen: TabScreen {
         let checked: (IntelRow) -> String = { [weak model] row in model.map { checkedText($0, row.address) } ?? "" }
         let provider: (IntelRow) -> String = { [weak model] row in model.flatMap { providerName($0, row.address) } ?? "—" }
         return [
-            DataColumn("Address", width: 200, text: { $0.address.description }, sortBy: { $0.address }),
+            DataColumn("Address", width: 150, text: { $0.address.description }, sortBy: { $0.address }),
             IntelColumns.consensus(model, address: address),
             IntelColumns.country(model.enricher, address: address),
             IntelColumns.asNumber(model.enricher, address: address),
             IntelColumns.asName(model.enricher, address: address),
-            DataColumn("Provider", width: 180, text: provider, sortBy: provider),
-            DataColumn("Risk", width: 150, text: risk, sortBy: risk,
+            DataColumn("Risk", width: 120, text: risk, sortBy: risk,
                        color: { row, theme in risk(row).isEmpty ? nil : theme.warning }),
-            DataColumn("Checked", width: 130, text: checked, sortBy: checked, color: { _, theme in theme.mutedText }),
-            DataColumn("Packets", width: 80, alignment: .right, text: { $0.inCapture ? "\($0.packets)" : "—" }, sortBy: { $0.packets }),
+            DataColumn("Checked", width: 110, text: checked, sortBy: checked, color: { _, theme in theme.mutedText }),
+            DataColumn("Provider", width: 150, text: provider, sortBy: provider),
+            DataColumn("Packets", width: 70, alignment: .right, text: { $0.inCapture ? "\($0.packets)" : "—" }, sortBy: { $0.packets }),
         ]
     }
 
@@ -158,10 +160,10 @@ public final class IntelScreen: TabScreen {
         refreshRows(now: ui.input.time)
         if let selected = table.selectedKey { model.lookUpVisible(selected) }
         ui.withID("Intel") {
-            let providerHeight = Float(ReputationProvider.allCases.count) * 20 + 2 * ui.theme.padding
             let notices = model.locationNotices + (model.configurationError.map { [$0] } ?? [])
-            let noticeHeight = Float(notices.count) * 20
-            let parts = ui.rows(area, [.fixed(ui.theme.rowHeight), .fixed(providerHeight + noticeHeight), .flex(1)])
+            let lines = Float(ReputationProvider.allCases.count + notices.count)
+            let providerHeight = lines * 20 + (lines - 1) * ui.theme.spacing + 2 * ui.theme.padding
+            let parts = ui.rows(area, [.fixed(ui.theme.rowHeight), .fixed(providerHeight), .flex(1)])
             toolbar(ui, in: parts[0])
             providers(ui, notices: notices, in: parts[1])
             let halves = ui.columns(parts[2], [.flex(1), .fixed(430)])
