@@ -98,7 +98,7 @@ public final class IntelModel {
         self.inbox = inbox
         self.toasts = toasts
         self.environment = environment
-        // Opening libloc maps the file and reads its header (well under a millisecond); the
+        // Opening libloc maps the file and reads its header (0.8 ms here, NetScouterIntelBench); the
         // data is only touched by lookups. A missing database is a notice, not a failure.
         let (location, notices) = LocationSources.open(environment: environment)
         locationNotices = notices
