@@ -177,6 +177,37 @@ final class IntelTabTests: XCTestCase {
                       "Refresh asked again: \(servers.requests(about: key))")
     }
 
+    /// A key typed (masked) into Settings and applied is used by the next lookup, the Intel tab
+    /// says where it comes from, and the key is drawn nowhere on the way.
+    func testAKeyEnteredInSettingsIsUsedAfterApplySettings() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let (shell, harness) = makeShell(environment: servers.environment(keys: []))
+        let intel = shell.intel
+        XCTAssertTrue(runFrames(harness) { !intel.isConfiguring })
+        XCTAssertEqual(intel.keyStatus[.virusTotal], .missing)
+        var keyDrawn = false
+        func look() { keyDrawn = keyDrawn || harness.everyRecordedText.contains { $0.contains(FakeReputationServers.virusTotalKey) } }
+
+        shell.selectedTab = .settings
+        harness.frame()
+        harness.click("VirusTotal key")
+        harness.type(FakeReputationServers.virusTotalKey)
+        harness.frame()
+        look()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { look(); return intel.keyStatus[.virusTotal] == .settings }, "the Intel side takes the new key")
+
+        shell.selectedTab = .intel
+        harness.frame()
+        XCTAssertEqual(harness.value(of: .cell("virustotal", "Key")), "configured (Settings)")
+        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
+        harness.press(.enter)
+        XCTAssertTrue(runFrames(harness) { look(); return harness.value(of: .cell(Self.attacker.description, "virustotal state")) == "flagged" })
+        XCTAssertEqual(servers.virusTotal.requests.last?.headers["x-apikey"], FakeReputationServers.virusTotalKey, "sent in the header")
+        XCTAssertEqual(servers.requests(about: Self.attacker.description), [0, 1, 0], "only the provider with a key was asked")
+        XCTAssertFalse(keyDrawn, "the key never appears in the draw list or the harness records")
+    }
+
     func testTheLookupBoxRefusesWhatIsNotAnAddress() throws {
         let (shell, harness) = makeShell(environment: [:])
         shell.selectedTab = .intel
