@@ -7,6 +7,7 @@ import Packets
 import Screens
 import Store
 import UI
+import UISDL
 import XCTest
 
 /// The Intel tab and the tables' Country / AS / Consensus columns, driven through the harness
@@ -70,6 +71,54 @@ final class IntelTabTests: XCTestCase {
         XCTAssertEqual(servers.requests(about: Self.cleanServer.description), [1, 1, 1])
         XCTAssertFalse(servers.allRequests.contains { ProviderBodies.address(of: $0) == Self.lan.description },
                        "a private address is never sent")
+    }
+
+    /// The same verdict through the real SDL software renderer: the 3/3 cell's glyphs are
+    /// rasterised in the flagged (danger) colour, the clean 0/3 cell's are not.
+    func testTheFlaggedConsensusIsRasterisedInTheFlaggedColour() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let services = AppServices(database: fixture.database, writer: fixture.writer, secrets: fixture.secrets,
+                                   scheduleService: fixture.service, scheduler: nil, environment: servers.environment())
+        let path = try writeIntelFixture(in: directory, conversations: [(Self.attacker, Self.lan, 22), (Self.cleanServer, Self.lan, 443)])
+        let canvas = try OffscreenCanvas(width: 1600, height: 900)
+        defer { canvas.destroy() }
+        let ui = UIContext(theme: .dark, measurer: canvas.measurer)
+        ui.recordsItems = true
+        let shell = AppShell(capture: CaptureController(), services: services)
+        shell.dashboard.openFile(path)
+        var time = 0.0
+        func value(_ address: IPAddress) -> String? {
+            ui.items.last { $0.role == .cell(address.description, IntelColumns.consensusTitle) }?.value
+        }
+        for _ in 0..<3000 {
+            var input = InputSnapshot()
+            input.time = time
+            time += 1.0 / 60
+            ui.beginFrame(input: input, viewport: canvas.viewport)
+            shell.build(ui)
+            ui.endFrame()
+            if value(Self.attacker) == "3/3" && value(Self.cleanServer) == "0/3" { break }
+            usleep(2000)
+        }
+        XCTAssertEqual(value(Self.attacker), "3/3")
+        canvas.render(ui)
+        let image = canvas.image()
+        let danger = Theme.dark.danger
+        func dangerPixels(_ address: IPAddress) throws -> Int {
+            let rect = try XCTUnwrap(ui.items.last { $0.role == .cell(address.description, IntelColumns.consensusTitle) }).rect
+            var count = 0
+            for y in Int(rect.y)..<Int(rect.maxY) {
+                for x in Int(rect.x)..<Int(rect.maxX) {
+                    let color = image.color(x: x, y: y)
+                    // The glyphs' solid pixels (their edges blend into the row background).
+                    let distance = abs(Int(color.red) - Int(danger.red)) + abs(Int(color.green) - Int(danger.green)) + abs(Int(color.blue) - Int(danger.blue))
+                    if distance < 60 { count += 1 }
+                }
+            }
+            return count
+        }
+        XCTAssertGreaterThan(try dangerPixels(Self.attacker), 15, "3/3 is drawn in the flagged colour")
+        XCTAssertEqual(try dangerPixels(Self.cleanServer), 0, "0/3 is not")
     }
 
     /// Per-provider answers in the detail view; a missing key and a refused key are "no answer",
