@@ -154,6 +154,23 @@ final class IntelModelTests: XCTestCase {
         XCTAssertEqual(servers.abuseIPDB.requestCount, 1)
     }
 
+    /// A broken risk-rules file is a notice (and a toast) saying what happened; the built-in
+    /// rules apply meanwhile.
+    func testABrokenRiskRulesFileIsShownAndTheBuiltInRulesApply() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-intel-config-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("netscouter"), withIntermediateDirectories: true)
+        try Data("{ not json".utf8).write(to: config.appendingPathComponent("netscouter/risk-rules.json"))
+        let inbox = UIInbox(), toasts = ToastCenter()
+        let model = IntelModel(services: nil, inbox: inbox, toasts: toasts, environment: ["XDG_CONFIG_HOME": config.path])
+        model.apply(.defaults)
+        XCTAssertTrue(drain(inbox) { !model.isConfiguring })
+        let problem = try XCTUnwrap(model.configurationError)
+        XCTAssertTrue(problem.contains("risk rules file could not be read"), problem)
+        XCTAssertTrue(toasts.pending.contains { $0.message == problem && $0.kind == .error })
+        XCTAssertEqual(model.riskRules, .builtIn)
+    }
+
     func testTheRemoteEndOfAFlow() {
         func flow(_ initiator: IPAddress, _ responder: IPAddress) -> FlowStats {
             var packet = PacketSummary()

@@ -69,6 +69,10 @@ public final class IntelModel {
 
     private var engine: Engine?
     private let configurer: BackgroundTask<AppSettings, Never, Configured>
+    /// Re-reads the quota now and then while the Intel tab shows (per-minute slots free up
+    /// with time, and the daemon or the CLI may spend from the same budget).
+    private let quotaReader: BackgroundTask<ReputationService, Never, [QuotaStatus]>
+    private var quotaReadAt = -Double.infinity
     /// Addresses handed to the queue this configuration (each once unless refreshed).
     private var requested: Set<IPAddress> = []
     /// Asked for but not answered yet, with whether the user is looking at them.
@@ -109,6 +113,7 @@ public final class IntelModel {
         configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { settings, _ in
             try Self.configure(settings: settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
         }
+        quotaReader = BackgroundTask("intel-quota", policy: .ignoreWhileRunning, inbox: inbox) { service, _ in service.quota() }
     }
 
     deinit {
@@ -126,8 +131,13 @@ public final class IntelModel {
         configurer.start(settings) { [weak self] outcome in
             guard let self else { return .shown }
             switch outcome {
-            case let .success(configured): install(configured)
-            case let .failure(error): configurationError = error.userText
+            case let .success(configured):
+                // Said once where it shows whichever tab is open; the Intel tab keeps it in view.
+                if let problem = configured.problem, problem != configurationError { toasts.post(problem, kind: .error) }
+                install(configured)
+            case let .failure(error):
+                configurationError = error.userText
+                toasts.post(error)
             case .cancelled: break
             }
             return .shown
@@ -229,6 +239,16 @@ public final class IntelModel {
         waiting[address] = nil
         for status in statuses { quota[status.provider] = status }
         resultCount += 1
+    }
+
+    /// Reads the quota again on a worker when the last reading is `interval` seconds old.
+    public func refreshQuota(now: Double, interval: Double = 10) {
+        guard let engine, now - quotaReadAt >= interval, !quotaReader.isRunning else { return }
+        quotaReadAt = now
+        quotaReader.start(engine.service) { [weak self] outcome in
+            if case let .success(statuses) = outcome { for status in statuses { self?.quota[status.provider] = status } }
+            return .shown
+        }
     }
 
     // MARK: Intents

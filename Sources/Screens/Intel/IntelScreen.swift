@@ -157,6 +157,7 @@ public final class IntelScreen: TabScreen {
 
     public func build(_ ui: UIContext, in area: Rect) {
         model.noteSeen(capture.traffic, now: ui.input.time)
+        model.refreshQuota(now: ui.input.time)
         refreshRows(now: ui.input.time)
         if let selected = table.selectedKey { model.lookUpVisible(selected) }
         ui.withID("Intel") {
