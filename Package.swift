@@ -4,7 +4,7 @@ import PackageDescription
 // Dependencies point one way (see ../shared/DESIGN.md):
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
-//   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
+//   Screens → UI + Intel (the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
     name: "NetScouter",
@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else
@@ -71,7 +71,7 @@ let package = Package(
 
         .executableTarget(
             name: "NetScouterUIBench",
-            dependencies: ["Screens", "UI", "UISDL", "Traffic", "Packets"],
+            dependencies: ["Screens", "UI", "UISDL", "Traffic", "Packets", "Intel", "Store"],
             path: "Benchmarks/NetScouterUIBench"
         ),
 
@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Traffic", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
+        .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets", "Intel", "Store", "Export"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -36,10 +36,13 @@ let flows = (0..<flowCount).map { _ in
 }
 
 let location: LocationDatabase?
+// The window opens it on the UI thread when it starts (IntelModel): how long that takes.
+let openStart = Date()
 switch LocationDatabase.openDefault() {
 case let .success(database): location = database
 case let .failure(notice): print("note: \(notice)"); location = nil
 }
+print("libloc database opened in \(String(format: "%.2f", Date().timeIntervalSince(openStart) * 1000)) ms")
 let vendorsLoad = Date()
 let vendors = try? MACVendors()
 print("IEEE registries loaded in \(String(format: "%.0f", Date().timeIntervalSince(vendorsLoad) * 1000)) ms (\(vendors?.entryCount ?? 0) prefixes)")

@@ -15,7 +15,10 @@ public final class ReputationLookupQueue: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
     private var visible: [String] = []
+    /// Taken from `backgroundHead` on (a capture can queue tens of thousands of addresses at
+    /// once; `removeFirst` on each would move all the others every time).
     private var background: [String] = []
+    private var backgroundHead = 0
     private var waiting: Set<String> = []
     private var refresh: Set<String> = []
     private var inFlight: String?
@@ -41,7 +44,7 @@ public final class ReputationLookupQueue: @unchecked Sendable {
             if forceRefresh { refresh.insert(address) }
             if address == inFlight { continue }
             if waiting.contains(address) {
-                if priority == .visible, let index = background.firstIndex(of: address) {
+                if priority == .visible, let index = background[backgroundHead...].firstIndex(of: address) {
                     background.remove(at: index)
                     visible.append(address)
                 }
@@ -59,8 +62,10 @@ public final class ReputationLookupQueue: @unchecked Sendable {
     public var pendingCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return visible.count + background.count
+        return visible.count + background.count - backgroundHead
     }
+
+    private var isEmpty: Bool { visible.isEmpty && backgroundHead == background.count }
 
     /// Ends the worker after the lookup in progress.
     public func stop() {
@@ -68,6 +73,7 @@ public final class ReputationLookupQueue: @unchecked Sendable {
         stopped = true
         visible.removeAll()
         background.removeAll()
+        backgroundHead = 0
         waiting.removeAll()
         condition.broadcast()
         condition.unlock()
@@ -78,18 +84,32 @@ public final class ReputationLookupQueue: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
-        while !(visible.isEmpty && background.isEmpty && inFlight == nil) {
+        while !(isEmpty && inFlight == nil) {
             if !condition.wait(until: deadline) { return false }
         }
         return true
     }
 
+    /// The oldest background address; compacts the array once half of it is taken.
+    private func popBackground() -> String {
+        let address = background[backgroundHead]
+        backgroundHead += 1
+        if backgroundHead == background.count {
+            background.removeAll(keepingCapacity: true)
+            backgroundHead = 0
+        } else if backgroundHead >= 1024 && backgroundHead * 2 >= background.count {
+            background.removeFirst(backgroundHead)
+            backgroundHead = 0
+        }
+        return address
+    }
+
     private func run() {
         while true {
             condition.lock()
-            while visible.isEmpty && background.isEmpty && !stopped { condition.wait() }
+            while isEmpty && !stopped { condition.wait() }
             if stopped { condition.unlock(); return }
-            let address = visible.isEmpty ? background.removeFirst() : visible.removeFirst()
+            let address = visible.isEmpty ? popBackground() : visible.removeFirst()
             waiting.remove(address)
             let force = refresh.remove(address) != nil
             inFlight = address

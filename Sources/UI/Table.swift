@@ -65,6 +65,11 @@ public struct TableRow {
         ui.drawText(shown, in: cell, color: color ?? ui.theme.text, role: role, alignment: alignments[column])
     }
 
+    /// Column `column`'s cell in this row (for per-cell hover texts and test records).
+    public func cellRect(_ column: Int) -> Rect? {
+        cellRects.indices.contains(column) ? cellRects[column] : nil
+    }
+
     /// A button filling column `column` (e.g. "Block##203.0.113.9"); true when clicked.
     @discardableResult
     public func button(_ column: Int, _ label: String, style: ButtonStyle = .normal, enabled: Bool = true) -> Bool {

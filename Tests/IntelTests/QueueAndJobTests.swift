@@ -35,6 +35,35 @@ final class LookupQueueTests: XCTestCase {
         XCTAssertEqual(delivered.withLock { $0 }, ["45.1.0.1", "45.1.0.4", "45.1.0.5", "45.1.0.2", "45.1.0.3"])
         XCTAssertEqual(providers.abuseIPDB.requestCount, 5)
     }
+
+    /// A big capture queues tens of thousands of addresses at once: each is looked up once, in
+    /// order, and a visible one still jumps the queue.
+    func testAQueueOfTwentyThousandAddressesDrainsInOrderOnce() throws {
+        // No key: every lookup answers "no answer" at once, without a network call. The first
+        // delivery holds the worker until everything is queued.
+        let service = ReputationService(configuration: ReputationConfiguration(keys: APIKeys()), cache: nil)
+        let delivered = Mutex<[String]>([])
+        let gate = DispatchSemaphore(value: 0)
+        let queue = ReputationLookupQueue(service: service) { result in
+            let isFirst = delivered.withLock { list -> Bool in list.append(result.address); return list.count == 1 }
+            if isFirst { gate.wait() }
+        }
+        defer { queue.stop() }
+        XCTAssertEqual(queue.enqueue(["45.2.255.255"]), 1)
+        for _ in 0..<2000 where delivered.withLock({ $0.isEmpty }) { usleep(1000) }
+        let addresses = (0..<20_000).map { "45.3.\($0 / 256).\($0 % 256)" }
+        XCTAssertEqual(queue.enqueue(addresses), addresses.count)
+        XCTAssertEqual(queue.enqueue(Array(addresses.prefix(5_000))), 0, "nothing twice while waiting")
+        XCTAssertEqual(queue.enqueue([addresses[19_999]], priority: .visible), 0, "already waiting: moved forward, not added")
+        XCTAssertEqual(queue.pendingCount, addresses.count)
+        gate.signal()
+        XCTAssertTrue(queue.waitUntilIdle(timeout: 60))
+        let order = delivered.withLock { $0 }
+        XCTAssertEqual(order.count, addresses.count + 1)
+        XCTAssertEqual(Array(order.prefix(2)), ["45.2.255.255", addresses[19_999]], "the visible address came next")
+        XCTAssertTrue(Array(order.dropFirst(2)) == Array(addresses.dropLast()), "background addresses in the order they came, each once")
+        XCTAssertEqual(queue.pendingCount, 0)
+    }
 }
 
 final class ReputationRefreshJobTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import Capture
 import Export
+import Intel
 import Packets
 import Store
 import Traffic
@@ -108,10 +109,19 @@ public final class DashboardScreen {
         }
     }
 
+    /// Country, AS and Consensus of the flows' and hosts' addresses (nil: no such columns).
+    public let intel: IntelModel?
+
     /// `inbox` must be drained on the UI thread at frame start (`AppShell.build` does) and
     /// `toasts` delivered to the UI, for export results to show.
-    public init(capture: CaptureController, inbox: UIInbox = UIInbox(), toasts: ToastCenter = ToastCenter(), exportDirectory: String = "") {
+    public init(capture: CaptureController, inbox: UIInbox = UIInbox(), toasts: ToastCenter = ToastCenter(), exportDirectory: String = "",
+                intel: IntelModel? = nil) {
         model = DashboardModel(capture: capture)
+        self.intel = intel
+        if let intel {
+            flowTable.columns.insert(contentsOf: IntelColumns.standard(intel, address: IntelColumns.remoteAddress), at: 3)
+            hostTable.columns.insert(contentsOf: IntelColumns.standard(intel, address: { $0.address }), at: 2)
+        }
         model.exportDirectory = exportDirectory
         self.inbox = inbox
         self.toasts = toasts
@@ -444,6 +454,8 @@ public final class DashboardScreen {
     // MARK: Tables
 
     func tables(_ ui: UIContext, in rect: Rect) {
+        // The capture's internet addresses are looked up behind the rows in view.
+        intel?.noteSeen(capture.traffic, now: ui.input.time)
         ui.panel(nil, rect: rect) {
             let counts = capture.traffic.flowCounts, hostCount = capture.traffic.hosts.count
             let flowCount = flowSet == 0 ? counts.active : counts.seen
@@ -485,7 +497,8 @@ public final class DashboardScreen {
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         refreshFlowRows(now: ui.input.time)
-        if flowTable.build(ui, in: rect).contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
+        let cell = intel.map { IntelColumns.decorator(ui, columns: flowTable.columns, intel: $0, address: IntelColumns.remoteAddress) }
+        if flowTable.build(ui, in: rect, cell: cell).contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
     }
 
     /// Switches to the Packets tab showing only `flow`'s packets (nil: all packets again).
@@ -509,7 +522,7 @@ public final class DashboardScreen {
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
         refreshHostRows(now: ui.input.time)
-        hostTable.build(ui, in: rect)
+        hostTable.build(ui, in: rect, cell: intel.map { IntelColumns.decorator(ui, columns: hostTable.columns, intel: $0, address: { $0.address }) })
     }
 
     private func refreshHostRows(now: Double) {
@@ -595,7 +608,7 @@ extension DashboardScreen: TabScreen {
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
         environment.capture.attach(inbox: environment.inbox)
-        return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
+        return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts, intel: environment.intel)
     }
 
     public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices || capture.transition != nil }

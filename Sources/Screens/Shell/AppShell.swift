@@ -54,6 +54,8 @@ public final class AppShell {
     /// Toasts from screens and workers' results, shown whichever tab is open.
     public let toasts: ToastCenter
     public let capture: CaptureController
+    /// Reputation lookups and geo/AS data, shared by the Intel tab and the tables' columns.
+    public let intel: IntelModel
     private var selectedIndex = 0
     /// How often frames come while only captured data changes (input draws at once).
     public var livePacing = LiveRedrawPacing()
@@ -83,7 +85,8 @@ public final class AppShell {
         self.toasts = toasts
         // Live captures keep their finished flows in the store.
         if let services { capture.flowHistoryWriter = services.writer }
-        let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts)
+        intel = IntelModel(services: services, inbox: inbox, toasts: toasts)
+        let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts, intel: intel)
         screens = screenTypes.map { $0.make(environment) }
         if let settings = settingsScreen {
             let applied = settings.model.applied
@@ -92,6 +95,7 @@ public final class AppShell {
             for screen in screens { screen.apply(applied) }
             settings.model.onApplied = { [weak self] settings, _ in self?.settingsApplied(settings) }
         }
+        intel.apply(settingsScreen?.model.applied ?? .defaults)
     }
 
     /// The screen of type `type`, if the shell has one.
@@ -123,6 +127,7 @@ public final class AppShell {
             theme = settings.theme == "light" ? .light : .dark
             themeToApply = theme
         }
+        intel.apply(settings)
         for screen in screens { screen.apply(settings) }
     }
 

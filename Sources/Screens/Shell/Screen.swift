@@ -12,6 +12,8 @@ public struct ScreenEnvironment {
     public let inbox: UIInbox
     /// The one toast path: results and errors shown whichever tab is open.
     public let toasts: ToastCenter
+    /// Reputation lookups and the offline geo/AS data every table with addresses shares.
+    public let intel: IntelModel
 }
 
 /// A wall-screen panel a screen offers to kiosk mode: a title and a drawing with no controls.

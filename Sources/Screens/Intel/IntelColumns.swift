@@ -1,0 +1,105 @@
+import Export
+import Intel
+import Packets
+import Traffic
+import UI
+
+/// The Country, AS and Consensus columns for any table whose rows have a remote address (flows,
+/// hosts, connections, scan results), declared once.
+///
+/// Text, sort order and export value read only the `AddressEnricher` (thread-safe, so an
+/// export worker may call them); the colour reads the model's threshold on the UI thread. Pass
+/// `decorator` as the `DataTable.build` cell closure: it asks for a lookup of every address in
+/// view (what the user is looking at goes first), shows the consensus explanation on hover and
+/// records the consensus cell for tests (role `.cell(address, "Consensus")`, value "2/3").
+public enum IntelColumns {
+    public static let consensusTitle = "Consensus"
+    public static let countryTitle = "Country"
+    public static let asTitle = "AS"
+
+    /// Consensus, Country and AS, in that order.
+    public static func standard<Row>(_ intel: IntelModel, address: @escaping (Row) -> IPAddress?) -> [DataColumn<Row>] {
+        [consensus(intel, address: address), country(intel.enricher, address: address), autonomousSystem(intel.enricher, address: address)]
+    }
+
+    /// "2/3" (flagged of three) when all three answered; "1/3 (2 answered)" when some gave no
+    /// answer (no key, an error); "no answer" when none did — never shown as clean; "—" before
+    /// any lookup.
+    public static func consensusText(_ consensus: Consensus?) -> String {
+        guard let consensus else { return "—" }
+        if consensus.answered == 0 { return "no answer" }
+        if consensus.answered >= consensus.total { return consensus.text }
+        return "\(consensus.text) (\(consensus.answered) answered)"
+    }
+
+    /// Flagged ≥ threshold: danger; flagged by some: warning; partly answered: muted.
+    public static func consensusColor(_ consensus: Consensus?, intel: IntelModel, theme: Theme) -> Color? {
+        guard let consensus else { return theme.mutedText }
+        if intel.isFlagged(consensus) { return theme.danger }
+        if consensus.flagged > 0 { return theme.warning }
+        if consensus.answered < consensus.total { return theme.mutedText }
+        return nil
+    }
+
+    public static func consensus<Row>(_ intel: IntelModel, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
+        let enricher = intel.enricher
+        let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.enrich($0).consensus } }
+        let order: (Row) -> (Int, Int) = { row in value(row).map { ($0.flagged, $0.answered) } ?? (-1, -1) }
+        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, less: { order($0) < order($1) },
+                          export: { .string(consensusText(value($0))) },
+                          color: { [weak intel] row, theme in intel.flatMap { consensusColor(value(row), intel: $0, theme: theme) } })
+    }
+
+    public static func country<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
+        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).countryText } ?? "—" }
+        return DataColumn(countryTitle, width: 64, text: text, sortBy: text)
+    }
+
+    /// "AS15169 GOOGLE"; sorted by AS number.
+    public static func autonomousSystem<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
+        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).asText } ?? "—" }
+        let number: (Row) -> UInt32 = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } ?? 0 }
+        return DataColumn(asTitle, width: 150, text: text, less: { (number($0), text($0)) < (number($1), text($1)) })
+    }
+
+    /// "AS15169"; sorted by number.
+    public static func asNumber<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
+        let number: (Row) -> UInt32? = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } }
+        return DataColumn("AS", width: 90, alignment: .right, text: { number($0).map { "AS\($0)" } ?? "—" }, sortBy: { number($0) ?? 0 },
+                          export: { number($0).map { .number($0) } ?? .null })
+    }
+
+    /// The AS's registered name (offline data; sanitised by the Intel layer).
+    public static func asName<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
+        let name: (Row) -> String = { row in address(row).flatMap { enricher.locationInfo($0)?.asName } ?? "—" }
+        return DataColumn("AS name", width: 150, text: name, sortBy: name)
+    }
+
+    /// The cell closure for `DataTable.build`: lookups for rows in view, hover explanation, test
+    /// record. `columns` are the table's columns as drawn.
+    public static func decorator<Row>(_ ui: UIContext, columns: [DataColumn<Row>], intel: IntelModel,
+                                      address: @escaping (Row) -> IPAddress?) -> (TableRow, Row) -> Void {
+        let index = columns.firstIndex { $0.title == consensusTitle }
+        return { tableRow, row in
+            guard let address = address(row) else { return }
+            intel.lookUpVisible(address)
+            guard let index, let rect = tableRow.cellRect(index) else { return }
+            let consensus = intel.consensus(address)
+            if ui.recordsItems {
+                ui.itemAdd(rect, id: 0, label: "consensus:\(address)", kind: "cell", role: .cell(address.description, consensusTitle),
+                           value: consensusText(consensus))
+            }
+            if ui.mouseOver(rect) {
+                ui.showTooltip(consensus?.explanation ?? (intel.isPending(address) ? "Looking up \(address)…" : "\(address) has not been looked up."))
+            }
+        }
+    }
+
+    /// The flow's party on the internet: the global end (a private or local end is this side);
+    /// when both ends are global, the responder (the side that was contacted).
+    public static func remoteAddress(_ flow: FlowStats) -> IPAddress? {
+        let responder = AddressScope.of(flow.responder).isGlobal
+        if AddressScope.of(flow.initiator).isGlobal && !responder { return flow.initiator }
+        return responder ? flow.responder : nil
+    }
+}
