@@ -85,6 +85,14 @@ public final class AppShell {
         if let services { capture.flowHistoryWriter = services.writer }
         let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts)
         screens = screenTypes.map { $0.make(environment) }
+        // "Scan" on a host or flow row fills the Scanner's target and shows that tab.
+        if let scanner = screens.lazy.compactMap({ $0 as? ScannerScreen }).first,
+           let dashboard = screens.lazy.compactMap({ $0 as? DashboardScreen }).first {
+            dashboard.onScan = { [weak self, weak scanner] address in
+                scanner?.model.prefill(target: address)
+                self?.selectedTab = .scanner
+            }
+        }
         if let settings = settingsScreen {
             let applied = settings.model.applied
             theme = applied.theme == "light" ? .light : .dark
@@ -103,6 +111,8 @@ public final class AppShell {
     public var dashboard: DashboardScreen { screen(DashboardScreen.self)! }
     /// The Settings tab (nil without services: the tab says the store is unavailable).
     public var settingsScreen: SettingsScreen? { screen(SettingsScreen.self) }
+    /// The Scanner tab.
+    public var scannerScreen: ScannerScreen? { screen(ScannerScreen.self) }
     /// The Scheduler tab (nil without services).
     public var schedulerScreen: SchedulerScreen? { screen(SchedulerScreen.self) }
 
