@@ -51,6 +51,10 @@ public final class ScannerModel {
         public var count: Int?
         public var message: String?
         public var isValid: Bool { message == nil }
+        public init(count: Int?, message: String?) {
+            self.count = count
+            self.message = message
+        }
     }
 
     private var checkedTarget: (text: String, check: InputCheck)?
@@ -290,6 +294,8 @@ public final class ScannerModel {
     public private(set) var connectionsLoaded = false
     /// How often the connections view re-reads the socket table while it shows.
     public var connectionsInterval = 2.0
+    /// The rows filter of the connections table (address, port, process, state, user).
+    public var connectionsFilter = ""
     private var connectionsReadAt: Double?
     public var isReadingConnections: Bool { connectionsTask.isRunning }
 

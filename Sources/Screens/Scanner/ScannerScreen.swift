@@ -26,6 +26,10 @@ public final class ScannerScreen: TabScreen {
     public struct PortKey: Hashable, Sendable {
         public let address: IPAddress
         public let port: UInt16
+        public init(address: IPAddress, port: UInt16) {
+            self.address = address
+            self.port = port
+        }
     }
 
     /// A socket's row key: its transport and endpoints (inodes repeat as 0 for TIME_WAIT).
@@ -41,7 +45,7 @@ public final class ScannerScreen: TabScreen {
         }
     }
 
-    public let resultsTable = DataTable<PortResult, PortKey>("Ports", columns: ScannerScreen.portColumns,
+    public let resultsTable = DataTable<PortResult, PortKey>("Scan results", columns: ScannerScreen.portColumns,
                                                              key: { PortKey(address: $0.host.address, port: $0.port) })
     public let connectionsTable = DataTable<SocketEntry, SocketKey>("Connections", columns: ScannerScreen.connectionColumns, key: SocketKey.init,
                                                                     sort: DataSort(column: "Process", ascending: true))
@@ -180,7 +184,7 @@ public final class ScannerScreen: TabScreen {
         if let message = target.message {
             ui.fieldError(UserError(message), key: "Target")
         } else {
-            ui.label(target.count.map { "\(groupedNumber($0)) host\($0 == 1 ? "" : "s") (names are resolved when the scan starts)" } ?? "",
+            ui.label(target.count.map { "\(groupedNumber($0)) host\($0 == 1 ? "" : "s")" } ?? "",
                      color: ui.theme.mutedText, role: .small)
         }
         if let message = ports.message {
@@ -245,14 +249,16 @@ public final class ScannerScreen: TabScreen {
         model.refreshConnectionsIfDue(now: ui.input.time)
         // Live: look again when the next refresh is due.
         ui.requestWake(at: ui.input.time + model.connectionsInterval)
-        ui.row([.flex(1), .fixed(86), .flex(1.3), .fixed(84)])
+        ui.row([.fixed(260), .flex(1), .fixed(86), .flex(1.3), .fixed(84)])
         let count = model.connections.count
-        ui.label(model.connectionsLoaded ? "\(groupedNumber(count)) socket\(count == 1 ? "" : "s"), refreshed every \(Int(model.connectionsInterval)) s"
+        let shown = model.connectionsFilter.isEmpty ? "" : "\(groupedNumber(connectionsTable.rows.count)) of "
+        ui.label(model.connectionsLoaded ? "\(shown)\(groupedNumber(count)) socket\(count == 1 ? "" : "s"), refreshed every \(Int(model.connectionsInterval)) s"
                  : "Reading /proc/net…", color: ui.theme.mutedText)
+        ui.textField("Filter connections", text: &model.connectionsFilter, placeholder: "Filter by address, port, state, process or user")
         connectionsExport.build(ui) { connectionsTable.exportSource() }
         let model = model
-        connectionsTable.update(generation: model.connectionsGeneration, filter: "", now: ui.input.time, streaming: false,
-                                source: { model.connections })
+        connectionsTable.update(generation: model.connectionsGeneration, filter: model.connectionsFilter.lowercased(), now: ui.input.time,
+                                streaming: false, source: { model.connections })
         let parts = ui.columns(ui.remainingRect, [.flex(1), .fixed(320)])
         let activated = connectionsTable.build(ui, in: parts[0]) { tableRow, entry in
             let key = "\(entry.transport.rawValue) \(Self.socketEndpoint(entry.local, entry.localPort)) \(Self.socketEndpoint(entry.remote, entry.remotePort))"
@@ -281,7 +287,9 @@ public final class ScannerScreen: TabScreen {
                 fields += [("PID", "\(process.pid)"), ("Process", process.name), ("Executable", process.executable ?? "unknown"),
                            ("Command", process.commandLine.joined(separator: " ")), ("User", process.user)]
             } else {
-                fields += [("Process", "not visible (another user's process: run as root to see it)"), ("UID", "\(entry.uid)")]
+                // Inode 0: no descriptor holds it (waiting to be accepted, or closing).
+                fields += [("Process", entry.inode == 0 ? "none (not yet accepted, or closing)" : "not visible (another user's process: run as root to see it)"),
+                           ("UID", "\(entry.uid)")]
             }
             fields.append(("Inode", "\(entry.inode)"))
             detailFields(ui, fields)
