@@ -48,6 +48,25 @@ final class ScanTestListener {
     }
 }
 
+/// A LAN in namespaces: a "switch" namespace with a bridge, the scanner's namespace with
+/// `lan0` (SUBNET.1/24) and `peers` namespaces each with a MAC the test chose. Returns the
+/// scanner's namespace and each peer's address with its MAC.
+func buildTestLAN(_ network: TestNetwork, subnet: String, peers: Int) throws -> (scanner: String, peers: [String: String]) {
+    let lan = try network.add("sw"), scanner = try network.add("scan")
+    try network.veth("lan0", in: scanner, addresses: ["\(subnet).1/24"], mac: "02:aa:00:00:00:01", "port0", in: lan)
+    var expected: [String: String] = [:]
+    var ports = ["port0"]
+    for index in 0..<peers {
+        let peer = try network.add("p\(index)")
+        let mac = String(format: "02:bb:00:00:00:%02x", index + 1), address = "\(subnet).\(20 + index * 9)"
+        try network.veth("eth0", in: peer, addresses: ["\(address)/24"], mac: mac, "port\(index + 1)", in: lan)
+        ports.append("port\(index + 1)")
+        expected[address] = mac
+    }
+    try network.bridge("br0", in: lan, attach: ports)
+    return (scanner, expected)
+}
+
 /// Runs `inbox.drain()` (what a frame does first) until `condition` holds; bounded, never timed.
 @discardableResult
 func drain(_ inbox: UIInbox, upTo rounds: Int = 5000, until condition: () -> Bool) -> Bool {
@@ -123,6 +142,16 @@ final class ScannerModelTests: XCTestCase {
         }
         model.portsText = "top 100"
         XCTAssertEqual(try ScannerModel.parsePorts(model.portsText), try PortParser.top(100))
+        XCTAssertNil(model.startBlocker)
+
+        // A /16 with every port would keep billions of results: refused with what to do.
+        model.targetText = "10.1.0.0/16"
+        model.portsText = "-"
+        XCTAssertEqual(model.startBlocker, "65,536 hosts × 65,535 ports is 4,294,901,760 probes, more than the 4,000,000 one scan here holds: "
+                       + "scan fewer hosts or fewer ports at a time (e.g. a /24 with the top 1000 ports).")
+        XCTAssertFalse(model.startScan())
+        model.targetText = "10.1.0.0/24"
+        model.portsText = "top 1000"
         XCTAssertNil(model.startBlocker)
     }
 
@@ -284,18 +313,7 @@ final class ScannerModelTests: XCTestCase {
         let network: TestNetwork
         do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
         self.network = network
-        let lan = try network.add("sw"), scanner = try network.add("scan")
-        try network.veth("lan0", in: scanner, addresses: ["10.81.0.1/24"], mac: "02:aa:00:00:00:01", "port0", in: lan)
-        var expected: [String: String] = [:]
-        var ports = ["port0"]
-        for index in 0..<3 {
-            let peer = try network.add("p\(index)")
-            let mac = "02:bb:00:00:00:0\(index + 1)", address = "10.81.0.\(20 + index * 9)"
-            try network.veth("eth0", in: peer, addresses: ["\(address)/24"], mac: mac, "port\(index + 1)", in: lan)
-            ports.append("port\(index + 1)")
-            expected[address] = mac
-        }
-        try network.bridge("br0", in: lan, attach: ports)
+        let (scanner, expected) = try buildTestLAN(network, subnet: "10.81.0", peers: 3)
 
         let (model, inbox, _) = model()
         model.networkNamespace = scanner

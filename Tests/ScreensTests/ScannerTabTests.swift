@@ -142,6 +142,21 @@ final class ScannerTabTests: XCTestCase {
         XCTAssertEqual(lines.count, 4)
         XCTAssertEqual(lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(3).joined(separator: ",") }.sorted(),
                        ["127.0.0.1,22,open", "127.0.0.1,80,open", "127.0.0.1,8080,open"])
+
+        // JSON: the CLI's keys, the port as an integer.
+        harness.click("Scanner/Export ports/Format")
+        harness.click("Scanner/Export ports/Format/JSON")
+        let json = directory.appendingPathComponent("ports.json").path
+        harness.replaceText(in: "Scanner/Export ports/Path", with: json)
+        harness.click("Scanner/Export ports/Export")
+        XCTAssertTrue(runFrames(harness) { screen.resultsExport.lastResult?.message.hasSuffix(json) == true })
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        XCTAssertEqual(object["kind"] as? String, "ports")
+        XCTAssertEqual(object["columns"] as? [String], ["host", "port", "state", "service", "banner", "rtt_ms"])
+        let records = try XCTUnwrap(object["records"] as? [[String: Any]])
+        XCTAssertEqual(records.compactMap { $0["port"] as? Int }.sorted(), [22, 80, 8080])
+        XCTAssertEqual(Set(records.compactMap { $0["service"] as? String }), ["ssh", "http", "http-alt"])
+        XCTAssertTrue(records.allSatisfy { $0["rtt_ms"] is Double && $0["state"] as? String == "open" })
     }
 
     /// The keyboard: Enter in the target field starts, Escape cancels; a bad target shows the
@@ -170,11 +185,23 @@ final class ScannerTabTests: XCTestCase {
         XCTAssertTrue(screen.model.isScanning, "Enter in the target field starts the scan")
         XCTAssertTrue(runFrames(harness, upTo: 3000) { (screen.model.progress?.done ?? 0) >= 9921 && shownRows(harness).count == 3 },
                       "\(String(describing: screen.model.progress)) \(shownRows(harness))")
+        // All states while it runs: closed ports join the table; a selected row stays selected
+        // while more rows stream in behind it.
+        harness.click("Scanner/All states")
+        harness.frame()
+        XCTAssertGreaterThan(screen.resultsTable.rows.count, 9000)
+        let key = ScannerScreen.PortKey(address: IPAddress("127.0.0.1")!, port: 8080)
+        screen.resultsTable.selectedKey = key
+        let before = screen.model.results.count
+        XCTAssertTrue(runFrames(harness, upTo: 3000) { screen.resultsTable.rows.count > before }, "filtered ports stream in")
+        XCTAssertEqual(screen.resultsTable.selectedKey, key)
+        XCTAssertEqual(screen.resultsTable.selectedRow?.port, 8080)
+        XCTAssertTrue(screen.resultsTable.rows.contains { $0.state == .filtered })
         harness.press(.escape)
         XCTAssertTrue(screen.model.cancelRequested)
         XCTAssertTrue(runFrames(harness, upTo: 3000) { !screen.model.isScanning })
         harness.frame()
-        XCTAssertEqual(shownRows(harness).count, 3)
+        XCTAssertEqual(screen.resultsTable.selectedRow?.port, 8080)
         XCTAssertTrue(screen.model.lastSummary?.hasPrefix("Cancelled:") == true)
     }
 
@@ -242,6 +269,35 @@ final class ScannerTabTests: XCTestCase {
         XCTAssertEqual(screen.model.view, .portScan)
         XCTAssertEqual(screen.model.targetText, "127.0.0.1")
         XCTAssertEqual(shell.selectedTab, .scanner)
+    }
+}
+
+extension ScannerTabTests {
+    /// The LAN view in namespaces: the interface list comes from a worker, Discover fills the
+    /// table with each peer and its MAC, Enter on a host fills the port scan's target.
+    func testLanViewDiscoversThePeersOfTheChosenInterface() throws {
+        let network: TestNetwork
+        do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
+        self.network = network
+        let (scanner, expected) = try buildTestLAN(network, subnet: "10.82.0", peers: 3)
+        let (_, screen, harness) = makeShell()
+        screen.model.networkNamespace = scanner
+        screen.model.reverseDNS = false
+        harness.click("Scanner/View/LAN")
+        XCTAssertTrue(screen.model.isReadingInterfaces || screen.model.interfacesLoaded)
+        XCTAssertTrue(runFrames(harness) { harness.exists("Scanner/Interface") })
+        XCTAssertEqual(screen.model.pickedInterface?.name, "lan0")
+        harness.click("Scanner/Discover")
+        XCTAssertTrue(screen.model.isDiscovering)
+        XCTAssertTrue(runFrames(harness, upTo: 3000) { !screen.model.isDiscovering })
+        harness.frame()
+        let rows = Dictionary(uniqueKeysWithValues: harness.items.filter { $0.kind == "lanrow" }.compactMap { item in item.role.map { ($0.name, item.value ?? "") } })
+        XCTAssertEqual(rows, expected)
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("3 hosts up on lan0 (10.82.0.1/24)") })
+        let first = try XCTUnwrap(harness.item(.row(expected.keys.sorted().first!)))
+        harness.click(at: first.visibleRect.center, double: true)
+        XCTAssertEqual(screen.model.view, .portScan)
+        XCTAssertEqual(screen.model.targetText, expected.keys.sorted().first)
     }
 }
 

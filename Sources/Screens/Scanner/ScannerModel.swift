@@ -44,6 +44,9 @@ public final class ScannerModel {
     public static let presets: [(title: String, ports: String)] = [("Top 100", "top 100"), ("Top 1000", "top 1000"), ("All", "-")]
     /// More hosts than a /16 from the window is almost certainly a typo (the CLI takes more).
     public static let hostLimit = 1 << 16
+    /// Host × port pairs one scan from the window may cover: every decided port is kept (the
+    /// engine's summary and the table's rows), about 200 bytes each.
+    public static let probeLimit = 4_000_000
 
     /// What an input check found: the message of the parser that refused the text, or how many
     /// hosts / ports it names.
@@ -113,6 +116,10 @@ public final class ScannerModel {
         if targetText.trimmingCharacters(in: .whitespaces).isEmpty { return "Enter a target: an address, host name, CIDR block or range." }
         if let message = targetCheck.message { return message }
         if let message = portsCheck.message { return message }
+        if let hosts = targetCheck.count, let ports = portsCheck.count, hosts * ports > Self.probeLimit {
+            return "\(groupedNumber(hosts)) hosts × \(groupedNumber(ports)) ports is \(groupedNumber(hosts * ports)) probes, more than the "
+                + "\(groupedNumber(Self.probeLimit)) one scan here holds: scan fewer hosts or fewer ports at a time (e.g. a /24 with the top 1000 ports)."
+        }
         return nil
     }
 
