@@ -255,6 +255,11 @@ final class ScannerTabTests: XCTestCase {
         harness.click("Scanner/View/Connections")
         XCTAssertEqual(screen.model.view, .connections)
         XCTAssertTrue(runFrames(harness) { screen.model.connectionsLoaded })
+        harness.frame()
+        // Sorted by process: sockets no process holds (TIME_WAIT, not yet accepted) come last.
+        let unowned = screen.connectionsTable.rows.map { $0.process == nil }
+        XCTAssertEqual(unowned, unowned.sorted { !$0 && $1 })
+        XCTAssertEqual(screen.connectionsTable.rows.count, screen.model.connections.count)
         // This machine may have many sockets: the filter narrows the table to the test's own.
         harness.replaceText(in: "Scanner/Filter connections", with: ":\(listener.port)")
         XCTAssertTrue(runFrames(harness) { harness.item(.row(key)) != nil })

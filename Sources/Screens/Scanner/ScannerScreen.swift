@@ -59,6 +59,8 @@ public final class ScannerScreen: TabScreen {
 
     public init(model: ScannerModel, exportDirectory: String) {
         self.model = model
+        // Results arrive about ten times a second; a few table refreshes a second show them stream.
+        resultsTable.refreshInterval = 0.25
         resultsExport = ExportBar(table: "ports", singular: "port", directory: exportDirectory, inbox: model.inbox, toasts: model.toasts)
         connectionsExport = ExportBar(table: "connections", singular: "connection", directory: exportDirectory, inbox: model.inbox, toasts: model.toasts)
         lanExport = ExportBar(table: "lan-hosts", singular: "host", directory: exportDirectory, inbox: model.inbox, toasts: model.toasts)
@@ -91,7 +93,10 @@ public final class ScannerScreen: TabScreen {
         DataColumn("State", width: 110, text: { $0.state }, sortBy: { $0.state }),
         DataColumn("PID", width: 70, alignment: .right, text: { $0.process.map { "\($0.pid)" } ?? "—" }, sortBy: { $0.process?.pid ?? -1 },
                    export: { $0.process.map { .integer(Int64($0.pid)) } ?? .null }),
-        DataColumn("Process", width: 140, text: { $0.process?.name ?? "—" }, sortBy: { $0.process?.name ?? "" }, export: { .text($0.process?.name) }),
+        // Sockets no process holds (TIME_WAIT, not yet accepted) sort after the processes' own.
+        DataColumn("Process", width: 140, text: { $0.process?.name ?? "—" },
+                   less: { ($0.process == nil ? 1 : 0, $0.process?.name ?? "", $0.localPort) < ($1.process == nil ? 1 : 0, $1.process?.name ?? "", $1.localPort) },
+                   export: { .text($0.process?.name) }),
         DataColumn("User", width: 100, text: { $0.process?.user ?? "uid \($0.uid)" }, sortBy: { $0.process?.user ?? "" }),
     ] }
 
@@ -177,10 +182,12 @@ public final class ScannerScreen: TabScreen {
     /// Under each field: the parser's message when it refuses the text, else what it names.
     func inputChecks(_ ui: UIContext) {
         let target = model.targetCheck, ports = model.portsCheck
-        let width = ui.remainingRect.width / 2
-        let lines = max(target.message.map { ui.fieldErrorLineCount(UserError($0), width: width) } ?? 1,
-                        ports.message.map { ui.fieldErrorLineCount(UserError($0), width: width) } ?? 1)
-        ui.row([.flex(1), .flex(1)], height: .fixed(Float(lines) * 16 + 2))
+        // Each under its field: the same columns as the fields' row.
+        let buttons: Float = 84 + 92 + 48 + 90 + 90 + 4 * ui.theme.spacing
+        let columns = ui.columns(Rect(x: 0, y: 0, width: ui.remainingRect.width, height: 1), [.flex(1.4), .flex(1), .fixed(buttons)])
+        let lines = max(target.message.map { ui.fieldErrorLineCount(UserError($0), width: columns[0].width) } ?? 1,
+                        ports.message.map { ui.fieldErrorLineCount(UserError($0), width: columns[1].width) } ?? 1)
+        ui.row([.flex(1.4), .flex(1), .fixed(buttons)], height: .fixed(Float(lines) * 16 + 2))
         if let message = target.message {
             ui.fieldError(UserError(message), key: "Target")
         } else {
@@ -197,7 +204,8 @@ public final class ScannerScreen: TabScreen {
     func progress(_ ui: UIContext) {
         ui.row([.fill], height: .fixed(20))
         if let progress = model.progress {
-            let caption = ScannerModel.progressText(progress) + (model.isScanning ? "" : "  ·  " + (model.lastSummary ?? ""))
+            // Once it ended, rate and ETA no longer apply: how it ended says it all.
+            let caption = model.isScanning ? ScannerModel.progressText(progress) : model.lastSummary ?? ScannerModel.progressText(progress)
             let rect = ui.remainingRect
             ui.progressBar(progress.fraction, caption: caption)
             ui.itemAdd(Rect(x: rect.x, y: rect.y, width: rect.width, height: 20), id: 0, label: "scan-progress", kind: "counter",
