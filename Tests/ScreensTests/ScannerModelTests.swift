@@ -307,6 +307,25 @@ final class ScannerModelTests: XCTestCase {
         XCTAssertEqual(model.targetText, "127.0.0.1")
     }
 
+    /// With a namespace set, the socket table is that namespace's: its listener shows, this
+    /// process's sockets outside it do not.
+    func testConnectionsOfANamespace() throws {
+        let network: TestNetwork
+        do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
+        self.network = network
+        let namespace = try network.add("conn")
+        let inside = try ScanTestListener(namespace: namespace, port: 4242)
+        let outside = try ScanTestListener(namespace: nil)
+        defer { inside.close(); outside.close() }
+        let (model, inbox, _) = model()
+        model.networkNamespace = namespace
+        model.refreshConnections()
+        XCTAssertTrue(drain(inbox) { model.connectionsLoaded })
+        let listening = model.connections.filter { $0.state == "LISTEN" }
+        XCTAssertEqual(listening.map(\.localPort), [4242])
+        XCTAssertEqual(listening.first?.process?.pid, getpid())
+    }
+
     /// LAN discovery inside namespaces: the interface list is read there on a worker, the
     /// sweep finds every peer with its MAC, and the discovery is saved.
     func testLanDiscoveryFindsThePeersOfAChosenInterface() throws {

@@ -181,7 +181,8 @@ public final class ScannerModel {
             try Self.runScan(request, context)
         }
         connectionsTask = BackgroundTask("connections", policy: .coalesce, inbox: inbox, toasts: nil) { namespace, _ in
-            try Self.inNamespace(namespace) { SocketTable().read() }
+            // /proc/net is the main thread's namespace; thread-self/net is the one this thread joined.
+            try Self.inNamespace(namespace) { SocketTable(netDirectory: namespace == nil ? nil : "/proc/thread-self/net").read() }
         }
         interfacesTask = BackgroundTask("scan-interfaces", policy: .coalesce, inbox: inbox, toasts: nil) { namespace, _ in
             try Self.inNamespace(namespace) { try InterfaceAddress.all() }

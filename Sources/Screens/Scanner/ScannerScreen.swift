@@ -141,7 +141,9 @@ public final class ScannerScreen: TabScreen {
             if button.contains(.pressed) { model.portsText = preset.ports }
             if button.contains(.hovered) { ui.showTooltip(preset.ports == "-" ? "All 65,535 ports" : "The \(preset.title.lowercased()) ports most often found open") }
         }
-        ui.checkbox("Banners", isOn: &model.grabBanners)
+        if ui.checkbox("Banners", isOn: &model.grabBanners).contains(.hovered) {
+            ui.showTooltip("Read what each open port sends first (up to 1.5 s per open port; control characters escaped)")
+        }
         if model.isScanning {
             if ui.button("Cancel", style: .danger).contains(.pressed) { model.cancelScan() }
         } else {
