@@ -261,31 +261,34 @@ public final class ScannerModel {
     /// The worker side of a scan: resolve the targets, save a "running" scan row, scan with
     /// results streamed as progress, save the results and how it ended.
     static func runScan(_ request: ScanRequest, _ context: TaskContext<ScanUpdate>) throws {
-        try inNamespace(request.namespace) {
-            let hosts = try TargetParser(hostLimit: hostLimit).parse(request.targets)
-            context.report(ScanUpdate(progress: nil, results: [], hosts: hosts))
-            let scanner = ConnectScanner(hosts: hosts, ports: request.ports, options: request.options)
-            let scanID = try request.database.map { try ScanRecords.begin(kind: ScanRecords.portScanKind, target: request.targets, in: $0) }
-            // onResult and onProgress both run on this thread (the scan's loop).
-            final class Batch: @unchecked Sendable { var results: [PortResult] = [] }
-            let batch = Batch()
-            let summary: PortScanSummary
-            do {
-                summary = try scanner.run(onResult: { batch.results.append($0) }, onProgress: { progress in
+        // Only the name resolution and the scan run in the namespace: the store is written from
+        // the task's own thread, so no thread the database layer might start inherits it.
+        let hosts = try inNamespace(request.namespace) { try TargetParser(hostLimit: hostLimit).parse(request.targets) }
+        context.report(ScanUpdate(progress: nil, results: [], hosts: hosts))
+        let scanner = ConnectScanner(hosts: hosts, ports: request.ports, options: request.options)
+        let scanID = try request.database.map { try ScanRecords.begin(kind: ScanRecords.portScanKind, target: request.targets, in: $0) }
+        let summary: PortScanSummary
+        do {
+            summary = try inNamespace(request.namespace) {
+                // onResult and onProgress both run on this thread (the scan's loop); the last
+                // progress report comes after the last result.
+                final class Batch: @unchecked Sendable { var results: [PortResult] = [] }
+                let batch = Batch()
+                return try scanner.run(onResult: { batch.results.append($0) }, onProgress: { progress in
                     if context.isCancelled { scanner.cancel() }
                     context.report(ScanUpdate(progress: progress, results: batch.results))
                     batch.results.removeAll(keepingCapacity: true)
                 })
-            } catch {
-                if let database = request.database, let scanID { ScanRecords.fail(scanID: scanID, error: error, in: database) }
-                throw error
             }
-            let text = ScanRecords.summary(of: summary, hosts: hosts.count)
-            if let database = request.database, let scanID {
-                try ScanRecords.finish(scanID: scanID, scan: summary, hosts: hosts.count, allStates: request.allStates, in: database)
-            }
-            context.report(ScanUpdate(progress: nil, results: batch.results, summary: text, savedScanID: scanID))
+        } catch {
+            if let database = request.database, let scanID { ScanRecords.fail(scanID: scanID, error: error, in: database) }
+            throw error
         }
+        let text = ScanRecords.summary(of: summary, hosts: hosts.count)
+        if let database = request.database, let scanID {
+            try ScanRecords.finish(scanID: scanID, scan: summary, hosts: hosts.count, allStates: request.allStates, in: database)
+        }
+        context.report(ScanUpdate(progress: nil, results: [], summary: text, savedScanID: scanID))
     }
 
     /// Runs `body` in `namespace` (on a thread of its own that joined it), or here when nil.
