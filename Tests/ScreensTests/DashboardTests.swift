@@ -296,16 +296,19 @@ final class DashboardTests: XCTestCase {
         let table = try XCTUnwrap(harness.item("Dashboard/Flows")).rect
         let declared: [(String, Float)] = [("Proto", 62), ("Initiator", 230), ("Packets", 80), ("Ended by", 110)]
         let factors = try declared.map { title, width in try XCTUnwrap(harness.item("Dashboard/Flows/header:\(title)")).rect.width / width }
-        XCTAssertGreaterThan(factors[0], 1.3, "the columns widened")
-        for factor in factors { XCTAssertEqual(factor, factors[0], accuracy: 0.05, "every column by the same factor: \(factors)") }
+        XCTAssertGreaterThan(factors[0], 1.2, "the columns widened")
+        for factor in factors.dropLast() { XCTAssertEqual(factor, factors[0], accuracy: 0.05, "every column by the same factor: \(factors)") }
+        // The last column also takes the pixels the others' rounding left over (at most one per column).
+        let columnCount = Float(shell.dashboard.flowTable.shownColumns.count)
+        XCTAssertEqual(factors.last! * 110, factors[0] * 110, accuracy: columnCount + 1, "the last column widened by the same factor: \(factors)")
         let last = try XCTUnwrap(harness.item("Dashboard/Flows/header:Ended by")).rect
         XCTAssertGreaterThan(last.maxX, table.maxX - 20, "the columns fill the table")
     }
 
     func testPlaceholdersHaveNoButtons() {
         let (shell, harness) = makeShell()
-        // Dashboard and Intel work without a store; the others say what they need or will do.
-        for tab in AppShell.Tab.allCases where tab != .dashboard && tab != .intel {
+        // Dashboard, Scanner and Intel work without a store; the others say what they need or will do.
+        for tab in AppShell.Tab.allCases where tab != .dashboard && tab != .intel && tab != .scanner {
             shell.selectedTab = tab
             harness.frame()
             let buttons = harness.items.filter { $0.kind == "button" }

@@ -77,7 +77,6 @@ final class ShellTests: XCTestCase {
         let shell = AppShell(capture: CaptureController())
         let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
         let upcoming: [(AppShell.Tab, [String])] = [
-            (.scanner, ScannerScreen.plannedFeatures),
             (.firewall, FirewallScreen.plannedFeatures), (.iotMap, IoTMapScreen.plannedFeatures),
         ]
         XCTAssertNotNil(shell.screen(ScannerScreen.self))

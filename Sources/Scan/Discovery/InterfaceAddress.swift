@@ -23,6 +23,23 @@ public struct InterfaceAddress: Sendable, Equatable {
         return range.map { IPAddress(ipv4: network &+ UInt32($0)) }.filter { $0 != address }
     }
 
+    /// Every interface with an IPv4 address (the ones a sweep can cover), in getifaddrs order
+    /// (in the calling thread's network namespace).
+    public static func all() throws -> [InterfaceAddress] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { throw ScanError("Cannot list the network interfaces: \(String(cString: strerror(errno))).") }
+        var names: [String] = []
+        var entry = list
+        while let current = entry {
+            entry = current.pointee.ifa_next
+            let name = String(cString: current.pointee.ifa_name)
+            if current.pointee.ifa_addr?.pointee.sa_family == sa_family_t(AF_INET), !names.contains(name) { names.append(name) }
+        }
+        freeifaddrs(list)
+        // An interface that went away between the two reads is simply not listed.
+        return names.compactMap { try? lookup($0) }
+    }
+
     /// Looks `name` up with getifaddrs (in the calling thread's network namespace).
     public static func lookup(_ name: String) throws -> InterfaceAddress {
         var list: UnsafeMutablePointer<ifaddrs>?

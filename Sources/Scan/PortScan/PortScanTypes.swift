@@ -69,6 +69,14 @@ public struct ScanProgress: Sendable, Equatable {
     /// Seconds left at the current rate; nil before the rate is known.
     public var secondsRemaining: Double?
     public var fraction: Double { total == 0 ? 1 : Double(done) / Double(total) }
+
+    public init(done: Int, total: Int, open: Int, portsPerSecond: Double, secondsRemaining: Double?) {
+        self.done = done
+        self.total = total
+        self.open = open
+        self.portsPerSecond = portsPerSecond
+        self.secondsRemaining = secondsRemaining
+    }
 }
 
 /// How a scan ended.

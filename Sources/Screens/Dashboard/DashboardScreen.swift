@@ -497,8 +497,24 @@ public final class DashboardScreen {
 
     func flowsTable(_ ui: UIContext, in rect: Rect) {
         refreshFlowRows(now: ui.input.time)
-        let cell = intel.map { IntelColumns.decorator(ui, columns: flowTable.columns, intel: $0, address: IntelColumns.remoteAddress) }
-        if flowTable.build(ui, in: rect, cell: cell).contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
+        let intelCell = intel.map { IntelColumns.decorator(ui, columns: flowTable.columns, intel: $0, address: IntelColumns.remoteAddress) }
+        let built = flowTable.build(ui, in: rect) { [self] row, flow in
+            intelCell?(row, flow)
+            scanButton(ui, row, flow.responder)
+        }
+        if built.contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
+    }
+
+    /// Set by the shell: puts an address into the Scanner's target and shows that tab.
+    public var onScan: ((String) -> Void)?
+
+    /// A "Scan" button at the right end of the selected host or flow row (a flow scans its responder).
+    private func scanButton(_ ui: UIContext, _ row: TableRow, _ address: IPAddress) {
+        guard row.isSelected, let onScan else { return }
+        let rect = Rect(x: row.rect.maxX - 62, y: row.rect.y + 1, width: 60, height: row.rect.height - 2)
+        let button = ui.button("Scan##\(address)", rect: rect)
+        if button.contains(.hovered) { ui.showTooltip("Port-scan \(address) in the Scanner tab") }
+        if button.contains(.pressed) { onScan(address.description) }
     }
 
     /// Switches to the Packets tab showing only `flow`'s packets (nil: all packets again).
@@ -522,7 +538,11 @@ public final class DashboardScreen {
 
     func hostsTable(_ ui: UIContext, in rect: Rect) {
         refreshHostRows(now: ui.input.time)
-        hostTable.build(ui, in: rect, cell: intel.map { IntelColumns.decorator(ui, columns: hostTable.columns, intel: $0, address: { $0.address }) })
+        let intelCell = intel.map { IntelColumns.decorator(ui, columns: hostTable.columns, intel: $0, address: { $0.address }) }
+        hostTable.build(ui, in: rect) { [self] row, host in
+            intelCell?(row, host)
+            scanButton(ui, row, host.address)
+        }
     }
 
     private func refreshHostRows(now: Double) {

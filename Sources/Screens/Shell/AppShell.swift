@@ -88,6 +88,14 @@ public final class AppShell {
         intel = IntelModel(services: services, inbox: inbox, toasts: toasts)
         let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts, intel: intel)
         screens = screenTypes.map { $0.make(environment) }
+        // "Scan" on a host or flow row fills the Scanner's target and shows that tab.
+        if let scanner = screens.lazy.compactMap({ $0 as? ScannerScreen }).first,
+           let dashboard = screens.lazy.compactMap({ $0 as? DashboardScreen }).first {
+            dashboard.onScan = { [weak self, weak scanner] address in
+                scanner?.model.prefill(target: address)
+                self?.selectedTab = .scanner
+            }
+        }
         if let settings = settingsScreen {
             let applied = settings.model.applied
             theme = applied.theme == "light" ? .light : .dark
@@ -107,6 +115,8 @@ public final class AppShell {
     public var dashboard: DashboardScreen { screen(DashboardScreen.self)! }
     /// The Settings tab (nil without services: the tab says the store is unavailable).
     public var settingsScreen: SettingsScreen? { screen(SettingsScreen.self) }
+    /// The Scanner tab.
+    public var scannerScreen: ScannerScreen? { screen(ScannerScreen.self) }
     /// The Scheduler tab (nil without services).
     public var schedulerScreen: SchedulerScreen? { screen(SchedulerScreen.self) }
 

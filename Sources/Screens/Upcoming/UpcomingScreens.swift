@@ -1,23 +1,8 @@
 import UI
 
-// The tabs whose engines land in later issues (#7, #9, #10). Each is already a `Screen`, so the
+// The tabs whose engines land in later issues (#9, #10). Each is already a `Screen`, so the
 // issue that brings its engine replaces the empty state with the real view and adds nothing to
 // the shell. Until then each says what it will do, with no controls that do nothing.
-
-public final class ScannerScreen: TabScreen {
-    public static let title = "Scanner"
-    public static func make(_ environment: ScreenEnvironment) -> any Screen { ScannerScreen() }
-
-    public static let plannedFeatures = [
-        "TCP port scans of hosts, CIDR ranges and IPv6 addresses, with progress and results per port.",
-        "Established connections with the process that owns each one.",
-        "LAN discovery by ping and ARP sweep.",
-    ]
-
-    public func build(_ ui: UIContext, in rect: Rect) {
-        ui.emptyState(Self.title, heading: "Coming in a later release:", lines: Self.plannedFeatures, in: rect)
-    }
-}
 
 public final class FirewallScreen: TabScreen {
     public static let title = "Firewall"
