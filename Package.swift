@@ -41,7 +41,10 @@ let package = Package(
         .target(name: "Schedule"),
         // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
+        // IoT inventory, classification and outbound-flow risk; iot-device-types.json links to Assets/.
+        .target(name: "IoT", dependencies: ["Packets", "Capture", "Traffic", "Store", "Intel", "Export", .product(name: "GRDB", package: "GRDB.swift")],
+                resources: [.embedInCode("iot-device-types.json")]),
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "IoT",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "IoT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +101,8 @@ let package = Package(
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
+        .testTarget(name: "IoTTests", dependencies: ["IoT", "Packets", "Store", "Intel", "Traffic", "Jobs", "Scan", "NetScouterTestSupport",
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )
