@@ -42,8 +42,8 @@ public final class IoTEngine {
 
     /// Captures live on `interface` for `seconds`, then correlates what it saw.
     @discardableResult
-    public func capture(interface: String, seconds: Double) throws -> PacketFeed.Summary {
-        let summary = try PacketFeed.capture(interface: interface, seconds: seconds, into: inventory)
+    public func capture(interface: String, seconds: Double, started: () -> Void = {}) throws -> PacketFeed.Summary {
+        let summary = try PacketFeed.capture(interface: interface, seconds: seconds, into: inventory, started: started)
         correlator.correlate(summary.flows, inventory: inventory)
         return summary
     }

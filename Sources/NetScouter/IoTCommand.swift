@@ -77,7 +77,9 @@ struct IoTFeedOptions: ParsableArguments {
             if let read {
                 readError = try engine.read(file: read).readError
             } else if let interface {
-                try engine.capture(interface: interface, seconds: seconds)
+                try engine.capture(interface: interface, seconds: seconds) {
+                    print("netscouter: capturing on \(interface) for \(seconds.formatted()) s", to: &standardError)
+                }
             }
             try engine.correlateStoredFlows()
             try engine.save()

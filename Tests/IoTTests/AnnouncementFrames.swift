@@ -53,6 +53,12 @@ enum AnnouncementFrames {
     /// An mDNS response announcing `service` ("_googlecast._tcp") for instance `instance` on host
     /// `host` (labels, so tests can put hostile bytes in them) with address `ip`.
     static func mdnsAnnouncement(mac: MACAddress, ip: IPAddress, service: String, instance: [UInt8], host: [[UInt8]]) -> [UInt8] {
+        udpFrame(mac: mac, source: ip, destination: IPAddress(224, 0, 0, 251), port: 5353,
+                 payload: mdnsMessage(service: service, instance: instance, host: host, ip: ip))
+    }
+
+    /// The DNS message of `mdnsAnnouncement` (for sending from a real socket).
+    static func mdnsMessage(service: String, instance: [UInt8], host: [[UInt8]], ip: IPAddress) -> [UInt8] {
         let serviceName = name(service + ".local")
         let instanceName = name([instance] + service.split(separator: ".").map { Array($0.utf8) } + [Array("local".utf8)])
         let hostName = name(host + [Array("local".utf8)])
@@ -60,7 +66,7 @@ enum AnnouncementFrames {
         message += record(serviceName, type: 12, data: instanceName)
         message += record(instanceName, type: 33, data: [0, 0, 0, 0, 0x1F, 0x49] + hostName)
         message += record(hostName, type: 1, data: ip.bytes.suffix(4))
-        return udpFrame(mac: mac, source: ip, destination: IPAddress(224, 0, 0, 251), port: 5353, payload: message)
+        return message
     }
 
     static func ssdpNotify(mac: MACAddress, ip: IPAddress, server: [UInt8], notificationType: String) -> [UInt8] {

@@ -72,8 +72,9 @@ public final class PacketFeed {
     /// Captures on `interface` for `seconds` (needs CAP_NET_RAW, like any live capture).
     /// Non-blocking reads with `poll()`: on an idle interface libpcap's own timeout may never
     /// fire (see PLATFORM-NOTES), and the deadline must hold.
+    /// `started` runs once the capture is open (packets from then on are seen).
     public static func capture(interface: String, seconds: Double, into inventory: DeviceInventory,
-                               isCancelled: () -> Bool = { false }) throws -> Summary {
+                               isCancelled: () -> Bool = { false }, started: () -> Void = {}) throws -> Summary {
         var options = LiveCaptureOptions(interface: interface)
         options.immediateMode = true
         options.snapLength = 2048
@@ -86,6 +87,7 @@ public final class PacketFeed {
         }
         let feed = PacketFeed(inventory: inventory)
         let deadline = Date().addingTimeInterval(seconds)
+        started()
         var descriptor = pollfd(fd: handle.selectableDescriptor, events: Int16(POLLIN), revents: 0)
         while Date() < deadline, !isCancelled() {
             let wait = max(0, min(100, Int32(deadline.timeIntervalSinceNow * 1000)))
