@@ -4,6 +4,7 @@ import PackageDescription
 // Dependencies point one way (see ../shared/DESIGN.md):
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
+//   IoT → Packets + Capture + Traffic + Store + Intel + Export;  Jobs → IoT (discoveries feed the inventory)
 //   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(

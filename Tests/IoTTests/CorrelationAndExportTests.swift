@@ -181,6 +181,18 @@ final class IoTExportTests: XCTestCase {
         return try ExternalTools.run(python, ["-c", script, assets.appendingPathComponent("iot-export.schema.json").path, file])
     }
 
+    func testTheREADMEExampleFollowsTheSchema() throws {
+        let readme = try String(contentsOf: Self.assets.deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.range(of: "## IoT inventory and outbound risk"))
+        let start = try XCTUnwrap(readme.range(of: "```json\n", range: section.upperBound..<readme.endIndex))
+        let end = try XCTUnwrap(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let example = directory.appendingPathComponent("example.json")
+        try Data(readme[start.upperBound..<end.lowerBound].utf8).write(to: example)
+        let result = try Self.validate(example.path)
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertNoThrow(try IoTExportDocument.decode(Data(contentsOf: example)))
+    }
+
     func testExportValidatesAgainstTheSchemaAndRoundTrips() throws {
         let path = directory.appendingPathComponent("home.pcap").path
         try HomeNetwork.write(to: path, frames: HomeNetwork.frames() + HostileAnnouncementTests.hostileFrames())
