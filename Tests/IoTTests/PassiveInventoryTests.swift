@@ -136,6 +136,26 @@ final class PassiveInventoryTests: XCTestCase {
         XCTAssertEqual(inventory.devices.count, 1)
     }
 
+    func testIPv6AnnouncementsAndVLANTagsAreRead() throws {
+        let time = Date(timeIntervalSince1970: 1_764_000_000)
+        let mac = HomeNetwork.chromecast
+        let linkLocal = try XCTUnwrap(IPAddress("fe80::5acb:52ff:feaa:bbcc"))
+        let message = AnnouncementFrames.mdnsMessage(service: "_airplay._tcp", instance: Array("Lounge".utf8), host: [Array("lounge-tv".utf8)], ip: HomeNetwork.chromecastIP)
+        let udp = FrameBuilder.udp(sourcePort: 5353, destinationPort: 5353, payload: message)
+        let packet = FrameBuilder.ipv6(source: linkLocal, destination: try XCTUnwrap(IPAddress("ff02::fb")), nextHeader: 17, payload: udp)
+        let frame = FrameBuilder.ethernet(source: mac, destination: MACAddress(value: 0x33_33_00_00_00_FB), etherType: 0x86DD, vlanIDs: [42], payload: packet)
+        let observations = AnnouncementParser.observations(frame, linkType: .ethernet, time: time)
+        XCTAssertEqual(observations, [DeviceObservation(source: .mdns, time: time, mac: mac, ip: linkLocal, hostname: "lounge-tv", services: ["_airplay._tcp"])])
+
+        let inventory = DeviceInventory()
+        inventory.ingest(DeviceObservation(source: .arp, time: time, mac: mac, ip: HomeNetwork.chromecastIP))
+        for observation in observations { inventory.ingest(observation) }
+        let device = try XCTUnwrap(inventory.devices[mac.description])
+        XCTAssertEqual(device.ips, [linkLocal.description, HomeNetwork.chromecastIP.description])
+        XCTAssertEqual(device.ip, HomeNetwork.chromecastIP.description, "the IPv4 address is the one shown")
+        XCTAssertEqual(device.deviceType, .media)
+    }
+
     func testHostnameTokensMatchAsWholeWords() {
         let classifier = DeviceClassifier()
         var evidence = DeviceEvidence()

@@ -42,11 +42,23 @@ public final class DeviceInventory {
         }
     }
 
-    /// The device currently holding `ip`, if any.
+    /// The device currently holding `ip`, if any (the most recently seen, should two claim it).
     public func device(ip: IPAddress) -> IoTDevice? {
         let text = ip.description
-        return devices.values.filter { $0.ips.first == text }.max { $0.lastSeen < $1.lastSeen }
-            ?? devices.values.filter { $0.ips.contains(text) }.max { $0.lastSeen < $1.lastSeen }
+        return devices.values.filter { $0.ips.contains(text) }.max { ($0.lastSeen, $1.key) < ($1.lastSeen, $0.key) }
+    }
+
+    /// Every address → the device holding it, for looking up many flows at once.
+    func addressIndex() -> [IPAddress: String] {
+        var index: [IPAddress: (key: String, lastSeen: Date)] = [:]
+        for device in devices.values {
+            for text in device.ips {
+                guard let address = IPAddress(text) else { continue }
+                if let held = index[address], (held.lastSeen, device.key) >= (device.lastSeen, held.key) { continue }
+                index[address] = (device.key, device.lastSeen)
+            }
+        }
+        return index.mapValues(\.key)
     }
 
     public func takeChanges() -> (changed: [IoTDevice], removed: [String]) {
@@ -66,7 +78,7 @@ public final class DeviceInventory {
         if let mac {
             key = mac.description
             // The host known only by this address so far turns out to have this MAC: merge.
-            if let ip, let ipOnly = devices["ip:" + ip.description], devices[key] == nil || ipOnly.key != key {
+            if let ip, let ipOnly = devices["ip:" + ip.description] {
                 devices["ip:" + ip.description] = nil
                 removed.insert(ipOnly.key)
                 if var existing = devices[key] { merge(ipOnly, into: &existing); devices[key] = existing } else {

@@ -31,7 +31,9 @@ public struct IoTDevice: Equatable, Sendable {
     /// When the device's destination baseline started learning (its first outbound flow).
     public var baselineStartedAt: Date?
 
-    public var ip: String? { ips.first }
+    /// The most recent IPv4 address, else the most recent one (an mDNS announcement from an IPv6
+    /// link-local address should not hide the address the device is reached at).
+    public var ip: String? { ips.first { !$0.contains(":") } ?? ips.first }
     public var deviceType: DeviceType { userType ?? detectedType }
     public var typeReasons: [String] {
         guard let userType else { return detectedReasons }

@@ -39,10 +39,11 @@ public final class OutboundCorrelator {
     @discardableResult
     public func correlate(_ flows: [OutboundFlow], inventory: DeviceInventory) -> [IoTAnomaly] {
         var touched: Set<String> = []
+        let owners = inventory.addressIndex()
         for flow in flows.sorted(by: { $0.firstSeen < $1.firstSeen }) {
             // Established flows only for TCP: an unanswered SYN did not reach anything.
             guard flow.isExternal, flow.transport != "tcp" || flow.answered,
-                  let device = inventory.device(ip: flow.deviceIP), device.deviceType.isIoTClass else { continue }
+                  let key = owners[flow.deviceIP], let device = inventory.devices[key], device.deviceType.isIoTClass else { continue }
             correlatedFlows += 1
             let remote = flow.remoteIP.description
             let enrichment = enricher.enrich(flow.remoteIP)
