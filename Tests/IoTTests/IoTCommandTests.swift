@@ -1,4 +1,5 @@
 import Foundation
+import Intel
 import NetScouterTestSupport
 import XCTest
 
@@ -71,6 +72,20 @@ final class IoTCommandTests: XCTestCase {
         XCTAssertTrue(table.standardOutput.contains("5 devices, 5 online"), table.standardOutput)
 
         XCTAssertEqual(try netscouter(["iot", "reset-baseline"]).status, 0)
+    }
+
+    func testHostileNamesAreShownSanitised() throws {
+        let capture = directory.appendingPathComponent("hostile.pcap").path
+        try HomeNetwork.write(to: capture, frames: HostileAnnouncementTests.hostileFrames())
+        let result = try netscouter(["iot", "devices", "--read", capture])
+        XCTAssertEqual(result.status, 0, result.standardError)
+        XCTAssertTrue(result.standardOutput.contains("evilgpj.exe INJECTED\u{FFFD}"), result.standardOutput)
+        let lines = result.standardOutput.split(separator: "\n")
+        for line in lines {
+            XCTAssertFalse(line.unicodeScalars.contains(where: TextSanitizer.isRemoved), String(line.prefix(60)))
+            XCTAssertFalse(line.hasPrefix("INJECTED"), "a name cannot start a line of its own")
+        }
+        XCTAssertTrue(lines.allSatisfy { $0.count < 1_400 }, "names are capped at 255 characters")
     }
 
     func testDamagedFileExitsThreeAfterTheOutput() throws {

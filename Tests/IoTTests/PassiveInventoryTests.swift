@@ -118,8 +118,8 @@ final class PassiveInventoryTests: XCTestCase {
         XCTAssertEqual(try IoTStore(database: database).devices().first { $0.key == HomeNetwork.bridge.description }?.deviceType, .hub)
     }
 
-    func testAddressOnlyDeviceMergesWhenItsMACAppears() {
-        let inventory = DeviceInventory()
+    func testAddressOnlyDeviceMergesWhenItsMACAppears() throws {
+        let inventory = DeviceInventory(vendors: try vendors())
         let time = Date(timeIntervalSince1970: 1_764_000_000)
         inventory.ingest(DeviceObservation(source: .discovery, time: time, ip: IPAddress(10, 0, 0, 9), hostname: "nas.lan"))
         XCTAssertNotNil(inventory.devices["ip:10.0.0.9"])
@@ -128,6 +128,8 @@ final class PassiveInventoryTests: XCTestCase {
         XCTAssertNil(inventory.devices["ip:10.0.0.9"])
         let device = inventory.devices["00:11:32:01:02:03"]
         XCTAssertEqual(device?.hostname, "nas.lan")
+        XCTAssertEqual(device?.vendor, "Synology Incorporated")
+        XCTAssertEqual(device?.firstSeen, time)
         XCTAssertEqual(device?.evidence.openPorts, [53])
         XCTAssertEqual(device?.deviceType, .network)
         XCTAssertEqual(inventory.takeChanges().removed, ["ip:10.0.0.9"])

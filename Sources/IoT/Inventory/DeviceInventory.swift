@@ -81,12 +81,9 @@ public final class DeviceInventory {
             if let ip, let ipOnly = devices["ip:" + ip.description] {
                 devices["ip:" + ip.description] = nil
                 removed.insert(ipOnly.key)
-                if var existing = devices[key] { merge(ipOnly, into: &existing); devices[key] = existing } else {
-                    var moved = ipOnly
-                    moved.key = key
-                    moved.mac = key
-                    devices[key] = moved
-                }
+                var target = devices[key] ?? newDevice(key: key, mac: mac, at: ipOnly.firstSeen)
+                merge(ipOnly, into: &target)
+                devices[key] = target
             }
         } else if let ip {
             key = device(ip: ip)?.key ?? "ip:" + ip.description
@@ -202,9 +199,15 @@ public final class DeviceInventory {
         target.lastSeen = max(target.lastSeen, source.lastSeen)
         if target.hostname == nil { target.hostname = source.hostname; target.hostnameSource = source.hostnameSource }
         target.userType = target.userType ?? source.userType
-        for hostname in source.evidence.hostnames { DeviceEvidence.add(hostname, to: &target.evidence.hostnames) }
-        for port in source.evidence.openPorts { DeviceEvidence.add(port, to: &target.evidence.openPorts) }
-        for service in source.evidence.services { DeviceEvidence.add(service, to: &target.evidence.services) }
+        let evidence = source.evidence
+        for item in evidence.hostnames { DeviceEvidence.add(item, to: &target.evidence.hostnames) }
+        for item in evidence.vendorClasses { DeviceEvidence.add(item, to: &target.evidence.vendorClasses) }
+        for item in evidence.services { DeviceEvidence.add(item, to: &target.evidence.services) }
+        for item in evidence.ssdpServers { DeviceEvidence.add(item, to: &target.evidence.ssdpServers) }
+        for item in evidence.ssdpTypes { DeviceEvidence.add(item, to: &target.evidence.ssdpTypes) }
+        for item in evidence.openPorts { DeviceEvidence.add(item, to: &target.evidence.openPorts) }
+        target.online = target.online || source.online
+        target.missedSweeps = min(target.missedSweeps, source.missedSweeps)
         for item in source.sources where !target.sources.contains(item) { target.sources.append(item) }
         target.sources.sort()
         target.baselineStartedAt = [target.baselineStartedAt, source.baselineStartedAt].compactMap { $0 }.min()
