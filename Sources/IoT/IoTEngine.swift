@@ -1,3 +1,4 @@
+import Capture
 import Foundation
 import GRDB
 import Intel
@@ -44,8 +45,17 @@ public final class IoTEngine {
     @discardableResult
     public func capture(interface: String, seconds: Double, started: () -> Void = {}) throws -> PacketFeed.Summary {
         let summary = try PacketFeed.capture(interface: interface, seconds: seconds, into: inventory, started: started)
-        correlator.correlate(summary.flows, inventory: inventory)
+        correlator.correlate(summary.flows, inventory: inventory, excluding: Self.thisHostsAddresses())
         return summary
+    }
+
+    /// This machine's own addresses: its traffic, captured here, is not an IoT device's.
+    /// (Capture files may come from elsewhere, so `read(file:)` does not apply this.)
+    public static func thisHostsAddresses() -> Set<IPAddress> {
+        guard let devices = try? PcapHandle.devices() else { return [] }
+        return Set(devices.flatMap(\.addresses).compactMap { text in
+            IPAddress(String(text.split(separator: "%", maxSplits: 1).first ?? Substring(text)))
+        })
     }
 
     /// Correlates the flow history rows (live captures, the daemon, capture-window jobs) not
@@ -69,7 +79,7 @@ public final class IoTEngine {
                                     bytesForward: row["bytes_forward"], bytesReverse: row["bytes_reverse"],
                                     firstSeen: row["first_seen"], lastSeen: row["last_seen"]))
         }
-        correlator.correlate(flows, inventory: inventory)
+        correlator.correlate(flows, inventory: inventory, excluding: Self.thisHostsAddresses())
         state["flow-history-last-id"] = String(last["id"] as Int64)
         return rows.count
     }

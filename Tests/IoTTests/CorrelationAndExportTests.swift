@@ -151,6 +151,11 @@ final class CorrelationTests: XCTestCase {
         ]
         correlator.correlate(flows, inventory: inventory)
         XCTAssertEqual(correlator.anomalies.values.map(\.rule), ["port:6667"], "only the camera's UDP to 6667: the phone is not IoT, 192.168.1.1 is local, an unanswered SYN reached nothing")
+        // The capturing machine's own flows are not a device's.
+        let own = OutboundCorrelator(rules: .builtIn, enricher: AddressEnricher(location: nil))
+        own.correlate(flows, inventory: inventory, excluding: [HomeNetwork.cameraIP])
+        XCTAssertEqual(own.anomalies.count, 0)
+        XCTAssertTrue(IoTEngine.thisHostsAddresses().contains(IPAddress(127, 0, 0, 1)))
     }
 }
 

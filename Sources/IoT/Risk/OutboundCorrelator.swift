@@ -35,14 +35,15 @@ public final class OutboundCorrelator {
         return newBaselineEntries
     }
 
-    /// Feeds flows (any order); returns the anomalies they touched.
+    /// Feeds flows (any order); returns the anomalies they touched. Flows opened from an address
+    /// in `excluding` (this machine's own, for flows it captured itself) are not a LAN device's.
     @discardableResult
-    public func correlate(_ flows: [OutboundFlow], inventory: DeviceInventory) -> [IoTAnomaly] {
+    public func correlate(_ flows: [OutboundFlow], inventory: DeviceInventory, excluding: Set<IPAddress> = []) -> [IoTAnomaly] {
         var touched: Set<String> = []
         let owners = inventory.addressIndex()
         for flow in flows.sorted(by: { $0.firstSeen < $1.firstSeen }) {
             // Established flows only for TCP: an unanswered SYN did not reach anything.
-            guard flow.isExternal, flow.transport != "tcp" || flow.answered,
+            guard flow.isExternal, flow.transport != "tcp" || flow.answered, !excluding.contains(flow.deviceIP),
                   let key = owners[flow.deviceIP], let device = inventory.devices[key], device.deviceType.isIoTClass else { continue }
             correlatedFlows += 1
             let remote = flow.remoteIP.description
