@@ -1,6 +1,8 @@
 import Foundation
 import Intel
 import IoT
+import Jobs
+import Traffic
 import NetScouterTestSupport
 import Packets
 import Store
@@ -94,6 +96,35 @@ final class CorrelationTests: XCTestCase {
         try again.read(file: path)
         try again.save()
         XCTAssertEqual(try IoTStore(database: database).anomalies().map(\.count), [1])
+    }
+
+    /// The daemon's and capture-window jobs' flows reach the correlation through the flow history,
+    /// each row once.
+    func testStoredFlowHistoryIsCorrelatedOnce() throws {
+        let database = try NetScouterDatabase(directory: directory)
+        let engine = try IoTEngine(database: database, vendors: try vendors())
+        engine.inventory.ingest(DeviceObservation(source: .arp, time: Date(timeIntervalSince1970: 1_764_000_000), mac: HomeNetwork.camera, ip: HomeNetwork.cameraIP))
+        try engine.save()
+        // Real flow-table rows, stored the way the live capture's history sink stores them.
+        let traffic = TrafficAggregator(configuration: .unboundedHistory)
+        for (index, frame) in AnnouncementFrames.tcpConnection(mac: HomeNetwork.camera, from: HomeNetwork.cameraIP, port: 41_000,
+                                                               to: HomeNetwork.telnetHost, port: 4444).enumerated() {
+            traffic.ingest(PacketDecoder.decode(frame, linkType: .ethernet, timestamp: HomeNetwork.start + Int64(index) * 1_000_000))
+        }
+        traffic.finishCapture()
+        let history = FlowHistoryStore(database: database)
+        let capture = try history.beginCapture(source: "eth0", at: Date())
+        try database.write { db in try FlowHistoryStore.append(traffic.flows.allIncludingFinished.map(StoredFlow.init), toCapture: capture, in: db) }
+
+        for _ in 0..<2 {
+            let run = try IoTEngine(database: database, vendors: try vendors())
+            try run.correlateStoredFlows()
+            try run.save()
+        }
+        let anomalies = try IoTStore(database: database).anomalies()
+        XCTAssertEqual(anomalies.map(\.rule), ["port:4444"])
+        XCTAssertEqual(anomalies.first?.count, 1, "the second run found no new rows")
+        XCTAssertEqual(anomalies.first?.reason, IoTRiskRules.builtIn.ports.first { $0.port == 4444 }?.reason)
     }
 
     func testBaselineLearnsThenFlagsNewDestinationsAndProviderWordsAndConsensus() throws {
