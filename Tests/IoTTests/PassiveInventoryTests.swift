@@ -2,8 +2,10 @@ import Foundation
 import GRDB
 import Intel
 import IoT
+import Jobs
 import NetScouterTestSupport
 import Packets
+import Scan
 import Store
 import XCTest
 
@@ -156,6 +158,27 @@ final class PassiveInventoryTests: XCTestCase {
         XCTAssertEqual(device.ips, [linkLocal.description, HomeNetwork.chromecastIP.description])
         XCTAssertEqual(device.ip, HomeNetwork.chromecastIP.description, "the IPv4 address is the one shown")
         XCTAssertEqual(device.deviceType, .media)
+    }
+
+    /// A port scan saved the way `scan` and the port-scan job save it adds its open ports to the
+    /// device holding the address.
+    func testPortScanAddsOpenPortsToKnownDevices() throws {
+        let database = try NetScouterDatabase(directory: directory)
+        let engine = try IoTEngine(database: database, vendors: nil)
+        let mac = MACAddress("02:42:ac:11:00:09")!
+        engine.inventory.ingest(DeviceObservation(source: .arp, time: Date(), mac: mac, ip: IPAddress(127, 0, 0, 1)))
+        try engine.save()
+        let (listener, port) = try LoopbackSockets.bind(type: Int32(SOCK_STREAM.rawValue))
+        defer { close(listener) }
+        XCTAssertEqual(listen(listener, 4), 0)
+        let scanner = ConnectScanner(hosts: try TargetParser().parse("127.0.0.1"), ports: [port])
+        let result = try scanner.run()
+        XCTAssertEqual(result.results.map(\.state), [.open])
+        let scanID = try ScanRecords.begin(kind: ScanRecords.portScanKind, target: "127.0.0.1", in: database)
+        try ScanRecords.finish(scanID: scanID, scan: result, hosts: 1, allStates: false, in: database)
+        let device = try XCTUnwrap(try IoTStore(database: database).devices().first { $0.key == mac.description })
+        XCTAssertEqual(device.evidence.openPorts, [port])
+        XCTAssertTrue(device.sources.contains(.scan))
     }
 
     func testHostnameTokensMatchAsWholeWords() {
