@@ -65,15 +65,21 @@ final class IoTNetworkTests: XCTestCase {
         try network.bridge("br0", in: gateway, attach: ports)
         try Command.check(["ip", "-n", gateway, "address", "add", "192.168.77.1/24", "dev", "br0"])
 
-        // The remote accepts one connection on 2323 and answers it.
+        // The remote accepts one connection on 2323 (the camera's) and one on 443 (the cast's).
         let listener = Process()
         listener.executableURL = URL(fileURLWithPath: try Command.locate("ip"))
         listener.arguments = Array(Self.python("""
-            import socket
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("\(Self.remote)", 2323)); s.listen(1); s.settimeout(20)
+            import socket, threading
+            def serve(s, answer):
+                c, _ = s.accept(); c.recv(100); c.sendall(answer); c.close()
+            threads = []
+            for port, answer in ((2323, b"login: "), (443, b"hello")):
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("\(Self.remote)", port)); s.listen(1); s.settimeout(20)
+                threads.append(threading.Thread(target=serve, args=(s, answer)))
             print("listening", flush=True)
-            c, _ = s.accept(); c.recv(100); c.sendall(b"login: "); c.close()
+            for t in threads: t.start()
+            for t in threads: t.join()
             """, in: remote).dropFirst())
         let listenerOutput = Pipe()
         listener.standardOutput = listenerOutput
@@ -130,6 +136,11 @@ final class IoTNetworkTests: XCTestCase {
             import socket
             c = socket.create_connection(("\(Self.remote)", 2323), timeout=5); c.sendall(b"hello"); c.recv(100); c.close()
             """, in: namespaces[Self.camera.mac]!))
+        // Ordinary traffic: the cast's HTTPS-port connection is learnt, not reported.
+        try Command.check(Self.python("""
+            import socket
+            c = socket.create_connection(("\(Self.remote)", 443), timeout=5); c.sendall(b"hello"); c.recv(100); c.close()
+            """, in: namespaces[Self.cast.mac]!))
 
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         done.wait()
@@ -161,6 +172,7 @@ final class IoTNetworkTests: XCTestCase {
             "MAC vendor \"Brother industries, LTD.\" makes printer devices",
         ])
         for mac in [Self.camera.mac, Self.cast.mac, Self.printer.mac] { XCTAssertEqual(devices[mac]?.online, true) }
+        XCTAssertEqual(try IoTStore(database: database).baseline().destinations[Self.cast.mac], [Self.remote], "learnt during its window")
     }
 
     /// Active feeding: every discovery is a sweep; a device that stops answering goes offline only
