@@ -18,11 +18,12 @@ struct IoTCommand: ParsableCommand {
             Assets/iot-device-types.json (override: ~/.config/netscouter/iot-device-types.json).
             Examples:
               netscouter iot devices --read home.pcap
+              netscouter iot destinations          # where IoT devices send traffic: country, provider, consensus
               netscouter iot anomalies --json | jq '.[] | select(.severity == "high")'
               netscouter iot set-type 44:47:cc:12:34:56 camera
               netscouter iot export --out iot.json
             """,
-        subcommands: [IoTDevicesCommand.self, IoTAnomaliesCommand.self, IoTExportCommand.self, IoTSetTypeCommand.self, IoTResetBaselineCommand.self]
+        subcommands: [IoTDevicesCommand.self, IoTDestinationsCommand.self, IoTAnomaliesCommand.self, IoTExportCommand.self, IoTSetTypeCommand.self, IoTResetBaselineCommand.self]
     )
 }
 
@@ -124,6 +125,44 @@ struct IoTDevicesCommand: ParsableCommand {
                 print("    " + device.typeReasons.joined(separator: "; "))
             }
             print("\(devices.count) device\(devices.count == 1 ? "" : "s"), \(devices.filter(\.online).count) online")
+        }
+        if let readError { throw partialFileExit(readError) }
+    }
+}
+
+struct IoTDestinationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destinations",
+        abstract: "List where IoT-class devices send traffic outside: remote, country, provider, consensus, flows, bytes, risk.")
+
+    @OptionGroup var feed: IoTFeedOptions
+
+    @Flag(help: "Print JSON: one object per device and destination.")
+    var json = false
+
+    func run() throws {
+        let (engine, readError) = try feed.run()
+        let destinations = engine.correlator.sortedDestinations
+        let macs = engine.inventory.devices.mapValues(\.mac)
+        if json {
+            try printJSON(destinations.map { destination -> [String: Any] in
+                [
+                    "device_mac": (macs[destination.deviceKey] ?? nil) ?? NSNull(), "device_ip": destination.deviceIP ?? NSNull(),
+                    "remote_ip": destination.remoteIP, "remote_port": destination.remotePort, "transport": destination.transport,
+                    "country": destination.country ?? NSNull(), "provider": destination.provider ?? NSNull(),
+                    "consensus": destination.consensus ?? NSNull(), "flows": destination.flows, "bytes": destination.bytes,
+                    "first_seen": IoTExportDocument.time(destination.firstSeen), "last_seen": IoTExportDocument.time(destination.lastSeen),
+                    "risk": destination.risk?.rawValue ?? NSNull(),
+                ]
+            })
+        } else {
+            print("DEVICE             REMOTE                  COUNTRY  PROVIDER                     CONSENSUS  FLOWS  BYTES       RISK")
+            for destination in destinations {
+                print(pad(destination.deviceIP ?? destination.deviceKey, 19) + pad("\(destination.remoteIP) \(destination.remotePort)/\(destination.transport)", 24)
+                      + pad(destination.country ?? "-", 9) + pad(destination.provider ?? "-", 29) + pad(destination.consensus ?? "-", 11)
+                      + pad(String(destination.flows), 7) + pad(String(destination.bytes), 12) + (destination.risk?.rawValue ?? "-"))
+            }
+            print("\(destinations.count) destination\(destinations.count == 1 ? "" : "s")")
         }
         if let readError { throw partialFileExit(readError) }
     }

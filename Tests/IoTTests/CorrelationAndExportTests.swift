@@ -91,11 +91,20 @@ final class CorrelationTests: XCTestCase {
         XCTAssertEqual(anomaly.count, 1)
         XCTAssertEqual(anomaly.firstSeen.timeIntervalSince1970, Double(HomeNetwork.start) / 1e9 + 0.009, accuracy: 0.0005)
 
+        // The map's edges: both of the camera's destinations, none of the phone's.
+        let destinations = try IoTStore(database: database).destinations()
+        XCTAssertEqual(destinations.map { "\($0.deviceKey) \($0.remoteIP):\($0.remotePort) \($0.country ?? "-") \($0.provider ?? "-") \($0.flows) \($0.risk?.rawValue ?? "-")" }.sorted(), [
+            "\(HomeNetwork.camera) 142.250.74.78:443 US AS15169 GOOGLE 1 -",
+            "\(HomeNetwork.camera) 45.33.32.156:23 US AS63949 Akamai Connected Cloud 1 high",
+        ])
+        XCTAssertEqual(destinations.first { $0.remotePort == 23 }?.bytes, 4 * 54 + 5)
+
         // Reading the same file again does not count its flows twice.
         let again = try IoTEngine(database: database, vendors: try vendors(), enricher: enricher)
         try again.read(file: path)
         try again.save()
         XCTAssertEqual(try IoTStore(database: database).anomalies().map(\.count), [1])
+        XCTAssertEqual(try IoTStore(database: database).destinations().map(\.flows), [1, 1])
     }
 
     /// The daemon's and capture-window jobs' flows reach the correlation through the flow history,
@@ -160,6 +169,11 @@ final class CorrelationTests: XCTestCase {
             "91.92.109.43 new-destination low 1",
             "91.92.109.43 consensus high 1",
         ])
+        let toFlagged = try XCTUnwrap(correlator.destinations.values.first { $0.remoteIP == flagged.description })
+        XCTAssertEqual(toFlagged.consensus, "1/2")
+        XCTAssertEqual(toFlagged.provider, "AS9009 Toronto Storage Ltd")
+        XCTAssertEqual(toFlagged.risk, .high)
+        XCTAssertEqual(correlator.destinations.values.first { $0.remoteIP == unknown.description }?.flows, 2)
         // "Toronto Storage" contains neither "tor" nor "storage"-like keywords as whole words.
         XCTAssertFalse(correlator.anomalies.values.contains { $0.remoteIP == flagged.description && $0.rule.hasPrefix("keyword") })
         // A reset baseline learns again.

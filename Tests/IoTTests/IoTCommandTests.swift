@@ -51,6 +51,11 @@ final class IoTCommandTests: XCTestCase {
         let text = try netscouter(["iot", "anomalies"])
         XCTAssertTrue(text.standardOutput.contains("Telnet (23) from an IoT device"), text.standardOutput)
 
+        let destinations = try json(try netscouter(["iot", "destinations", "--json"]))
+        XCTAssertEqual(destinations.map { "\($0["remote_ip"] as? String ?? "") \($0["remote_port"] as? Int ?? 0) \($0["risk"] as? String ?? "-")" }.sorted(),
+                       ["142.250.74.78 443 -", "45.33.32.156 23 high"])
+        XCTAssertTrue(destinations.allSatisfy { $0["device_mac"] as? String == HomeNetwork.camera.description })
+
         XCTAssertEqual(try netscouter(["iot", "set-type", HomeNetwork.bridgeIP.description, "sensor"]).status, 0)
         let unknown = try netscouter(["iot", "set-type", "10.99.0.1", "camera"])
         XCTAssertEqual(unknown.status, 1)

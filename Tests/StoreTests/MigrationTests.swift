@@ -5,7 +5,7 @@ import XCTest
 
 final class MigrationTests: XCTestCase {
     private let allTables = [
-        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "flow_history", "iot_anomalies", "iot_baseline", "iot_devices", "iot_state", "job_runs", "reputation_cache",
+        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "flow_history", "iot_anomalies", "iot_baseline", "iot_destinations", "iot_devices", "iot_state", "job_runs", "reputation_cache",
         "scan_results", "scans", "schedules", "settings",
     ]
 

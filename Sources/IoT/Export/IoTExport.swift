@@ -132,7 +132,8 @@ public struct IoTExportDocument: Codable, Equatable, Sendable {
         do { try Exporter.write(bytes: bytes, to: path) } catch { throw IoTError("\(error)") }
     }
 
-    static func time(_ date: Date) -> String {
+    /// ISO 8601 UTC, whole seconds: the export's time format.
+    public static func time(_ date: Date) -> String {
         ISO8601.string(nanosecondsSinceEpoch: Int64((date.timeIntervalSince1970).rounded(.down)) * 1_000_000_000, fractionDigits: 0)
     }
 }

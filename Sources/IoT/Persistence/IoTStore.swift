@@ -3,8 +3,8 @@ import GRDB
 import Intel
 import Store
 
-/// The inventory, baselines and anomalies in the store (tables `iot_devices`, `iot_baseline`,
-/// `iot_anomalies`, `iot_state`; schema migration "v5-iot-inventory").
+/// The inventory, baselines, destinations and anomalies in the store (tables `iot_devices`,
+/// `iot_baseline`, `iot_destinations`, `iot_anomalies`, `iot_state`; migration "v5-iot-inventory").
 public struct IoTStore: Sendable {
     public let database: NetScouterDatabase
 
@@ -85,6 +85,20 @@ public struct IoTStore: Sendable {
         }
     }
 
+    public func destinations() throws -> [DeviceDestination] {
+        try database.read { db in try Self.destinations(in: db) }
+    }
+
+    static func destinations(in db: Database) throws -> [DeviceDestination] {
+        try Row.fetchAll(db, sql: "SELECT * FROM iot_destinations ORDER BY bytes DESC").map { row in
+            DeviceDestination(deviceKey: row["device_key"], deviceIP: row["device_ip"], remoteIP: row["remote_ip"], remotePort: row["remote_port"],
+                              transport: row["transport"], country: row["country"], provider: row["provider"], consensus: row["consensus"],
+                              flows: row["flows"], bytes: UInt64(max(0, row["bytes"] as Int64)),
+                              firstSeen: Date(timeIntervalSince1970: row["first_seen"]), lastSeen: Date(timeIntervalSince1970: row["last_seen"]),
+                              risk: (row["risk"] as String?).flatMap(Severity.init(rawValue:)))
+        }
+    }
+
     // MARK: Loading and saving everything the engine holds
 
     /// The inventory and the correlator as stored.
@@ -94,7 +108,7 @@ public struct IoTStore: Sendable {
             let inventory = DeviceInventory(classifier: classifier, vendors: vendors, offlineAfterMissedSweeps: offlineAfterMissedSweeps,
                                             devices: try Self.devices(in: db))
             let correlator = OutboundCorrelator(rules: rules, enricher: enricher, anomalies: try Self.anomalies(in: db),
-                                                baseline: try Self.baseline(in: db))
+                                                baseline: try Self.baseline(in: db), destinations: try Self.destinations(in: db))
             return (inventory, correlator)
         }
     }
@@ -104,6 +118,7 @@ public struct IoTStore: Sendable {
         let (changed, removed) = inventory.takeChanges()
         let baselineEntries = correlator?.takeNewBaselineEntries() ?? []
         let anomalies = correlator.map { Array($0.anomalies.values) } ?? []
+        let destinations = correlator.map { Array($0.destinations.values) } ?? []
         try database.write { db in
             try Self.save(changed, removing: removed, in: db)
             for entry in baselineEntries {
@@ -125,6 +140,18 @@ public struct IoTStore: Sendable {
                         anomaly.deviceKey, anomaly.deviceMAC, anomaly.deviceIP, anomaly.remoteIP, anomaly.remotePort, anomaly.transport,
                         anomaly.country, anomaly.provider, anomaly.rule, anomaly.severity.rawValue, anomaly.reason,
                         anomaly.firstSeen.timeIntervalSince1970, anomaly.lastSeen.timeIntervalSince1970, anomaly.count,
+                    ])
+            }
+            for destination in destinations {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO iot_destinations (device_key, device_ip, remote_ip, remote_port, transport, country, provider,
+                        consensus, flows, bytes, first_seen, last_seen, risk)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [
+                        destination.deviceKey, destination.deviceIP, destination.remoteIP, destination.remotePort, destination.transport,
+                        destination.country, destination.provider, destination.consensus, destination.flows,
+                        Int64(clamping: destination.bytes), destination.firstSeen.timeIntervalSince1970,
+                        destination.lastSeen.timeIntervalSince1970, destination.risk?.rawValue,
                     ])
             }
             for (key, value) in state {

@@ -20,14 +20,22 @@ public final class OutboundCorrelator {
     public private(set) var baseline: DestinationBaseline
     /// Baseline entries learnt since the last `takeNewBaselineEntries()`, for saving.
     private var newBaselineEntries: [(device: String, remote: String, at: Date)] = []
-    /// Flows to outside seen for IoT-class devices, for tables and the map.
-    public private(set) var correlatedFlows = 0
+    /// Where IoT-class devices send traffic outside, one entry per device, remote address, port
+    /// and transport.
+    public private(set) var destinations: [String: DeviceDestination]
 
-    public init(rules: IoTRiskRules, enricher: AddressEnricher, anomalies: [IoTAnomaly] = [], baseline: DestinationBaseline = DestinationBaseline()) {
+    public init(rules: IoTRiskRules, enricher: AddressEnricher, anomalies: [IoTAnomaly] = [], baseline: DestinationBaseline = DestinationBaseline(),
+                destinations: [DeviceDestination] = []) {
         self.rules = rules
         self.enricher = enricher
         self.anomalies = Dictionary(anomalies.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
         self.baseline = baseline
+        self.destinations = Dictionary(destinations.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Most traffic first.
+    public var sortedDestinations: [DeviceDestination] {
+        destinations.values.sorted { ($0.bytes, $0.identity) > ($1.bytes, $1.identity) }
     }
 
     public func takeNewBaselineEntries() -> [(device: String, remote: String, at: Date)] {
@@ -45,11 +53,11 @@ public final class OutboundCorrelator {
             // Established flows only for TCP: an unanswered SYN did not reach anything.
             guard flow.isExternal, flow.transport != "tcp" || flow.answered, !excluding.contains(flow.deviceIP),
                   let key = owners[flow.deviceIP], let device = inventory.devices[key], device.deviceType.isIoTClass else { continue }
-            correlatedFlows += 1
             let remote = flow.remoteIP.description
             let enrichment = enricher.enrich(flow.remoteIP)
             let country = enrichment.location?.countryCode.flatMap { AnnouncementText.clean($0) }
             let provider = enrichment.location?.asName.flatMap { AnnouncementText.clean($0) }
+            let consensus = enrichment.consensus.map { "\($0.flagged)/\($0.answered)" }
             var hits: [(rule: String, severity: Severity, reason: String)] = []
 
             let subject = RiskRules.Subject(countryCode: country, names: provider.map { [$0] } ?? [], ports: [Int(flow.remotePort)])
@@ -73,6 +81,24 @@ public final class OutboundCorrelator {
                 hits.append(("consensus", rules.consensus.severity,
                              "\(rules.consensus.reason) (\(consensus.flagged) of \(consensus.answered) answering providers)"))
             }
+
+            var destination = DeviceDestination(
+                deviceKey: device.key, deviceIP: flow.deviceIP.description, remoteIP: remote, remotePort: Int(flow.remotePort),
+                transport: flow.transport, country: country, provider: enrichment.location?.asn.map { asn in
+                    "AS\(asn)" + (provider.map { " \($0)" } ?? "")
+                } ?? provider, consensus: consensus, flows: 1, bytes: flow.bytes,
+                firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, risk: hits.map(\.severity).max())
+            if let known = destinations[destination.identity] {
+                destination.flows += known.flows
+                destination.bytes &+= known.bytes
+                destination.firstSeen = min(destination.firstSeen, known.firstSeen)
+                destination.lastSeen = max(destination.lastSeen, known.lastSeen)
+                destination.risk = [destination.risk, known.risk].compactMap { $0 }.max()
+                destination.country = destination.country ?? known.country
+                destination.provider = destination.provider ?? known.provider
+                destination.consensus = destination.consensus ?? known.consensus
+            }
+            destinations[destination.identity] = destination
 
             for hit in hits {
                 let candidate = IoTAnomaly(deviceKey: device.key, deviceMAC: device.mac, deviceIP: flow.deviceIP.description,

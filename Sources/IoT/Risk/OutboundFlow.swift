@@ -94,3 +94,44 @@ public struct IoTAnomaly: Equatable, Sendable {
         self.count = count
     }
 }
+
+/// An IoT-class device's outbound traffic to one remote address and port, summed over its flows,
+/// with what the offline database and the reputation cache say about the remote: the edges of
+/// the IoT map, and `netscouter iot destinations`.
+public struct DeviceDestination: Equatable, Sendable {
+    public var deviceKey: String
+    public var deviceIP: String?
+    public var remoteIP: String
+    public var remotePort: Int
+    public var transport: String
+    public var country: String?
+    /// AS number and name, e.g. "AS15169 GOOGLE".
+    public var provider: String?
+    /// "flagged/answered" from cached reputation answers ("1/2"), nil when none is cached.
+    public var consensus: String?
+    public var flows: Int
+    public var bytes: UInt64
+    public var firstSeen: Date
+    public var lastSeen: Date
+    /// The highest severity of the anomalies on this destination, nil when none.
+    public var risk: Severity?
+
+    public var identity: String { "\(deviceKey)|\(remoteIP)|\(remotePort)|\(transport)" }
+
+    public init(deviceKey: String, deviceIP: String?, remoteIP: String, remotePort: Int, transport: String, country: String?,
+                provider: String?, consensus: String?, flows: Int, bytes: UInt64, firstSeen: Date, lastSeen: Date, risk: Severity?) {
+        self.deviceKey = deviceKey
+        self.deviceIP = deviceIP
+        self.remoteIP = remoteIP
+        self.remotePort = remotePort
+        self.transport = transport
+        self.country = country
+        self.provider = provider
+        self.consensus = consensus
+        self.flows = flows
+        self.bytes = bytes
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.risk = risk
+    }
+}

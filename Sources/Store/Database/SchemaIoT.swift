@@ -3,9 +3,9 @@ import GRDB
 extension Schema {
     /// The IoT inventory (issue "IoT map"): devices keyed by MAC (or "ip:ADDRESS" without one)
     /// with their evidence, detected and user-chosen type and debounced online state; each
-    /// device's destination baseline; the anomalies of IoT devices' outbound flows; and what the
-    /// correlation has already read (flow-history high-water mark, capture files), so a flow is
-    /// counted once. List-valued columns are JSON text.
+    /// device's destination baseline; IoT devices' outbound destinations and the anomalies among
+    /// them; and what the correlation has already read (flow-history high-water mark, capture
+    /// files), so a flow is counted once. List-valued columns are JSON text.
     static func addIoTInventory(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE iot_devices (
@@ -53,6 +53,23 @@ extension Schema {
                 PRIMARY KEY (device_key, remote_ip, remote_port, rule)
             );
             CREATE INDEX iot_anomalies_by_last_seen ON iot_anomalies(last_seen);
+
+            CREATE TABLE iot_destinations (
+                device_key  TEXT NOT NULL,
+                device_ip   TEXT,
+                remote_ip   TEXT NOT NULL,
+                remote_port INTEGER NOT NULL,
+                transport   TEXT NOT NULL,
+                country     TEXT,
+                provider    TEXT,
+                consensus   TEXT,
+                flows       INTEGER NOT NULL,
+                bytes       INTEGER NOT NULL,
+                first_seen  REAL NOT NULL,
+                last_seen   REAL NOT NULL,
+                risk        TEXT CHECK (risk IS NULL OR risk IN ('low', 'medium', 'high')),
+                PRIMARY KEY (device_key, remote_ip, remote_port, transport)
+            );
 
             CREATE TABLE iot_state (
                 key   TEXT PRIMARY KEY NOT NULL,
