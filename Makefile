@@ -16,6 +16,8 @@ all: build
 
 # Intel: offline geo/AS (libloc + its database), MAC vendors (IEEE registries), optional .mmdb.
 DEBIAN_PACKAGES += libloc-dev libloc-database ieee-data libmaxminddb-dev
+# IoT: the export test validates against Assets/iot-export.schema.json with the reference validator.
+DEBIAN_PACKAGES += python3-jsonschema
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH. Install the Swift toolchain from swift.org (Debian 12 build) and re-run."; exit 1; }

@@ -4,6 +4,7 @@ import PackageDescription
 // Dependencies point one way (see ../shared/DESIGN.md):
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
+//   IoT → Packets + Capture + Traffic + Store + Intel + Export;  Jobs → IoT (discoveries feed the inventory)
 //   Screens → UI + Intel (the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
@@ -41,7 +42,10 @@ let package = Package(
         .target(name: "Schedule"),
         // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
+        // IoT inventory, classification and outbound-flow risk; iot-device-types.json links to Assets/.
+        .target(name: "IoT", dependencies: ["Packets", "Capture", "Traffic", "Store", "Intel", "Export", .product(name: "GRDB", package: "GRDB.swift")],
+                resources: [.embedInCode("iot-device-types.json")]),
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "IoT",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -50,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "IoT",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +102,8 @@ let package = Package(
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets", "Intel", "Store", "Export", "Scan"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
+        .testTarget(name: "IoTTests", dependencies: ["IoT", "Packets", "Store", "Intel", "Traffic", "Jobs", "Scan", "NetScouterTestSupport",
+                                                .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

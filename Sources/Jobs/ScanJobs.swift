@@ -61,6 +61,7 @@ public enum ScanRecords {
             try ScanStore.finish(scanID: scanID, status: scan.cancelled ? "cancelled" : "finished",
                                  summary: summary(of: scan, hosts: hosts), at: Date(), in: db)
         }
+        try IoTInventoryFeed.record(scan, in: database)
     }
 
     public static func finish(scanID: Int64, discovery: DiscoveryResult, in database: NetScouterDatabase) throws {
@@ -69,6 +70,8 @@ public enum ScanRecords {
             try ScanStore.appendResults(rows, toScan: scanID, in: db)
             try ScanStore.finish(scanID: scanID, status: "finished", summary: summary(of: discovery), at: Date(), in: db)
         }
+        // Every discovery is a sweep for the IoT inventory's online/offline state.
+        try IoTInventoryFeed.record(discovery, in: database)
     }
 
     public static func fail(scanID: Int64, error: Error, in database: NetScouterDatabase) {

@@ -18,7 +18,7 @@ struct NetScouter: ParsableCommand {
             """,
         subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ScanCommand.self, ConnectionsCommand.self, DiscoverCommand.self,
                       ExportCommand.self, ScheduleCommand.self,
-                      DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, ScreenshotCommand.self, IconCommand.self],
+                      DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, IoTCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )
 

@@ -5,7 +5,7 @@ import XCTest
 
 final class MigrationTests: XCTestCase {
     private let allTables = [
-        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "flow_history", "job_runs", "reputation_cache",
+        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "flow_history", "iot_anomalies", "iot_baseline", "iot_destinations", "iot_devices", "iot_state", "job_runs", "reputation_cache",
         "scan_results", "scans", "schedules", "settings",
     ]
 
@@ -23,11 +23,11 @@ final class MigrationTests: XCTestCase {
                 """)
         }
         XCTAssertEqual(tables, allTables)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
         XCTAssertEqual(try database.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
-        }, ["v1", "v2", "v3", "v4"])
-        XCTAssertEqual(try database.schemaVersion, 4)
+        }, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
+        XCTAssertEqual(try database.schemaVersion, 5)
         XCTAssertEqual(try database.journalMode, "wal")
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }, 1)
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") }, 5000)
@@ -76,8 +76,8 @@ final class MigrationTests: XCTestCase {
         }
 
         let database = try NetScouterDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
-        XCTAssertEqual(try database.schemaVersion, 4)
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
+        XCTAssertEqual(try database.schemaVersion, 5)
         XCTAssertEqual(try database.journalMode, "wal")
 
         // Rows intact, new column empty.
@@ -108,7 +108,7 @@ final class MigrationTests: XCTestCase {
         }
         let database = try NetScouterDatabase(directory: directory)
         XCTAssertEqual(try AuditLog(database: database).recent().map(\.subject), ["x"])
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
     }
 
     // MARK: Refusals, with messages that say what to do

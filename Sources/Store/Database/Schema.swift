@@ -20,6 +20,7 @@ public enum Schema {
         migrator.registerMigration("v2", migrate: addVendorRunIndexAndSnapshots)
         migrator.registerMigration("v3", migrate: addStoppedAndInterruptedRunOutcomes)
         migrator.registerMigration("v4", migrate: addFlowHistory)
+        migrator.registerMigration("v5-iot-inventory", migrate: addIoTInventory)
         return migrator
     }()
 
