@@ -1,6 +1,7 @@
 import Foundation
 import Intel
 import IoT
+import NetScouterTestSupport
 import Packets
 import Store
 import XCTest
@@ -91,7 +92,7 @@ final class HostileAnnouncementTests: XCTestCase {
             }
         }
         // Random byte flips (a fixed seed, so a failure can be replayed).
-        var generator = SplitMix(seed: 0x10_7_5EED)
+        var generator = SplitMix64(seed: 0x10_7_5EED)
         var parsed = 0
         for round in 0..<4_000 {
             var frame = seeds[round % seeds.count]
@@ -140,18 +141,5 @@ final class HostileAnnouncementTests: XCTestCase {
         let summary = try PacketFeed.readFile(path, into: inventory)
         XCTAssertNotNil(summary.readError)
         XCTAssertEqual(inventory.devices.count, 5)
-    }
-}
-
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

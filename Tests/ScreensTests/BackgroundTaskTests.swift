@@ -43,6 +43,25 @@ final class BackgroundTaskTests: XCTestCase {
         XCTAssertTrue(toasts.pending.isEmpty, "a cancellation is not an error to show")
     }
 
+    /// Work blocked in a call of its own is stopped by its cancel handler, not by polling.
+    func testACancelHandlerStopsWorkThatBlocksInItsOwnWait() {
+        let inbox = UIInbox()
+        let task = BackgroundTask<Int, Never, Bool>("blocking", inbox: inbox) { _, context in
+            let wake = DispatchSemaphore(value: 0)
+            context.onCancel { wake.signal() }
+            // Stands in for a sweep waiting in poll: only the handler ends the wait early.
+            let stoppedEarly = wake.wait(timeout: .now() + 30) == .success
+            try context.checkCancellation()
+            return stoppedEarly
+        }
+        var outcome: TaskOutcome<Bool>?
+        task.start(1) { outcome = $0; return .unhandled }
+        usleep(20_000)
+        task.cancel()
+        XCTAssertTrue(drain(inbox) { !task.isRunning }, "the blocked work ended well before its 30 s wait")
+        guard case .cancelled? = outcome else { return XCTFail("expected .cancelled, got \(String(describing: outcome))") }
+    }
+
     func testRequestsWhileRunningAreCoalescedIntoOneMoreRunWithTheLatest() {
         let inbox = UIInbox()
         let gate = DispatchSemaphore(value: 0)

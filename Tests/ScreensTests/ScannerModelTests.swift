@@ -229,16 +229,7 @@ final class ScannerModelTests: XCTestCase {
         do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
         self.network = network
         let namespace = try network.add("scm")
-        // Only the opening SYNs: on loopback the answers go to the scanner's own (high, ephemeral)
-        // ports, and a plain dport rule would drop those resets too.
-        try network.nft("""
-            table inet t {
-                chain input {
-                    type filter hook input priority 0;
-                    tcp flags & (syn | ack) == syn tcp dport 1000-65535 drop
-                }
-            }
-            """, in: namespace)
+        try network.dropOpeningSYNs(toPorts: "1000-65535", in: namespace)
         let listener = try ScanTestListener(namespace: namespace, port: 222)
         defer { listener.close() }
         let (model, inbox, _) = model()

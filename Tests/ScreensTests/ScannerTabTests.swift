@@ -49,16 +49,7 @@ final class ScannerTabTests: XCTestCase {
         do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
         self.network = network
         let namespace = try network.add("tab")
-        // Only the opening SYNs: on loopback the answers go to the scanner's own (high, ephemeral)
-        // ports, and a plain dport rule would drop those resets too.
-        try network.nft("""
-            table inet t {
-                chain input {
-                    type filter hook input priority 0;
-                    tcp flags & (syn | ack) == syn tcp dport 10000-65535 drop
-                }
-            }
-            """, in: namespace)
+        try network.dropOpeningSYNs(toPorts: "10000-65535", in: namespace)
         let listeners = try [22, 80, 8080].map { try ScanTestListener(namespace: namespace, port: UInt16($0)) }
         return (namespace, listeners)
     }

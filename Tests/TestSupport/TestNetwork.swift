@@ -140,6 +140,20 @@ public final class TestNetwork: @unchecked Sendable {
     }
 
     /// Deletes every namespace this instance created (their veths and rules go with them).
+    /// Drops the opening SYNs to `ports` ("1000-65535") in `namespace`: connect scans of those
+    /// ports time out as filtered. Only opening SYNs, because on loopback the answers go to the
+    /// scanner's own high ephemeral ports, and a plain dport rule would drop those resets too.
+    public func dropOpeningSYNs(toPorts ports: String, in namespace: String) throws {
+        try nft("""
+            table inet t {
+                chain input {
+                    type filter hook input priority 0;
+                    tcp flags & (syn | ack) == syn tcp dport \(ports) drop
+                }
+            }
+            """, in: namespace)
+    }
+
     public func remove() {
         for namespace in namespaces.reversed() {
             _ = try? Command.run(["ip", "netns", "del", namespace])

@@ -168,7 +168,11 @@ public final class IntelModel {
             problems.append("The risk rules file could not be read, so the built-in rules apply: \(error)")
         }
         let service = ReputationService(configuration: configuration, cache: cache, location: enricher.location)
-        if let cache { _ = try? enricher.preload(from: cache, at: Date()) }
+        if let cache {
+            do { _ = try enricher.preload(from: cache, at: Date()) } catch {
+                problems.append("Cached reputation answers could not be read, so addresses are looked up again as they appear: \(error)")
+            }
+        }
         var status: [ReputationProvider: IntelKeyStatus] = [:]
         for provider in ReputationProvider.allCases {
             switch configuration.keys.source(for: provider.keyProvider) {

@@ -410,10 +410,8 @@ public final class ScannerModel {
         options.reverseDNS = request.reverseDNS
         let discovery = LanDiscovery(interface: request.interface, options: options)
         let scanID = try request.database.map { try ScanRecords.begin(kind: ScanRecords.discoveryKind, target: request.interface, in: $0) }
-        // The sweep blocks in poll; a watcher passes a cancel on.
-        let watcher = Thread { while !Thread.current.isCancelled { if context.isCancelled { discovery.cancel(); return }; usleep(50_000) } }
-        watcher.start()
-        defer { watcher.cancel() }
+        // The sweep blocks in poll: a cancel of the task cancels the sweep.
+        context.onCancel { discovery.cancel() }
         do {
             let result = try inNamespace(request.namespace) { try discovery.run() }
             if let database = request.database, let scanID { try ScanRecords.finish(scanID: scanID, discovery: result, in: database) }

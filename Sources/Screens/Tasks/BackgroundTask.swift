@@ -5,6 +5,7 @@ import Synchronization
 /// Callable from the worker thread only.
 public final class TaskContext<Progress: Sendable>: Sendable {
     private let cancelled = Atomic<Bool>(false)
+    private let cancelHandlers = Mutex<[@Sendable () -> Void]>([])
     private let reportProgress: @Sendable (Progress) -> Void
 
     init(reportProgress: @escaping @Sendable (Progress) -> Void) {
@@ -23,7 +24,25 @@ public final class TaskContext<Progress: Sendable>: Sendable {
         reportProgress(progress)
     }
 
-    func cancel() { cancelled.store(true, ordering: .releasing) }
+    /// Runs `handler` once when the task is cancelled (at once if it already was): for work that
+    /// blocks in a call of its own (a sweep waiting in poll) and has its own way to stop.
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = cancelHandlers.withLock { handlers in
+            if isCancelled { return true }
+            handlers.append(handler)
+            return false
+        }
+        if runNow { handler() }
+    }
+
+    func cancel() {
+        let handlers = cancelHandlers.withLock { handlers in
+            cancelled.store(true, ordering: .releasing)
+            defer { handlers.removeAll() }
+            return handlers
+        }
+        for handler in handlers { handler() }
+    }
 }
 
 /// Work off the UI thread, with its results back on it: the one way screens run slow work
