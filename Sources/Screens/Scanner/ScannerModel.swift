@@ -147,6 +147,8 @@ public final class ScannerModel {
 
     /// Every port decided in the current (or last) scan, in the order they were decided.
     public private(set) var results: [PortResult] = []
+    /// How many of `results` are open: kept as results arrive, not counted every frame.
+    public private(set) var openCount = 0
     /// Changes whenever `results` changes (for the table's cache).
     public private(set) var resultsGeneration = 0
     /// Bumped when a new scan replaces the rows: the table drops its selection then.
@@ -209,6 +211,7 @@ public final class ScannerModel {
         let request = ScanRequest(targets: targetText, ports: portsChecked().ports, options: options, allStates: showAllStates,
                                   namespace: networkNamespace, database: database)
         results = []
+        openCount = 0
         resultsGeneration += 1
         scanNumber += 1
         lastProgress = nil
@@ -239,6 +242,7 @@ public final class ScannerModel {
         if let hosts = update.hosts { scannedHosts = hosts }
         if !update.results.isEmpty {
             results += update.results
+            openCount += update.results.reduce(0) { $0 + ($1.state == .open ? 1 : 0) }
             resultsGeneration += 1
         }
         if let progress = update.progress { lastProgress = progress }

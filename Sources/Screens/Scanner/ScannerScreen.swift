@@ -171,8 +171,7 @@ public final class ScannerScreen: TabScreen {
         progress(ui)
 
         ui.row([.flex(1), .fixed(130), .fixed(86), .flex(1.3), .fixed(84)])
-        let open = model.results.reduce(0) { $0 + ($1.state == .open ? 1 : 0) }
-        ui.label(model.results.isEmpty ? "No results yet" : "\(groupedNumber(open)) open of \(groupedNumber(model.results.count)) ports scanned",
+        ui.label(model.results.isEmpty ? "No results yet" : "\(groupedNumber(model.openCount)) open of \(groupedNumber(model.results.count)) ports scanned",
                  color: ui.theme.mutedText)
         ui.checkbox("All states", isOn: &model.showAllStates)
         resultsTable.buildExportBar(ui)
