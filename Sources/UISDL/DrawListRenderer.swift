@@ -4,9 +4,9 @@ import UI
 /// Renders a UI `DrawList` onto any `SDL_Renderer`: a window's, or the software renderer of an
 /// offscreen surface. Coordinates are logical and multiplied by the font set's scale.
 ///
-/// All untextured shapes go into one vertex array that is drawn with a single
-/// `SDL_RenderGeometry` call, flushed only before a text blit or a clip change, so painter's order
-/// is kept and a busy frame costs a handful of calls instead of thousands. Text comes from a
+/// All untextured shapes go into one batch (rectangle fills and `SDL_RenderGeometry` triangles,
+/// see `GeometryBatch`), flushed only before a text blit or a clip change, so painter's order
+/// is kept and a busy frame costs a handful of flushes instead of thousands of shapes. Text comes from a
 /// bounded texture cache and is never rasterised again while it stays on screen.
 public final class DrawListRenderer {
     /// What the last `render` call did, for statistics overlays and tests.
@@ -14,6 +14,8 @@ public final class DrawListRenderer {
         public var commands = 0
         public var geometryBatches = 0
         public var vertices = 0
+        /// Axis-aligned rectangles filled directly (not counted in `vertices`).
+        public var rectangles = 0
         public var textBlits = 0
         public var rasterisations = 0
         public init() {}
@@ -162,10 +164,11 @@ public final class DrawListRenderer {
     }
 
     private func flush() {
-        let vertexCount = batch.vertices.count
+        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count
         if batch.flush(to: renderer) {
             statistics.geometryBatches += 1
             statistics.vertices += vertexCount
+            statistics.rectangles += rectangleCount
         }
     }
 
