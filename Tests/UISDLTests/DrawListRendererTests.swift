@@ -1,4 +1,5 @@
 import Foundation
+import CSDL2
 import UI
 @testable import UISDL
 import XCTest
@@ -235,6 +236,80 @@ final class DrawListRendererTests: XCTestCase {
         list.append(.fillRect(Rect(x: 0, y: 200, width: 10, height: 10), Color(255, 0, 0), cornerRadius: 0))
         canvas.render(list, background: background)
         XCTAssertEqual(canvas.drawListRenderer.statistics.geometryBatches, 2, "text flushes the batch to keep painter's order")
+    }
+
+    /// Rectangles are filled with `SDL_RenderFillRects` (opaque ones without blending) instead of
+    /// being given to `SDL_RenderGeometry` as quads. The pixels must be exactly those of SDL's own
+    /// path for rectangle quads — overlaps, translucency, fractional coordinates, scales and clips
+    /// included — on a reference canvas drawn with `SDL_RenderGeometry` directly.
+    func testRectangleFillsMatchSDLGeometryQuadsPixelForPixel() throws {
+        for scale: Float in [1, 1.5, 2] {
+            let width = Int32(220 * scale), height = Int32(160 * scale)
+            let canvas = try OffscreenCanvas(width: width, height: height, scale: scale)
+            let reference = try OffscreenCanvas(width: width, height: height, scale: scale)
+            defer {
+                canvas.destroy()
+                reference.destroy()
+            }
+            var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+            func random(_ bound: Int) -> Int {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int(seed >> 33) % bound
+            }
+            var list = DrawList()
+            for i in 0..<400 {
+                if i % 60 == 30 {
+                    list.append(.clip(Rect(x: Float(random(100)) + 0.3, y: Float(random(80)) + 0.6,
+                                           width: Float(40 + random(120)), height: Float(30 + random(80)))))
+                } else if i % 60 == 0 {
+                    list.append(.clip(nil))
+                }
+                let rect = Rect(x: Float(random(2400) - 200) / 10, y: Float(random(1800) - 100) / 10,
+                                width: Float(random(900)) / 10, height: Float(random(600)) / 10)
+                let alpha: UInt8 = [255, 255, 255, 200, 90, 1][random(6)]
+                let color = Color(UInt8(random(256)), UInt8(random(256)), UInt8(random(256)), alpha)
+                list.append(.fillRect(rect, color, cornerRadius: 0))
+            }
+            canvas.render(list, background: background)
+
+            let renderer = reference.renderer
+            reference.drawListRenderer.clear(background)
+            SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+            for command in list.commands {
+                switch command {
+                case let .clip(rect):
+                    if let rect {
+                        let left = DrawListRenderer.pixel(rect.minX * scale), top = DrawListRenderer.pixel(rect.minY * scale)
+                        var clip = SDL_Rect(x: left, y: top, w: DrawListRenderer.pixel(rect.maxX * scale) - left,
+                                            h: DrawListRenderer.pixel(rect.maxY * scale) - top)
+                        SDL_RenderSetClipRect(renderer, &clip)
+                    } else {
+                        SDL_RenderSetClipRect(renderer, nil)
+                    }
+                case let .fillRect(rect, color, _):
+                    // Edges as the renderer computes them: scaled first, then rounded to pixels.
+                    let x = rect.x * scale, y = rect.y * scale, w = rect.width * scale, h = rect.height * scale
+                    let left = x.rounded(), top = y.rounded(), right = (x + w).rounded(), bottom = (y + h).rounded()
+                    guard right > left, bottom > top else { continue }
+                    let c = SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
+                    let corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
+                    let vertices = corners.map { SDL_Vertex(position: SDL_FPoint(x: $0.0, y: $0.1), color: c, tex_coord: SDL_FPoint(x: 0, y: 0)) }
+                    let indices: [Int32] = [0, 1, 2, 0, 2, 3]
+                    _ = SDL_RenderGeometry(renderer, nil, vertices, 4, indices, 6)
+                default:
+                    XCTFail("unexpected command \(command)")
+                }
+            }
+            SDL_RenderSetClipRect(renderer, nil)
+            reference.present()
+
+            let drawn = canvas.image(), expected = reference.image()
+            XCTAssertGreaterThan(expected.distinctColorCount, 100, "the scene must exercise many colours")
+            var differing = 0
+            for index in expected.pixels.indices where drawn.pixels[index] != expected.pixels[index] { differing += 1 }
+            XCTAssertEqual(differing, 0, "scale \(scale): \(differing) pixels differ from SDL's geometry path")
+            XCTAssertGreaterThan(canvas.drawListRenderer.statistics.rectangles, 300)
+        }
     }
 
     func testRendersAUIContextFrame() throws {
