@@ -239,10 +239,13 @@ final class DrawListRendererTests: XCTestCase {
     }
 
     /// Rectangles are filled with `SDL_RenderFillRects` (opaque ones without blending) instead of
-    /// being given to `SDL_RenderGeometry` as quads. The pixels must be exactly those of SDL's own
-    /// path for rectangle quads — overlaps, translucency, fractional coordinates, scales and clips
-    /// included — on a reference canvas drawn with `SDL_RenderGeometry` directly.
-    func testRectangleFillsMatchSDLGeometryQuadsPixelForPixel() throws {
+    /// being given to `SDL_RenderGeometry` as quads, the background only where no opaque
+    /// rectangle covers it later, and an opaque rectangle is skipped where its colour already is.
+    /// The pixels must be exactly those of a plain clear followed by SDL's own path for rectangle
+    /// quads, command by command — overlaps, translucency, fractional coordinates, scales, clips,
+    /// rectangles of the background's colour, same-colour panels nested in each other, and text
+    /// and lines drawn between them included — on a reference canvas.
+    func testRectangleFillsAndSkippedOverdrawMatchAPlainClearAndSDLGeometryPixelForPixel() throws {
         for scale: Float in [1, 1.5, 2] {
             let width = Int32(220 * scale), height = Int32(160 * scale)
             let canvas = try OffscreenCanvas(width: width, height: height, scale: scale)
@@ -267,25 +270,44 @@ final class DrawListRendererTests: XCTestCase {
                 let rect = Rect(x: Float(random(2400) - 200) / 10, y: Float(random(1800) - 100) / 10,
                                 width: Float(random(900)) / 10, height: Float(random(600)) / 10)
                 let alpha: UInt8 = [255, 255, 255, 200, 90, 1][random(6)]
-                let color = Color(UInt8(random(256)), UInt8(random(256)), UInt8(random(256)), alpha)
+                let color = i % 5 == 0 ? background : Color(UInt8(random(256)), UInt8(random(256)), UInt8(random(256)), alpha)
                 list.append(.fillRect(rect, color, cornerRadius: 0))
+                switch i % 7 {
+                case 1:
+                    // A panel in a panel of the same colour: skipped when nothing was drawn between.
+                    list.append(.fillRect(Rect(x: rect.x + 2, y: rect.y + 2, width: rect.width / 2, height: rect.height / 2), color, cornerRadius: 0))
+                case 2, 3:
+                    // Text or a line over the panel, then the same colour over it: not skipped.
+                    if i % 7 == 2 {
+                        list.append(.text("Ag \(i)", at: Point(rect.x + 1, rect.y + 1), Color(255, 255, 255), .small))
+                    } else {
+                        list.append(.line(from: Point(rect.x + 2, rect.y + 3), to: Point(rect.x + 12, rect.y + 9), Color(250, 200, 0), thickness: 1.5))
+                    }
+                    list.append(.fillRect(Rect(x: rect.x + 0.5, y: rect.y + 0.5, width: rect.width * 0.7, height: rect.height * 0.7), color, cornerRadius: 0))
+                default:
+                    break
+                }
             }
             canvas.render(list, background: background)
 
             let renderer = reference.renderer
             reference.drawListRenderer.clear(background)
-            SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+            var clip: Rect?
+            func applyClip() {
+                if let rect = clip {
+                    let left = DrawListRenderer.pixel(rect.minX * scale), top = DrawListRenderer.pixel(rect.minY * scale)
+                    var pixels = SDL_Rect(x: left, y: top, w: DrawListRenderer.pixel(rect.maxX * scale) - left,
+                                          h: DrawListRenderer.pixel(rect.maxY * scale) - top)
+                    SDL_RenderSetClipRect(renderer, &pixels)
+                } else {
+                    SDL_RenderSetClipRect(renderer, nil)
+                }
+            }
             for command in list.commands {
                 switch command {
                 case let .clip(rect):
-                    if let rect {
-                        let left = DrawListRenderer.pixel(rect.minX * scale), top = DrawListRenderer.pixel(rect.minY * scale)
-                        var clip = SDL_Rect(x: left, y: top, w: DrawListRenderer.pixel(rect.maxX * scale) - left,
-                                            h: DrawListRenderer.pixel(rect.maxY * scale) - top)
-                        SDL_RenderSetClipRect(renderer, &clip)
-                    } else {
-                        SDL_RenderSetClipRect(renderer, nil)
-                    }
+                    clip = rect
+                    applyClip()
                 case let .fillRect(rect, color, _):
                     // Edges as the renderer computes them: scaled first, then rounded to pixels.
                     let x = rect.x * scale, y = rect.y * scale, w = rect.width * scale, h = rect.height * scale
@@ -295,9 +317,15 @@ final class DrawListRendererTests: XCTestCase {
                     let corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
                     let vertices = corners.map { SDL_Vertex(position: SDL_FPoint(x: $0.0, y: $0.1), color: c, tex_coord: SDL_FPoint(x: 0, y: 0)) }
                     let indices: [Int32] = [0, 1, 2, 0, 2, 3]
+                    SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
                     _ = SDL_RenderGeometry(renderer, nil, vertices, 4, indices, 6)
                 default:
-                    XCTFail("unexpected command \(command)")
+                    // Text and lines as the renderer draws them, one command at a time, no background.
+                    var single = DrawList()
+                    single.append(.clip(clip))
+                    single.append(command)
+                    reference.render(single)
+                    applyClip()
                 }
             }
             SDL_RenderSetClipRect(renderer, nil)
@@ -307,8 +335,11 @@ final class DrawListRendererTests: XCTestCase {
             XCTAssertGreaterThan(expected.distinctColorCount, 100, "the scene must exercise many colours")
             var differing = 0
             for index in expected.pixels.indices where drawn.pixels[index] != expected.pixels[index] { differing += 1 }
-            XCTAssertEqual(differing, 0, "scale \(scale): \(differing) pixels differ from SDL's geometry path")
-            XCTAssertGreaterThan(canvas.drawListRenderer.statistics.rectangles, 300)
+            XCTAssertEqual(differing, 0, "scale \(scale): \(differing) pixels differ from a plain clear and SDL's geometry path")
+            let statistics = canvas.drawListRenderer.statistics
+            XCTAssertGreaterThan(statistics.rectangles, 300)
+            XCTAssertGreaterThan(statistics.skippedFills, 5, "the scene must exercise skipped fills")
+            XCTAssertLessThan(statistics.backgroundPixels, Int(width) * Int(height), "the scene must exercise a partial background")
         }
     }
 
