@@ -115,15 +115,19 @@ public final class DrawListRenderer {
                 case let .fillRect(rect, color, cornerRadius):
                     let c = Self.sdlColor(color)
                     let bounds = Self.pixelBounds(rect, scale: scale)
-                    if cornerRadius <= 0 && color.alpha == 255 {
-                        // Exactly the pixels the fill will set (empty when it sets none).
-                        let area = bounds.intersection(clipPixels ?? target).intersection(target)
+                    if color.alpha == 255 {
+                        // Every pixel the fill may set (a rounded one sets fewer).
+                        let visible = (clipPixels ?? target).intersection(target)
+                        let area = bounds.intersection(visible)
                         if solids.contains(where: { $0.color == color && $0.area.contains(area) }) {
                             statistics.skippedFills += 1
                             continue
                         }
                         drawn(area)
-                        if area.area >= minimumTrackedArea { addSolid(area, color) }
+                        for band in Self.coveredBands(bounds, radius: cornerRadius * scale) {
+                            let solid = band.intersection(visible)
+                            if solid.area >= minimumTrackedArea { addSolid(solid, color) }
+                        }
                     } else {
                         drawn(bounds)
                     }
@@ -272,13 +276,15 @@ public final class DrawListRenderer {
                     clip = nil
                     clipEmpty = false
                 }
-            case let .fillRect(rect, color, cornerRadius) where cornerRadius <= 0 && color.alpha == 255 && !clipEmpty:
-                let area = Self.pixelBounds(rect, scale: scale).intersection(clip ?? target)
-                guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { continue }
-                var remaining: [PixelRect] = []
-                remaining.reserveCapacity(uncovered.count + 4)
-                for piece in uncovered { piece.subtracting(area, into: &remaining) }
-                if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+            case let .fillRect(rect, color, cornerRadius) where color.alpha == 255 && !clipEmpty:
+                for band in Self.coveredBands(Self.pixelBounds(rect, scale: scale), radius: cornerRadius * scale) {
+                    let area = band.intersection(clip ?? target)
+                    guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { continue }
+                    var remaining: [PixelRect] = []
+                    remaining.reserveCapacity(uncovered.count + 4)
+                    for piece in uncovered { piece.subtracting(area, into: &remaining) }
+                    if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+                }
             default:
                 continue
             }
@@ -318,6 +324,21 @@ public final class DrawListRenderer {
     private func addSolid(_ area: PixelRect, _ color: Color) {
         if solids.count >= maxSolids { solids.removeFirst() }
         solids.append((area, color))
+    }
+
+    /// Parts of a filled rectangle with pixel bounds `bounds` and corners of `radius` pixels that
+    /// are certainly covered: all of it without a radius, else the band between the top and bottom
+    /// corners and the band between the left and right ones (`GeometryBatch.roundedRect` cuts no
+    /// row in by more than the radius, rounded up, and only the radius's rows at each end).
+    static func coveredBands(_ bounds: PixelRect, radius: Float) -> [PixelRect] {
+        guard !bounds.isEmpty else { return [] }
+        guard radius > 0 else { return radius.isNaN ? [] : [bounds] }
+        guard radius.isFinite else { return [] }
+        let width = Float(bounds.right - bounds.left), height = Float(bounds.bottom - bounds.top)
+        let inset = Int32(min(radius, width / 2, height / 2).rounded(.up))
+        return [PixelRect(left: bounds.left, top: bounds.top + inset, right: bounds.right, bottom: bounds.bottom - inset),
+                PixelRect(left: bounds.left + inset, top: bounds.top, right: bounds.right - inset, bottom: bounds.bottom)]
+            .filter { !$0.isEmpty }
     }
 
     /// The pixels a rectangle fill covers: edges scaled, then rounded (as `GeometryBatch.rect`).

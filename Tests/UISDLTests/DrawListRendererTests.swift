@@ -243,10 +243,11 @@ final class DrawListRendererTests: XCTestCase {
     /// rectangle covers it later, and an opaque rectangle is skipped where its colour already is.
     /// The pixels must be exactly those of a plain clear followed by SDL's own path for rectangle
     /// quads, command by command — overlaps, translucency, fractional coordinates, scales, clips,
-    /// rectangles of the background's colour, same-colour panels nested in each other, and text
-    /// and lines drawn between them included — on a reference canvas.
+    /// rectangles of the background's colour, same-colour panels (square and rounded) nested in
+    /// each other, and text and lines drawn between them included — on a reference canvas.
     func testRectangleFillsAndSkippedOverdrawMatchAPlainClearAndSDLGeometryPixelForPixel() throws {
-        for scale: Float in [1, 1.5, 2] {
+        // A crowded scene and a sparse one (where much of the background shows and panels stand alone).
+        for (scale, shapes) in [(Float(1), 400), (1.5, 400), (2, 400), (1, 40), (1.5, 40), (2, 40)] {
             let width = Int32(220 * scale), height = Int32(160 * scale)
             let canvas = try OffscreenCanvas(width: width, height: height, scale: scale)
             let reference = try OffscreenCanvas(width: width, height: height, scale: scale)
@@ -260,7 +261,7 @@ final class DrawListRendererTests: XCTestCase {
                 return Int(seed >> 33) % bound
             }
             var list = DrawList()
-            for i in 0..<400 {
+            for i in 0..<shapes {
                 if i % 60 == 30 {
                     list.append(.clip(Rect(x: Float(random(100)) + 0.3, y: Float(random(80)) + 0.6,
                                            width: Float(40 + random(120)), height: Float(30 + random(80)))))
@@ -284,9 +285,25 @@ final class DrawListRendererTests: XCTestCase {
                         list.append(.line(from: Point(rect.x + 2, rect.y + 3), to: Point(rect.x + 12, rect.y + 9), Color(250, 200, 0), thickness: 1.5))
                     }
                     list.append(.fillRect(Rect(x: rect.x + 0.5, y: rect.y + 0.5, width: rect.width * 0.7, height: rect.height * 0.7), color, cornerRadius: 0))
+                case 4, 5:
+                    // A rounded panel with a rounded or square one of its colour inside, close to its edges.
+                    let radius = Float(1 + random(12)) / 2
+                    list.append(.fillRect(rect, color, cornerRadius: radius))
+                    list.append(.fillRect(Rect(x: rect.x + Float(random(4)), y: rect.y + Float(random(8)), width: rect.width - Float(random(6)),
+                                               height: rect.height - Float(random(10))), color, cornerRadius: i % 7 == 4 ? 0 : radius / 2))
                 default:
                     break
                 }
+            }
+            // Rounded panels drawn last, each with a panel of its colour just inside it: their
+            // corners stay visible (background or what was under them; never skipped, never left out).
+            list.append(.clip(nil))
+            for (index, radius) in [Float(3), 6.5, 10].enumerated() {
+                let panel = Rect(x: 4 + Float(index) * 72, y: 100, width: 68, height: 56)
+                let color = Color(40 + UInt8(index) * 30, 60, 90)
+                list.append(.fillRect(panel, color, cornerRadius: radius))
+                list.append(.fillRect(Rect(x: panel.x + 1, y: panel.y + 1, width: panel.width - 2, height: panel.height - 2), color,
+                                      cornerRadius: radius / 2))
             }
             canvas.render(list, background: background)
 
@@ -308,7 +325,7 @@ final class DrawListRendererTests: XCTestCase {
                 case let .clip(rect):
                     clip = rect
                     applyClip()
-                case let .fillRect(rect, color, _):
+                case let .fillRect(rect, color, cornerRadius) where cornerRadius <= 0:
                     // Edges as the renderer computes them: scaled first, then rounded to pixels.
                     let x = rect.x * scale, y = rect.y * scale, w = rect.width * scale, h = rect.height * scale
                     let left = x.rounded(), top = y.rounded(), right = (x + w).rounded(), bottom = (y + h).rounded()
@@ -320,7 +337,8 @@ final class DrawListRendererTests: XCTestCase {
                     SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
                     _ = SDL_RenderGeometry(renderer, nil, vertices, 4, indices, 6)
                 default:
-                    // Text and lines as the renderer draws them, one command at a time, no background.
+                    // Rounded rectangles, text and lines as the renderer draws them, one command at a
+                    // time, on no background (so nothing is known to skip).
                     var single = DrawList()
                     single.append(.clip(clip))
                     single.append(command)
@@ -335,10 +353,10 @@ final class DrawListRendererTests: XCTestCase {
             XCTAssertGreaterThan(expected.distinctColorCount, 100, "the scene must exercise many colours")
             var differing = 0
             for index in expected.pixels.indices where drawn.pixels[index] != expected.pixels[index] { differing += 1 }
-            XCTAssertEqual(differing, 0, "scale \(scale): \(differing) pixels differ from a plain clear and SDL's geometry path")
+            XCTAssertEqual(differing, 0, "scale \(scale), \(shapes) shapes: \(differing) pixels differ from a plain clear and SDL's geometry path")
             let statistics = canvas.drawListRenderer.statistics
-            XCTAssertGreaterThan(statistics.rectangles, 300)
-            XCTAssertGreaterThan(statistics.skippedFills, 5, "the scene must exercise skipped fills")
+            XCTAssertGreaterThan(statistics.rectangles, shapes / 2)
+            XCTAssertGreaterThan(statistics.skippedFills, shapes / 80, "the scene must exercise skipped fills")
             XCTAssertLessThan(statistics.backgroundPixels, Int(width) * Int(height), "the scene must exercise a partial background")
         }
     }
