@@ -138,8 +138,18 @@ public final class DrawListRenderer {
                         batch.rect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale, height: rect.height * scale, c)
                     }
                 case let .strokeRect(rect, color, thickness):
-                    // A pixel of margin: the sides' edges are rounded from sums of their own.
-                    drawn(Self.pixelBounds(rect, scale: scale).expanded(by: 1))
+                    // Only the four sides change (a panel's border leaves its inside solid), with a
+                    // pixel of margin: the sides' edges are rounded from sums of their own.
+                    let outer = Self.pixelBounds(rect, scale: scale).expanded(by: 1)
+                    if (thickness * scale).isFinite {
+                        let side = Int32(min(max(thickness * scale, 1), 1_048_576).rounded(.up)) + 2
+                        drawn(PixelRect(left: outer.left, top: outer.top, right: outer.right, bottom: outer.top + side))
+                        drawn(PixelRect(left: outer.left, top: outer.bottom - side, right: outer.right, bottom: outer.bottom))
+                        drawn(PixelRect(left: outer.left, top: outer.top, right: outer.left + side, bottom: outer.bottom))
+                        drawn(PixelRect(left: outer.right - side, top: outer.top, right: outer.right, bottom: outer.bottom))
+                    } else {
+                        drawn(outer)
+                    }
                     batch.strokeRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
