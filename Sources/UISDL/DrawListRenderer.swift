@@ -44,7 +44,7 @@ public final class DrawListRenderer {
     private let minimumTrackedArea = 2048
     /// The background is cut into at most this many pieces; further rectangles are not cut out
     /// (the background is then filled under them too, which is only slower).
-    private let maxBackgroundPieces = 64
+    private let maxBackgroundPieces = 256
     private var destroyed = false
     public private(set) var statistics = Statistics()
 
