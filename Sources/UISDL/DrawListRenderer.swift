@@ -4,9 +4,9 @@ import UI
 /// Renders a UI `DrawList` onto any `SDL_Renderer`: a window's, or the software renderer of an
 /// offscreen surface. Coordinates are logical and multiplied by the font set's scale.
 ///
-/// All untextured shapes go into one vertex array that is drawn with a single
-/// `SDL_RenderGeometry` call, flushed only before a text blit or a clip change, so painter's order
-/// is kept and a busy frame costs a handful of calls instead of thousands. Text comes from a
+/// All untextured shapes go into one batch (rectangle fills and `SDL_RenderGeometry` triangles,
+/// see `GeometryBatch`), flushed only before a text blit or a clip change, so painter's order
+/// is kept and a busy frame costs a handful of flushes instead of thousands of shapes. Text comes from a
 /// bounded texture cache and is never rasterised again while it stays on screen.
 public final class DrawListRenderer {
     /// What the last `render` call did, for statistics overlays and tests.
@@ -14,8 +14,14 @@ public final class DrawListRenderer {
         public var commands = 0
         public var geometryBatches = 0
         public var vertices = 0
+        /// Axis-aligned rectangles filled directly (not counted in `vertices`).
+        public var rectangles = 0
         public var textBlits = 0
         public var rasterisations = 0
+        /// Opaque rectangles not drawn because the same colour already filled their area.
+        public var skippedFills = 0
+        /// Pixels the background was filled into (only where no opaque rectangle covers it later).
+        public var backgroundPixels = 0
         public init() {}
     }
 
@@ -24,6 +30,21 @@ public final class DrawListRenderer {
     private let textCache: TextTextureCache
     private var batch = GeometryBatch()
     private var clipIsEmpty = false
+    /// The current clip in pixels, as SDL applies it (nil: the whole target).
+    private var clipPixels: PixelRect?
+    /// The target's size in pixels, for this frame.
+    private var target = PixelRect(left: 0, top: 0, right: 0, bottom: 0)
+    /// Regions known to hold one opaque colour that nothing has drawn over since (see
+    /// `render(_:background:)`).
+    private var solids: [(area: PixelRect, color: Color)] = []
+    /// At most this many solid regions are tracked; forgetting one only costs a skipped skip.
+    private let maxSolids = 32
+    /// Rectangles smaller than this (pixels) are neither tracked as solid nor cut out of the
+    /// background: their saving would not pay for the bookkeeping (a busy frame has thousands).
+    private let minimumTrackedArea = 2048
+    /// The background is cut into at most this many pieces; further rectangles are not cut out
+    /// (the background is then filled under them too, which is only slower).
+    private let maxBackgroundPieces = 256
     private var destroyed = false
     public private(set) var statistics = Statistics()
 
@@ -59,15 +80,30 @@ public final class DrawListRenderer {
 
     /// Draws every command of `list` in order. Does not clear or present.
     public func render(_ list: DrawList) {
+        render(list, background: nil)
+    }
+
+    /// Fills the target with `background` and draws `list` over it, with the pixels of a full
+    /// clear followed by `render(list)` but less memory traffic: the background goes only where no
+    /// opaque rectangle of the list will cover it anyway, and an opaque rectangle is skipped when
+    /// its whole area already holds its colour (a panel inside a panel of the same colour) and
+    /// nothing was drawn there since. Does not present.
+    public func render(_ list: DrawList, background: Color?) {
         precondition(!destroyed, "DrawListRenderer used after destroy()")
         let scale = fonts.scale
         let rasterisedBefore = textCache.rasterisations
         textCache.beginFrame()
         statistics = Statistics()
         statistics.commands = list.commands.count
-        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+        var width: Int32 = 0, height: Int32 = 0
+        SDL_GetRendererOutputSize(renderer, &width, &height)
+        target = PixelRect(left: 0, top: 0, right: width, bottom: height)
         SDL_RenderSetClipRect(renderer, nil)
+        clipPixels = nil
         clipIsEmpty = false
+        solids.removeAll(keepingCapacity: true)
+        if let background { fillBackground(background, under: list, scale: scale) }
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
 
         list.points.withUnsafeBufferPointer { points in
             for command in list.commands {
@@ -78,6 +114,23 @@ public final class DrawListRenderer {
                 switch command {
                 case let .fillRect(rect, color, cornerRadius):
                     let c = Self.sdlColor(color)
+                    let bounds = Self.pixelBounds(rect, scale: scale)
+                    if color.alpha == 255 {
+                        // Every pixel the fill may set (a rounded one sets fewer).
+                        let visible = (clipPixels ?? target).intersection(target)
+                        let area = bounds.intersection(visible)
+                        if solids.contains(where: { $0.color == color && $0.area.contains(area) }) {
+                            statistics.skippedFills += 1
+                            continue
+                        }
+                        drawn(area)
+                        for band in Self.coveredBands(bounds, radius: cornerRadius * scale) {
+                            let solid = band.intersection(visible)
+                            if solid.area >= minimumTrackedArea { addSolid(solid, color) }
+                        }
+                    } else {
+                        drawn(bounds)
+                    }
                     if cornerRadius > 0 {
                         batch.roundedRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                           height: rect.height * scale, radius: cornerRadius * scale, c)
@@ -85,12 +138,27 @@ public final class DrawListRenderer {
                         batch.rect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale, height: rect.height * scale, c)
                     }
                 case let .strokeRect(rect, color, thickness):
+                    // Only the four sides change (a panel's border leaves its inside solid), with a
+                    // pixel of margin: the sides' edges are rounded from sums of their own.
+                    let outer = Self.pixelBounds(rect, scale: scale).expanded(by: 1)
+                    if (thickness * scale).isFinite {
+                        let side = Int32(min(max(thickness * scale, 1), 1_048_576).rounded(.up)) + 2
+                        drawn(PixelRect(left: outer.left, top: outer.top, right: outer.right, bottom: outer.top + side))
+                        drawn(PixelRect(left: outer.left, top: outer.bottom - side, right: outer.right, bottom: outer.bottom))
+                        drawn(PixelRect(left: outer.left, top: outer.top, right: outer.left + side, bottom: outer.bottom))
+                        drawn(PixelRect(left: outer.right - side, top: outer.top, right: outer.right, bottom: outer.bottom))
+                    } else {
+                        drawn(outer)
+                    }
                     batch.strokeRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
+                    drawn(Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale))
                     batch.line(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .polyline(start, count, color, thickness):
                     guard count >= 2, start >= 0, start + count <= points.count else { continue }
+                    drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale,
+                                           margin: thickness * scale))
                     let c = Self.sdlColor(color)
                     let width = thickness * scale
                     // Opaque segments overlap by half the width to close the joins; translucent
@@ -103,10 +171,14 @@ public final class DrawListRenderer {
                 case let .area(start, baselineStart, count, color):
                     guard count >= 2, start >= 0, baselineStart >= 0,
                           start + count <= points.count, baselineStart + count <= points.count else { continue }
+                    drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, margin: 0)
+                        .union(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[baselineStart..<(baselineStart + count)]),
+                                                scale: scale, margin: 0)))
                     batch.area(top: UnsafeBufferPointer(rebasing: points[start..<(start + count)]),
                                baseline: UnsafeBufferPointer(rebasing: points[baselineStart..<(baselineStart + count)]),
                                scale: scale, Self.sdlColor(color))
                 case let .circle(center, radius, color, filled):
+                    drawn(Self.pixelBounds(of: [center], scale: scale, margin: radius * scale))
                     if filled {
                         batch.disc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, Self.sdlColor(color))
                     } else {
@@ -114,8 +186,10 @@ public final class DrawListRenderer {
                     }
                 case let .polygon(start, count, color):
                     guard count >= 3, start >= 0, start + count <= points.count else { continue }
+                    drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, margin: 0))
                     batch.convexPolygon(UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, Self.sdlColor(color))
                 case let .arc(center, radius, startAngle, endAngle, color, thickness):
+                    drawn(Self.pixelBounds(of: [center], scale: scale, margin: (radius + thickness) * scale))
                     batch.arc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, startAngle: startAngle,
                               endAngle: endAngle, thickness: thickness * scale, Self.sdlColor(color))
                 case let .text(text, point, color, role):
@@ -135,7 +209,9 @@ public final class DrawListRenderer {
         }
         flush()
         SDL_RenderSetClipRect(renderer, nil)
+        clipPixels = nil
         clipIsEmpty = false
+        solids.removeAll(keepingCapacity: true)
         textCache.endFrame()
         statistics.rasterisations = textCache.rasterisations - rasterisedBefore
     }
@@ -146,6 +222,7 @@ public final class DrawListRenderer {
         guard let entry = textCache.texture(for: text, role: role, color: color) else { return }
         flush()
         var destination = SDL_Rect(x: Self.pixel(point.x * scale), y: Self.pixel(point.y * scale), w: entry.width, h: entry.height)
+        drawn(PixelRect(left: destination.x, top: destination.y, right: destination.x + destination.w, bottom: destination.y + destination.h))
         SDL_RenderCopy(renderer, entry.texture, nil, &destination)
         statistics.textBlits += 1
     }
@@ -162,16 +239,18 @@ public final class DrawListRenderer {
     }
 
     private func flush() {
-        let vertexCount = batch.vertices.count
+        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count
         if batch.flush(to: renderer) {
             statistics.geometryBatches += 1
             statistics.vertices += vertexCount
+            statistics.rectangles += rectangleCount
         }
     }
 
     private func setClip(_ rect: Rect?, scale: Float) {
         guard let rect else {
             SDL_RenderSetClipRect(renderer, nil)
+            clipPixels = nil
             clipIsEmpty = false
             return
         }
@@ -181,8 +260,120 @@ public final class DrawListRenderer {
         // (and SDL treats some empty rectangles as "no clip").
         clipIsEmpty = right <= left || bottom <= top
         guard !clipIsEmpty else { return }
+        clipPixels = PixelRect(left: left, top: top, right: right, bottom: bottom)
         var clip = SDL_Rect(x: left, y: top, w: right - left, h: bottom - top)
         SDL_RenderSetClipRect(renderer, &clip)
+    }
+
+    // MARK: Overdraw
+
+    /// Fills `background` into the target except where an opaque rectangle of `list` will be
+    /// drawn later: such a rectangle replaces every pixel of its area (it is filled without
+    /// blending), whatever was there or was drawn in between. Records the filled parts as solid.
+    private func fillBackground(_ background: Color, under list: DrawList, scale: Float) {
+        var uncovered = [target]
+        var clip: PixelRect? = nil, clipEmpty = false
+        for command in list.commands {
+            switch command {
+            case let .clip(rect):
+                // As `setClip` decides it.
+                if let rect {
+                    let left = Self.pixel(rect.minX * scale), top = Self.pixel(rect.minY * scale)
+                    let right = Self.pixel(rect.maxX * scale), bottom = Self.pixel(rect.maxY * scale)
+                    clipEmpty = right <= left || bottom <= top
+                    clip = PixelRect(left: left, top: top, right: right, bottom: bottom)
+                } else {
+                    clip = nil
+                    clipEmpty = false
+                }
+            case let .fillRect(rect, color, cornerRadius) where color.alpha == 255 && !clipEmpty:
+                for band in Self.coveredBands(Self.pixelBounds(rect, scale: scale), radius: cornerRadius * scale) {
+                    let area = band.intersection(clip ?? target)
+                    guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { continue }
+                    var remaining: [PixelRect] = []
+                    remaining.reserveCapacity(uncovered.count + 4)
+                    for piece in uncovered { piece.subtracting(area, into: &remaining) }
+                    if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+                }
+            default:
+                continue
+            }
+        }
+        guard !uncovered.isEmpty else { return }
+        var rects = uncovered.map { SDL_Rect(x: $0.left, y: $0.top, w: $0.right - $0.left, h: $0.bottom - $0.top) }
+        // Like SDL_RenderClear: the colour is stored, not blended.
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_NONE)
+        SDL_SetRenderDrawColor(renderer, background.red, background.green, background.blue, background.alpha)
+        _ = SDL_RenderFillRects(renderer, &rects, Int32(rects.count))
+        statistics.backgroundPixels = uncovered.reduce(0) { $0 + $1.area }
+        if background.alpha == 255 {
+            for piece in uncovered.prefix(maxSolids) { solids.append((piece, background)) }
+        }
+    }
+
+    /// Something may have changed the pixels of `bounds`: solid regions keep only what lies
+    /// outside it.
+    private func drawn(_ bounds: PixelRect) {
+        guard !solids.isEmpty, !bounds.isEmpty else { return }
+        guard solids.contains(where: { $0.area.intersects(bounds) }) else { return }
+        var kept: [(area: PixelRect, color: Color)] = []
+        kept.reserveCapacity(solids.count + 4)
+        var pieces: [PixelRect] = []
+        for solid in solids {
+            guard solid.area.intersects(bounds) else {
+                kept.append(solid)
+                continue
+            }
+            pieces.removeAll(keepingCapacity: true)
+            solid.area.subtracting(bounds, into: &pieces)
+            for piece in pieces { kept.append((piece, solid.color)) }
+        }
+        solids = kept.count > maxSolids ? Array(kept.suffix(maxSolids)) : kept
+    }
+
+    private func addSolid(_ area: PixelRect, _ color: Color) {
+        if solids.count >= maxSolids { solids.removeFirst() }
+        solids.append((area, color))
+    }
+
+    /// Parts of a filled rectangle with pixel bounds `bounds` and corners of `radius` pixels that
+    /// are certainly covered: all of it without a radius, else the band between the top and bottom
+    /// corners and the band between the left and right ones (`GeometryBatch.roundedRect` cuts no
+    /// row in by more than the radius, rounded up, and only the radius's rows at each end).
+    static func coveredBands(_ bounds: PixelRect, radius: Float) -> [PixelRect] {
+        guard !bounds.isEmpty else { return [] }
+        guard radius > 0 else { return radius.isNaN ? [] : [bounds] }
+        guard radius.isFinite else { return [] }
+        let width = Float(bounds.right - bounds.left), height = Float(bounds.bottom - bounds.top)
+        let inset = Int32(min(radius, width / 2, height / 2).rounded(.up))
+        return [PixelRect(left: bounds.left, top: bounds.top + inset, right: bounds.right, bottom: bounds.bottom - inset),
+                PixelRect(left: bounds.left + inset, top: bounds.top, right: bounds.right - inset, bottom: bounds.bottom)]
+            .filter { !$0.isEmpty }
+    }
+
+    /// The pixels a rectangle fill covers: edges scaled, then rounded (as `GeometryBatch.rect`).
+    static func pixelBounds(_ rect: Rect, scale: Float) -> PixelRect {
+        let x = rect.x * scale, y = rect.y * scale, right = x + rect.width * scale, bottom = y + rect.height * scale
+        // NaN edges draw nothing there (the batch's comparisons fail); `pixel` would make them 0.
+        guard !(x.isNaN || y.isNaN || right.isNaN || bottom.isNaN) else { return PixelRect(left: 0, top: 0, right: 0, bottom: 0) }
+        return PixelRect(left: pixel(x), top: pixel(y), right: pixel(right), bottom: pixel(bottom))
+    }
+
+    /// Pixels that shapes through `points` may touch, `margin` pixels around them plus two for
+    /// the rasteriser's rounding. Non-finite points give the whole plane.
+    static func pixelBounds<Points: Sequence>(of points: Points, scale: Float, margin: Float) -> PixelRect where Points.Element == Point {
+        var minX = Float.infinity, minY = Float.infinity, maxX = -Float.infinity, maxY = -Float.infinity
+        for point in points {
+            guard point.x.isFinite, point.y.isFinite else { return .everything }
+            minX = min(minX, point.x)
+            minY = min(minY, point.y)
+            maxX = max(maxX, point.x)
+            maxY = max(maxY, point.y)
+        }
+        let pad: Float = (margin.isFinite ? abs(margin) : 16_777_216) + 2
+        guard minX <= maxX else { return PixelRect(left: 0, top: 0, right: 0, bottom: 0) }
+        return PixelRect(left: pixel((minX * scale - pad).rounded(.down)), top: pixel((minY * scale - pad).rounded(.down)),
+                         right: pixel((maxX * scale + pad).rounded(.up)), bottom: pixel((maxY * scale + pad).rounded(.up)))
     }
 
     /// A coordinate rounded to whole pixels and kept far inside Int32 (NaN becomes 0).
@@ -194,5 +385,53 @@ public final class DrawListRenderer {
     @inline(__always)
     static func sdlColor(_ color: Color) -> SDL_Color {
         SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
+    }
+}
+
+/// A rectangle of whole pixels, `left..<right` × `top..<bottom`.
+struct PixelRect: Equatable {
+    var left: Int32
+    var top: Int32
+    var right: Int32
+    var bottom: Int32
+
+    static let everything = PixelRect(left: -(1 << 24), top: -(1 << 24), right: 1 << 24, bottom: 1 << 24)
+
+    var isEmpty: Bool { right <= left || bottom <= top }
+    var area: Int { isEmpty ? 0 : Int(right - left) * Int(bottom - top) }
+
+    func intersection(_ other: PixelRect) -> PixelRect {
+        PixelRect(left: max(left, other.left), top: max(top, other.top), right: min(right, other.right), bottom: min(bottom, other.bottom))
+    }
+
+    func union(_ other: PixelRect) -> PixelRect {
+        if isEmpty { return other }
+        if other.isEmpty { return self }
+        return PixelRect(left: min(left, other.left), top: min(top, other.top), right: max(right, other.right), bottom: max(bottom, other.bottom))
+    }
+
+    func expanded(by pixels: Int32) -> PixelRect {
+        isEmpty ? self : PixelRect(left: left - pixels, top: top - pixels, right: right + pixels, bottom: bottom + pixels)
+    }
+
+    func intersects(_ other: PixelRect) -> Bool { !isEmpty && !intersection(other).isEmpty }
+
+    /// Whether every pixel of `other` is inside (an empty `other` is inside anything).
+    func contains(_ other: PixelRect) -> Bool {
+        other.isEmpty || (other.left >= left && other.top >= top && other.right <= right && other.bottom <= bottom)
+    }
+
+    /// Appends the parts of this rectangle outside `hole` (up to four, not overlapping).
+    func subtracting(_ hole: PixelRect, into pieces: inout [PixelRect]) {
+        guard !isEmpty else { return }
+        let cut = intersection(hole)
+        guard !cut.isEmpty else {
+            pieces.append(self)
+            return
+        }
+        if cut.top > top { pieces.append(PixelRect(left: left, top: top, right: right, bottom: cut.top)) }
+        if cut.bottom < bottom { pieces.append(PixelRect(left: left, top: cut.bottom, right: right, bottom: bottom)) }
+        if cut.left > left { pieces.append(PixelRect(left: left, top: cut.top, right: cut.left, bottom: cut.bottom)) }
+        if cut.right < right { pieces.append(PixelRect(left: cut.right, top: cut.top, right: right, bottom: cut.bottom)) }
     }
 }

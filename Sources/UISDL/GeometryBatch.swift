@@ -2,34 +2,75 @@ import CSDL2
 import Glibc
 import UI
 
-/// Untextured triangles waiting for one `SDL_RenderGeometry` call. Shapes are added in pixel
-/// coordinates (already multiplied by the scale) as indexed triangles: a quad is four vertices
-/// and two triangles sharing an edge, which SDL's software renderer recognises and turns back
-/// into a fast rectangle fill when the quad is axis-aligned and of one colour.
+/// Untextured shapes waiting to be drawn, in painter's order. Shapes are added in pixel
+/// coordinates (already multiplied by the scale). Axis-aligned rectangles in whole pixels (plain
+/// and rounded rectangles, the spans of discs) are kept as `SDL_Rect`s and drawn with
+/// `SDL_RenderFillRects`, one call per run of one colour, opaque ones with
+/// `SDL_BLENDMODE_NONE`: SDL's software renderer then fills them with a plain store instead of
+/// blending every pixel (it turns a rectangle quad given to `SDL_RenderGeometry` into a *blended*
+/// fill whatever its alpha), and the pixels are the same. Everything else is indexed triangles
+/// for `SDL_RenderGeometry`.
 struct GeometryBatch {
+    /// A stretch of the batch: triangles (`indices[start..<end]`) or rectangles of one colour
+    /// (`rects[start..<end]`).
+    private struct Piece {
+        var isRects: Bool
+        var color: SDL_Color
+        var start: Int
+        var end: Int
+    }
+
     private(set) var vertices: [SDL_Vertex] = []
     private(set) var indices: [Int32] = []
+    private(set) var rects: [SDL_Rect] = []
+    private var pieces: [Piece] = []
 
     init() {
         vertices.reserveCapacity(16_384)
         indices.reserveCapacity(24_576)
+        rects.reserveCapacity(4_096)
+        pieces.reserveCapacity(1_024)
     }
 
-    var isEmpty: Bool { indices.isEmpty }
+    var isEmpty: Bool { pieces.isEmpty }
 
     mutating func removeAll() {
         vertices.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
+        rects.removeAll(keepingCapacity: true)
+        pieces.removeAll(keepingCapacity: true)
     }
 
-    /// Draws and empties the batch. Returns whether there was anything to draw.
+    /// Draws and empties the batch, leaving the renderer's draw blend mode at
+    /// `SDL_BLENDMODE_BLEND`. Returns whether there was anything to draw.
     @discardableResult
     mutating func flush(to renderer: OpaquePointer) -> Bool {
-        guard !indices.isEmpty else { return false }
+        guard !pieces.isEmpty else { return false }
         vertices.withUnsafeBufferPointer { vertexBuffer in
             indices.withUnsafeBufferPointer { indexBuffer in
-                _ = SDL_RenderGeometry(renderer, nil, vertexBuffer.baseAddress, Int32(vertexBuffer.count),
-                                       indexBuffer.baseAddress, Int32(indexBuffer.count))
+                rects.withUnsafeBufferPointer { rectBuffer in
+                    var blendIsNone = false
+                    for piece in pieces {
+                        let end = piece.end
+                        if piece.isRects {
+                            let opaque = piece.color.a == 255
+                            if opaque != blendIsNone {
+                                SDL_SetRenderDrawBlendMode(renderer, opaque ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND)
+                                blendIsNone = opaque
+                            }
+                            SDL_SetRenderDrawColor(renderer, piece.color.r, piece.color.g, piece.color.b, piece.color.a)
+                            _ = SDL_RenderFillRects(renderer, rectBuffer.baseAddress! + piece.start, Int32(end - piece.start))
+                        } else {
+                            if blendIsNone {
+                                SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+                                blendIsNone = false
+                            }
+                            _ = SDL_RenderGeometry(renderer, nil, vertexBuffer.baseAddress, Int32(vertexBuffer.count),
+                                                   indexBuffer.baseAddress! + piece.start, Int32(end - piece.start))
+                        }
+                    }
+                    if blendIsNone { SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND) }
+                }
             }
         }
         removeAll()
@@ -46,10 +87,34 @@ struct GeometryBatch {
 
     @inline(__always)
     private mutating func triangle(_ a: Int32, _ b: Int32, _ c: Int32) {
+        if pieces.last?.isRects != false {
+            pieces.append(Piece(isRects: false, color: SDL_Color(), start: indices.count, end: indices.count))
+        }
         indices.append(a)
         indices.append(b)
         indices.append(c)
+        pieces[pieces.count - 1].end = indices.count
     }
+
+    /// An axis-aligned rectangle whose edges are already whole pixels (`right > left`,
+    /// `bottom > top`), for `SDL_RenderFillRects`.
+    @inline(__always)
+    private mutating func fill(left: Float, top: Float, right: Float, bottom: Float, _ color: SDL_Color) {
+        if let last = pieces.last, last.isRects, last.color.r == color.r, last.color.g == color.g,
+           last.color.b == color.b, last.color.a == color.a {
+            // Same colour as the run before: one more rectangle for the same call.
+        } else {
+            pieces.append(Piece(isRects: true, color: color, start: rects.count, end: rects.count))
+        }
+        // Kept far inside Int32 (a zoomed canvas can put shapes anywhere); the part on screen
+        // stays the same.
+        let l = Self.clamped(left), t = Self.clamped(top), r = Self.clamped(right), b = Self.clamped(bottom)
+        rects.append(SDL_Rect(x: Int32(l), y: Int32(t), w: Int32(r - l), h: Int32(b - t)))
+        pieces[pieces.count - 1].end = rects.count
+    }
+
+    @inline(__always)
+    private static func clamped(_ value: Float) -> Float { min(max(value, -16_777_216), 16_777_216) }
 
     /// A quadrilateral with corners in order (clockwise or anticlockwise).
     mutating func quad(_ x0: Float, _ y0: Float, _ x1: Float, _ y1: Float,
@@ -64,7 +129,7 @@ struct GeometryBatch {
     mutating func rect(x: Float, y: Float, width: Float, height: Float, _ color: SDL_Color) {
         let left = x.rounded(), top = y.rounded(), right = (x + width).rounded(), bottom = (y + height).rounded()
         guard right > left, bottom > top else { return }
-        quad(left, top, right, top, right, bottom, left, bottom, color)
+        fill(left: left, top: top, right: right, bottom: bottom, color)
     }
 
     /// A rectangle with rounded corners as horizontal spans: the top and bottom `radius` rows are
@@ -81,7 +146,7 @@ struct GeometryBatch {
         // Rows near the middle with no inset belong to the middle rectangle.
         while rows > 0 && Self.cornerInset(row: rows - 1, radius: r) == 0 { rows -= 1 }
         guard r >= 1, rows > 0 else {
-            quad(left, top, right, top, right, bottom, left, bottom, color)
+            fill(left: left, top: top, right: right, bottom: bottom, color)
             return
         }
         var runStart = 0
@@ -92,15 +157,15 @@ struct GeometryBatch {
             let count = Float(row - runStart)
             if w - 2 * runInset > 0 {
                 let spanTop = top + Float(runStart), spanBottom = bottom - Float(runStart)
-                quad(left + runInset, spanTop, right - runInset, spanTop, right - runInset, spanTop + count, left + runInset, spanTop + count, color)
-                quad(left + runInset, spanBottom - count, right - runInset, spanBottom - count, right - runInset, spanBottom, left + runInset, spanBottom, color)
+                fill(left: left + runInset, top: spanTop, right: right - runInset, bottom: spanTop + count, color)
+                fill(left: left + runInset, top: spanBottom - count, right: right - runInset, bottom: spanBottom, color)
             }
             runStart = row
             runInset = inset
         }
         let middleTop = top + Float(rows), middleBottom = bottom - Float(rows)
         if middleBottom > middleTop {
-            quad(left, middleTop, right, middleTop, right, middleBottom, left, middleBottom, color)
+            fill(left: left, top: middleTop, right: right, bottom: middleBottom, color)
         }
     }
 
@@ -176,7 +241,7 @@ struct GeometryBatch {
             }
             guard left != runLeft || right != runRight || row == endRow else { continue }
             if runRight > runLeft && row > runStart {
-                quad(runLeft, Float(runStart), runRight, Float(runStart), runRight, Float(row), runLeft, Float(row), color)
+                fill(left: runLeft, top: Float(runStart), right: runRight, bottom: Float(row), color)
             }
             runStart = row
             runLeft = left

@@ -67,8 +67,7 @@ public final class OffscreenCanvas {
     /// it so the pixels can be read.
     public func render(_ list: DrawList, background: Color? = nil) {
         precondition(!isDestroyed, "OffscreenCanvas used after destroy()")
-        if let background { drawListRenderer.clear(background) }
-        drawListRenderer.render(list)
+        drawListRenderer.render(list, background: background)
         SDL_RenderPresent(renderer)
     }
 

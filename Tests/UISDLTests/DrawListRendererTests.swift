@@ -1,4 +1,5 @@
 import Foundation
+import CSDL2
 import UI
 @testable import UISDL
 import XCTest
@@ -235,6 +236,135 @@ final class DrawListRendererTests: XCTestCase {
         list.append(.fillRect(Rect(x: 0, y: 200, width: 10, height: 10), Color(255, 0, 0), cornerRadius: 0))
         canvas.render(list, background: background)
         XCTAssertEqual(canvas.drawListRenderer.statistics.geometryBatches, 2, "text flushes the batch to keep painter's order")
+    }
+
+    /// Rectangles are filled with `SDL_RenderFillRects` (opaque ones without blending) instead of
+    /// being given to `SDL_RenderGeometry` as quads, the background only where no opaque
+    /// rectangle covers it later, and an opaque rectangle is skipped where its colour already is.
+    /// The pixels must be exactly those of a plain clear followed by SDL's own path for rectangle
+    /// quads, command by command — overlaps, translucency, fractional coordinates, scales, clips,
+    /// rectangles of the background's colour, same-colour panels (square and rounded) nested in
+    /// each other, and text and lines drawn between them included — on a reference canvas.
+    func testRectangleFillsAndSkippedOverdrawMatchAPlainClearAndSDLGeometryPixelForPixel() throws {
+        // A crowded scene and a sparse one (where much of the background shows and panels stand alone).
+        for (scale, shapes) in [(Float(1), 400), (1.5, 400), (2, 400), (1, 40), (1.5, 40), (2, 40)] {
+            let width = Int32(220 * scale), height = Int32(160 * scale)
+            let canvas = try OffscreenCanvas(width: width, height: height, scale: scale)
+            let reference = try OffscreenCanvas(width: width, height: height, scale: scale)
+            defer {
+                canvas.destroy()
+                reference.destroy()
+            }
+            var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+            func random(_ bound: Int) -> Int {
+                seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Int(seed >> 33) % bound
+            }
+            var list = DrawList()
+            for i in 0..<shapes {
+                if i % 60 == 30 {
+                    list.append(.clip(Rect(x: Float(random(100)) + 0.3, y: Float(random(80)) + 0.6,
+                                           width: Float(40 + random(120)), height: Float(30 + random(80)))))
+                } else if i % 60 == 0 {
+                    list.append(.clip(nil))
+                }
+                let rect = Rect(x: Float(random(2400) - 200) / 10, y: Float(random(1800) - 100) / 10,
+                                width: Float(random(900)) / 10, height: Float(random(600)) / 10)
+                let alpha: UInt8 = [255, 255, 255, 200, 90, 1][random(6)]
+                let color = i % 5 == 0 ? background : Color(UInt8(random(256)), UInt8(random(256)), UInt8(random(256)), alpha)
+                list.append(.fillRect(rect, color, cornerRadius: 0))
+                switch i % 7 {
+                case 1:
+                    // A panel in a panel of the same colour: skipped when nothing was drawn between.
+                    list.append(.fillRect(Rect(x: rect.x + 2, y: rect.y + 2, width: rect.width / 2, height: rect.height / 2), color, cornerRadius: 0))
+                case 2, 3:
+                    // Text or a line over the panel, then the same colour over it: not skipped.
+                    if i % 7 == 2 {
+                        list.append(.text("Ag \(i)", at: Point(rect.x + 1, rect.y + 1), Color(255, 255, 255), .small))
+                    } else {
+                        list.append(.line(from: Point(rect.x + 2, rect.y + 3), to: Point(rect.x + 12, rect.y + 9), Color(250, 200, 0), thickness: 1.5))
+                    }
+                    list.append(.fillRect(Rect(x: rect.x + 0.5, y: rect.y + 0.5, width: rect.width * 0.7, height: rect.height * 0.7), color, cornerRadius: 0))
+                case 6:
+                    // A border over the panel, then its colour just inside (and over) the border.
+                    list.append(.strokeRect(rect, Color(200, 200, 200), thickness: Float(1 + random(3))))
+                    let inset = Float(random(4))
+                    list.append(.fillRect(Rect(x: rect.x + inset, y: rect.y + inset, width: rect.width - 2 * inset, height: rect.height - 2 * inset),
+                                          color, cornerRadius: 0))
+                case 4, 5:
+                    // A rounded panel with a rounded or square one of its colour inside, close to its edges.
+                    let radius = Float(1 + random(12)) / 2
+                    list.append(.fillRect(rect, color, cornerRadius: radius))
+                    list.append(.fillRect(Rect(x: rect.x + Float(random(4)), y: rect.y + Float(random(8)), width: rect.width - Float(random(6)),
+                                               height: rect.height - Float(random(10))), color, cornerRadius: i % 7 == 4 ? 0 : radius / 2))
+                default:
+                    break
+                }
+            }
+            // Rounded panels drawn last, each with a panel of its colour just inside it: their
+            // corners stay visible (background or what was under them; never skipped, never left out).
+            list.append(.clip(nil))
+            for (index, radius) in [Float(3), 6.5, 10].enumerated() {
+                let panel = Rect(x: 4 + Float(index) * 72, y: 100, width: 68, height: 56)
+                let color = Color(40 + UInt8(index) * 30, 60, 90)
+                list.append(.fillRect(panel, color, cornerRadius: radius))
+                list.append(.fillRect(Rect(x: panel.x + 1, y: panel.y + 1, width: panel.width - 2, height: panel.height - 2), color,
+                                      cornerRadius: radius / 2))
+            }
+            canvas.render(list, background: background)
+
+            let renderer = reference.renderer
+            reference.drawListRenderer.clear(background)
+            var clip: Rect?
+            func applyClip() {
+                if let rect = clip {
+                    let left = DrawListRenderer.pixel(rect.minX * scale), top = DrawListRenderer.pixel(rect.minY * scale)
+                    var pixels = SDL_Rect(x: left, y: top, w: DrawListRenderer.pixel(rect.maxX * scale) - left,
+                                          h: DrawListRenderer.pixel(rect.maxY * scale) - top)
+                    SDL_RenderSetClipRect(renderer, &pixels)
+                } else {
+                    SDL_RenderSetClipRect(renderer, nil)
+                }
+            }
+            for command in list.commands {
+                switch command {
+                case let .clip(rect):
+                    clip = rect
+                    applyClip()
+                case let .fillRect(rect, color, cornerRadius) where cornerRadius <= 0:
+                    // Edges as the renderer computes them: scaled first, then rounded to pixels.
+                    let x = rect.x * scale, y = rect.y * scale, w = rect.width * scale, h = rect.height * scale
+                    let left = x.rounded(), top = y.rounded(), right = (x + w).rounded(), bottom = (y + h).rounded()
+                    guard right > left, bottom > top else { continue }
+                    let c = SDL_Color(r: color.red, g: color.green, b: color.blue, a: color.alpha)
+                    let corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
+                    let vertices = corners.map { SDL_Vertex(position: SDL_FPoint(x: $0.0, y: $0.1), color: c, tex_coord: SDL_FPoint(x: 0, y: 0)) }
+                    let indices: [Int32] = [0, 1, 2, 0, 2, 3]
+                    SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+                    _ = SDL_RenderGeometry(renderer, nil, vertices, 4, indices, 6)
+                default:
+                    // Rounded rectangles, text and lines as the renderer draws them, one command at a
+                    // time, on no background (so nothing is known to skip).
+                    var single = DrawList()
+                    single.append(.clip(clip))
+                    single.append(command)
+                    reference.render(single)
+                    applyClip()
+                }
+            }
+            SDL_RenderSetClipRect(renderer, nil)
+            reference.present()
+
+            let drawn = canvas.image(), expected = reference.image()
+            XCTAssertGreaterThan(expected.distinctColorCount, min(100, shapes), "the scene must exercise many colours")
+            var differing = 0
+            for index in expected.pixels.indices where drawn.pixels[index] != expected.pixels[index] { differing += 1 }
+            XCTAssertEqual(differing, 0, "scale \(scale), \(shapes) shapes: \(differing) pixels differ from a plain clear and SDL's geometry path")
+            let statistics = canvas.drawListRenderer.statistics
+            XCTAssertGreaterThan(statistics.rectangles, shapes / 2)
+            XCTAssertGreaterThan(statistics.skippedFills, shapes / 80, "the scene must exercise skipped fills")
+            XCTAssertLessThan(statistics.backgroundPixels, Int(width) * Int(height), "the scene must exercise a partial background")
+        }
     }
 
     func testRendersAUIContextFrame() throws {
