@@ -65,7 +65,7 @@ let package = Package(
 
         .executableTarget(
             name: "NetScouterIntelBench",
-            dependencies: ["Intel", "Store", "Packets"],
+            dependencies: ["Intel", "Store", "Packets", "Screens"],
             path: "Benchmarks/NetScouterIntelBench"
         ),
 

@@ -6,6 +6,7 @@ import NetScouterTestSupport
 import Packets
 import Screens
 import Store
+import Traffic
 import UI
 import UISDL
 import XCTest
@@ -224,6 +225,97 @@ final class IntelTabTests: XCTestCase {
         harness.click("Intel/Details/Refresh##\(key)")
         XCTAssertTrue(runFrames(harness) { servers.requests(about: key) == [2, 2, 2] && !screen.model.isPending(Self.cleanServer) },
                       "Refresh asked again: \(servers.requests(about: key))")
+    }
+
+    /// Refresh pressed while the selected address is still being looked up: the providers are
+    /// asked again once the lookup in flight ends, and the address stays "looking up" until that
+    /// second answer arrives.
+    func testRefreshWhileTheAddressIsMidLookupAsksAgain() throws {
+        let servers = try FakeReputationServers(flagged: [], delay: 0.5)
+        let (shell, harness) = makeShell(environment: servers.environment())
+        let screen = try XCTUnwrap(shell.screen(IntelScreen.self))
+        shell.selectedTab = .intel
+        harness.frame()
+        let key = Self.cleanServer.description
+        harness.replaceText(in: "Intel/Look up address", with: key)
+        harness.press(.enter)
+        XCTAssertTrue(runFrames(harness) { servers.requests(about: key) == [1, 1, 1] }, "the first lookup is in flight")
+        XCTAssertNil(screen.model.records[Self.cleanServer], "and has not answered")
+        harness.click("Intel/Details/Refresh##\(key)")
+        XCTAssertTrue(runFrames(harness) { screen.model.records[Self.cleanServer] != nil }, "the first answer arrives")
+        XCTAssertTrue(screen.model.isPending(Self.cleanServer), "the refresh is still to come")
+        XCTAssertTrue(runFrames(harness) { !screen.model.isPending(Self.cleanServer) })
+        XCTAssertEqual(servers.requests(about: key), [2, 2, 2], "the refresh asked every provider again, past the cache")
+    }
+
+    /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables
+    /// show, after the command line's fields, in CSV, JSON and NDJSON.
+    func testTheFlowsAndHostsExportsCarryTheConsensusCountryAndASShown() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let (shell, harness) = makeShell(environment: servers.environment())
+        let path = try writeIntelFixture(in: directory, conversations: [(Self.attacker, Self.lan, 22), (Self.cleanServer, Self.lan, 443)])
+        shell.dashboard.openFile(path)
+        runUntilCaptureFinished(shell, harness)
+        let attackerCell = ItemRole.cell(Self.attacker.description, IntelColumns.consensusTitle)
+        XCTAssertTrue(runFrames(harness, upTo: 3000) {
+            harness.value(of: attackerCell) == "3/3" && harness.value(of: .cell(Self.cleanServer.description, IntelColumns.consensusTitle)) == "0/3"
+        })
+        let dashboard = shell.dashboard
+        func shown(_ title: String, _ flow: FlowStats) throws -> String {
+            try XCTUnwrap(dashboard.flowTable.columns.first { $0.title == title }).text(flow)
+        }
+        let attackerFlow = try XCTUnwrap(dashboard.flowTable.rows.first { $0.initiator == Self.attacker })
+        let country = try shown(IntelColumns.countryTitle, attackerFlow), autonomousSystem = try shown(IntelColumns.asTitle, attackerFlow)
+        if dashboard.intel?.enricher.location != nil {
+            XCTAssertNotEqual(country, "—", "libloc knows \(Self.attacker)")
+            XCTAssertTrue(autonomousSystem.hasPrefix("AS"), autonomousSystem)
+        }
+
+        // CSV of the flows: the CLI's columns, then the three the window adds.
+        let csvPath = directory.appendingPathComponent("flows.csv").path
+        harness.replaceText(in: "Dashboard/Export flows/Path", with: csvPath)
+        harness.click("Dashboard/Export flows/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(csvPath)") != nil })
+        let csv = try pythonCSVRecords(csvPath)
+        XCTAssertEqual(csv.first, TrafficExports.flowColumns.map(\.title) + ["Consensus", "Country", "AS"])
+        let attackerRecord = try XCTUnwrap(csv.first { $0[1] == Self.attacker.description })
+        XCTAssertEqual(Array(attackerRecord.suffix(3)), ["3/3", country, autonomousSystem])
+        let cleanRecord = try XCTUnwrap(csv.first { $0[1] == Self.cleanServer.description })
+        XCTAssertEqual(cleanRecord[cleanRecord.count - 3], "0/3")
+
+        // NDJSON of the flows.
+        harness.click("Dashboard/Export flows/Format")
+        harness.click("Dashboard/Export flows/Format/NDJSON")
+        let ndjsonPath = directory.appendingPathComponent("flows.ndjson").path
+        harness.replaceText(in: "Dashboard/Export flows/Path", with: ndjsonPath)
+        harness.click("Dashboard/Export flows/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(ndjsonPath)") != nil })
+        let lines = try String(contentsOfFile: ndjsonPath, encoding: .utf8).split(separator: "\n")
+        let flowRecords = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let attackerJSON = try XCTUnwrap(flowRecords.first { $0["initiator"] as? String == Self.attacker.description })
+        XCTAssertEqual(attackerJSON["consensus"] as? String, "3/3")
+        XCTAssertEqual(attackerJSON["country"] as? String, country)
+        XCTAssertEqual(attackerJSON["as"] as? String, autonomousSystem)
+        XCTAssertEqual(attackerJSON["responder_port"] as? Int, 22, "the shared fields are still there")
+
+        // JSON of the hosts.
+        dashboard.tableTab = 1
+        harness.frames(2)
+        harness.click("Dashboard/Export hosts/Format")
+        harness.click("Dashboard/Export hosts/Format/JSON")
+        let jsonPath = directory.appendingPathComponent("hosts.json").path
+        harness.replaceText(in: "Dashboard/Export hosts/Path", with: jsonPath)
+        harness.click("Dashboard/Export hosts/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(jsonPath)") != nil })
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: jsonPath))) as? [String: Any])
+        let hosts = try XCTUnwrap(document["records"] as? [[String: Any]])
+        let attackerHost = try XCTUnwrap(hosts.first { $0["address"] as? String == Self.attacker.description })
+        XCTAssertEqual(attackerHost["consensus"] as? String, "3/3")
+        XCTAssertEqual(attackerHost["country"] as? String, country)
+        XCTAssertEqual(attackerHost["as"] as? String, autonomousSystem)
+        let lanHost = try XCTUnwrap(hosts.first { $0["address"] as? String == Self.lan.description })
+        XCTAssertEqual(lanHost["country"] as? String, "local")
+        XCTAssertEqual((document["columns"] as? [Any])?.count, TrafficExports.hostColumns.count + 3)
     }
 
     /// A key typed (masked) into Settings and applied is used by the next lookup, the Intel tab

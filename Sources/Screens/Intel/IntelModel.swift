@@ -206,6 +206,7 @@ public final class IntelModel {
         let enricher = enricher
         let inbox = inbox
         let model = UIThreadReference(self)
+        let handle = QueueHandle()
         let queue = ReputationLookupQueue(service: service) { reputation in
             // On the lookup worker: the tables see the verdict at once; the rest goes to the UI.
             enricher.record(reputation)
@@ -220,8 +221,13 @@ public final class IntelModel {
             }
             let quota = asked ? service.quota() : []
             let received = Date()
-            inbox.post { model.object?.receive(IntelRecord(reputation: reputation, risk: risk, receivedAt: received), quota: quota) }
+            // A Refresh pressed while this lookup ran queued the address again: still pending.
+            let again = IPAddress(reputation.address).map { handle.queue?.isWaiting($0.description) ?? false } ?? false
+            inbox.post {
+                model.object?.receive(IntelRecord(reputation: reputation, risk: risk, receivedAt: received), quota: quota, lookingUpAgain: again)
+            }
         }
+        handle.queue = queue
         engine = Engine(service: service, queue: queue)
         // Everything asked for so far is asked again under the new configuration.
         let visible = waiting.filter { $0.value == .visible }.map(\.key)
@@ -232,11 +238,11 @@ public final class IntelModel {
         lookUp(Array(earlier), priority: .background)
     }
 
-    private func receive(_ record: IntelRecord, quota statuses: [QuotaStatus]) {
+    private func receive(_ record: IntelRecord, quota statuses: [QuotaStatus], lookingUpAgain: Bool) {
         guard let address = IPAddress(record.reputation.address) else { return }
         records[address] = record
         riskCache[address] = nil
-        waiting[address] = nil
+        if !lookingUpAgain { waiting[address] = nil }
         for status in statuses { quota[status.provider] = status }
         resultCount += 1
     }
@@ -325,18 +331,28 @@ public final class IntelModel {
     /// all): dropped when the address's answer arrives or the rules change.
     public func riskHits(_ address: IPAddress, ports: [Int] = []) -> [RiskRules.Hit] {
         if let known = riskCache[address], known.ports == ports { return known.hits }
-        let portHits = ports.isEmpty ? [] : riskRules.evaluate(RiskRules.Subject(ports: ports))
-        var hits = portHits
-        if let record = records[address] {
-            hits = record.risk + portHits
-        } else if let location = enricher.locationInfo(address), location.local == nil {
-            hits = riskRules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
-                                                        locationFlags: location.flags)) + portHits
-        }
+        let hits = Self.riskHits(address, ports: ports, record: records[address], rules: riskRules, enricher: enricher)
         riskCache[address] = (ports, hits)
         return hits
     }
     private var riskCache: [IPAddress: (ports: [Int], hits: [RiskRules.Hit])] = [:]
+
+    static func riskHits(_ address: IPAddress, ports: [Int], record: IntelRecord?, rules: RiskRules, enricher: AddressEnricher) -> [RiskRules.Hit] {
+        let portHits = ports.isEmpty ? [] : rules.evaluate(RiskRules.Subject(ports: ports))
+        if let record { return record.risk + portHits }
+        if let location = enricher.locationInfo(address), location.local == nil {
+            return rules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
+                                                    locationFlags: location.flags)) + portHits
+        }
+        return portHits
+    }
+
+    /// What the Intel tab's columns read, as of now, for a worker (an export): the answers, the
+    /// addresses still waiting and the rules are copied (copy-on-write: no per-address work on
+    /// the UI thread); the enricher is thread-safe.
+    public func facts() -> IntelFacts {
+        IntelFacts(records: records, waiting: waiting, rules: riskRules, enricher: enricher)
+    }
 
     /// Whether any provider has a key.
     public var hasAnyKey: Bool { keyStatus.values.contains { $0.isConfigured } }
@@ -355,6 +371,26 @@ public final class IntelModel {
         if let blocked = status.blockedUntil { parts.append("waiting until \(ProviderTime.clock(blocked)) (the provider asked)") }
         return parts.joined(separator: ", ")
     }
+}
+
+/// A copy of what `IntelModel` knows about addresses, readable on any thread (see `facts()`).
+public struct IntelFacts: Sendable {
+    public let records: [IPAddress: IntelRecord]
+    public let waiting: [IPAddress: ReputationLookupQueue.Priority]
+    public let rules: RiskRules
+    public let enricher: AddressEnricher
+
+    public func isPending(_ address: IPAddress) -> Bool { waiting[address] != nil }
+    public func consensus(_ address: IPAddress) -> Consensus? { enricher.enrich(address).consensus }
+    public func riskHits(_ address: IPAddress, ports: [Int] = []) -> [RiskRules.Hit] {
+        IntelModel.riskHits(address, ports: ports, record: records[address], rules: rules, enricher: enricher)
+    }
+}
+
+/// The queue, for its own delivery closure (set once, before anything is queued; weak, as the
+/// queue holds the closure).
+private final class QueueHandle: @unchecked Sendable {
+    weak var queue: ReputationLookupQueue?
 }
 
 /// Times in the Intel tab: UTC clock times and ages.
