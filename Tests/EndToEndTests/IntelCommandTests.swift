@@ -83,6 +83,22 @@ final class IntelCommandTests: XCTestCase {
         }
     }
 
+    /// Without the offline location database `intel` still answers (providers, consensus),
+    /// says once on stderr what is missing and how to get it, and leaves country and AS empty.
+    func testAMissingLocationDatabaseIsANoticeNotAFailure() throws {
+        let environment = ["HOME": directory.path, "XDG_CONFIG_HOME": directory.appendingPathComponent("config").path, "PATH": "/usr/bin:/bin",
+                           "NETSCOUTER_LOCATION_DB": directory.appendingPathComponent("missing/location.db").path]
+        let run = try CommandRun.netscouter(["intel", "8.8.8.8", "--json", "--data-dir", directory.appendingPathComponent("data").path],
+                                            environment: environment)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertTrue(run.standardError.contains("note: No location database at \(directory.appendingPathComponent("missing/location.db").path)"), run.standardError)
+        XCTAssertTrue(run.standardError.contains("apt-get install libloc-database"), run.standardError)
+        let objects = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
+        XCTAssertEqual(objects.first?["address"] as? String, "8.8.8.8")
+        XCTAssertEqual(objects.first?["answered"] as? Int, 0, "no key: no answer")
+        XCTAssertNil(objects.first?["asn"] as? Int)
+    }
+
     func testIntelRefusesSomethingThatIsNotAnAddress() throws {
         let run = try CommandRun.netscouter(["intel", "example.com", "--data-dir", directory.path], environment: ["HOME": directory.path])
         XCTAssertNotEqual(run.status, 0)

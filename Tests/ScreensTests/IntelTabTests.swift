@@ -248,6 +248,27 @@ final class IntelTabTests: XCTestCase {
         XCTAssertEqual(servers.requests(about: key), [2, 2, 2], "the refresh asked every provider again, past the cache")
     }
 
+    /// Without the offline location database the window still works: the Intel tab says what
+    /// is missing and how to install it, Country and AS are empty, verdicts still arrive.
+    func testAMissingLocationDatabaseIsANoticeInTheIntelTab() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        var environment = servers.environment()
+        let missing = directory.appendingPathComponent("missing/location.db").path
+        environment["NETSCOUTER_LOCATION_DB"] = missing
+        let (shell, harness) = makeShell(environment: environment)
+        XCTAssertNil(shell.intel.enricher.location)
+        let path = try writeIntelFixture(in: directory, conversations: [(Self.attacker, Self.lan, 22)])
+        shell.dashboard.openFile(path)
+        runUntilCaptureFinished(shell, harness)
+        XCTAssertTrue(runFrames(harness, upTo: 3000) { harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle)) == "3/3" })
+        let flow = try XCTUnwrap(shell.dashboard.flowTable.rows.first)
+        XCTAssertEqual(shell.dashboard.flowTable.columns.first { $0.title == IntelColumns.countryTitle }?.text(flow), "—")
+        shell.selectedTab = .intel
+        harness.frames(2)
+        XCTAssertTrue(harness.drawnTexts.contains { $0.contains("No location database at \(missing)") && $0.contains("libloc-database") },
+                      "the notice is shown: \(harness.drawnTexts.filter { $0.contains("location") })")
+    }
+
     /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables
     /// show, after the command line's fields, in CSV, JSON and NDJSON.
     func testTheFlowsAndHostsExportsCarryTheConsensusCountryAndASShown() throws {
