@@ -9,6 +9,11 @@ public struct AddressEnrichment: Equatable, Sendable {
     /// nil while no provider answer is known (not looked up yet).
     public var consensus: Consensus?
 
+    public init(location: LocationInfo?, consensus: Consensus? = nil) {
+        self.location = location
+        self.consensus = consensus
+    }
+
     public var countryText: String { location?.countryText ?? "—" }
     /// "AS15169 GOOGLE", or "—".
     public var asText: String {
@@ -34,6 +39,24 @@ public final class AddressEnricher: Sendable {
 
     public func enrich(_ address: IPAddress) -> AddressEnrichment {
         AddressEnrichment(location: locationInfo(address), consensus: verdicts.withLock { $0[address] })
+    }
+
+    /// The last known consensus only (no location lookup).
+    public func consensus(_ address: IPAddress) -> Consensus? { verdicts.withLock { $0[address] } }
+
+    /// The last known consensus of many addresses, under one lock (a table sorting by it).
+    public func consensus(_ addresses: [IPAddress?]) -> [Consensus?] {
+        verdicts.withLock { verdicts in addresses.map { $0.flatMap { verdicts[$0] } } }
+    }
+
+    /// The location of many addresses: the known ones under one lock, the rest from the
+    /// database (a table sorting by country or AS).
+    public func locationInfo(_ addresses: [IPAddress?]) -> [LocationInfo?] {
+        var answers = geo.withLock { geo in addresses.map { $0.flatMap { geo[$0] } } }
+        for index in answers.indices where answers[index] == nil {
+            if let address = addresses[index] { answers[index] = locationInfo(address) }
+        }
+        return answers
     }
 
     public func locationInfo(_ address: IPAddress) -> LocationInfo? {

@@ -71,6 +71,11 @@ final class IntelCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.standardError)
         XCTAssertEqual(abuse.requestCount + vt.requestCount + otx.requestCount, 3)
         XCTAssertTrue(again.standardOutput.contains("\"cached\" : true"), again.standardOutput)
+        // `--refresh` asks past the cache.
+        let refreshed = try CommandRun.netscouter(arguments + ["--refresh"], environment: environment)
+        XCTAssertEqual(refreshed.status, 0, refreshed.standardError)
+        XCTAssertEqual(abuse.requestCount + vt.requestCount + otx.requestCount, 6)
+        XCTAssertFalse(refreshed.standardOutput.contains("\"cached\" : true"), refreshed.standardOutput)
 
         // And the threats export lists the flagged answers.
         let export = try CommandRun.netscouter(["export", "threats", "--format", "csv", "--out", "-", "--data-dir", directory.appendingPathComponent("data").path],

@@ -370,6 +370,32 @@ final class IntelTabTests: XCTestCase {
         XCTAssertFalse(keyDrawn, "the key never appears in the draw list or the harness records")
     }
 
+    /// Base URLs typed into Settings (no NETSCOUTER_*_URL in the environment) take effect on
+    /// Apply Settings: the next lookup goes to them.
+    func testBaseURLsEnteredInSettingsAreUsedAfterApplySettings() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        var environment = servers.environment()
+        for variable in ["NETSCOUTER_ABUSEIPDB_URL", "NETSCOUTER_VIRUSTOTAL_URL", "NETSCOUTER_OTX_URL"] { environment[variable] = nil }
+        let (shell, harness) = makeShell(environment: environment)
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        shell.selectedTab = .settings
+        harness.frame()
+        harness.replaceText(in: "abuseIPDBBaseURL", with: servers.abuseIPDB.baseURL)
+        harness.replaceText(in: "virusTotalBaseURL", with: servers.virusTotal.baseURL)
+        harness.replaceText(in: "otxBaseURL", with: servers.otx.baseURL)
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.otxBaseURL == servers.otx.baseURL && !shell.intel.isConfiguring })
+
+        shell.selectedTab = .intel
+        harness.frame()
+        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
+        harness.press(.enter)
+        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle)) == "3/3" },
+                      "answers from the servers Settings named: \(String(describing: harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle))))")
+        XCTAssertEqual(servers.requests(about: Self.attacker.description), [1, 1, 1])
+    }
+
     func testTheLookupBoxRefusesWhatIsNotAnAddress() throws {
         let (shell, harness) = makeShell(environment: [:])
         shell.selectedTab = .intel

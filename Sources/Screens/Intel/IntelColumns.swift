@@ -45,25 +45,36 @@ public enum IntelColumns {
 
     public static func consensus<Row>(_ intel: IntelModel, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let enricher = intel.enricher
-        let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.enrich($0).consensus } }
-        // Flagged first, then how many answered; not looked up below all. One key per row per
-        // sort: each reads the enricher under its lock.
-        let order: (Row) -> Int = { row in value(row).map { $0.flagged * 1024 + $0.answered } ?? -1 }
-        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, sortKey: order,
+        let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.consensus($0) } }
+        // Flagged first, then how many answered; not looked up below all. A sort reads every
+        // row's verdict under one lock.
+        let key: (Consensus?) -> Int = { consensus in consensus.map { $0.flagged * 1024 + $0.answered } ?? -1 }
+        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, sortKey: { key(value($0)) },
+                          sortKeys: { rows in enricher.consensus(rows.map(address)).map(key) },
                           export: { .string(consensusText(value($0))) },
                           color: { [weak intel] row, theme in intel.flatMap { consensusColor(value(row), intel: $0, theme: theme) } })
     }
 
     public static func country<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
-        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).countryText } ?? "—" }
-        return DataColumn(countryTitle, width: 64, text: text, sortKey: text)
+        let text: (Row) -> String = { row in address(row).map { AddressEnrichment(location: enricher.locationInfo($0)).countryText } ?? "—" }
+        let texts: ([Row]) -> [String] = { rows in
+            let addresses = rows.map(address)
+            return zip(addresses, enricher.locationInfo(addresses)).map { $0 == nil ? "—" : AddressEnrichment(location: $1).countryText }
+        }
+        return DataColumn(countryTitle, width: 64, text: text, sortKey: text, sortKeys: texts)
     }
 
     /// "AS15169 GOOGLE"; sorted by AS number.
     public static func autonomousSystem<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
-        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).asText } ?? "—" }
+        let text: (Row) -> String = { row in address(row).map { AddressEnrichment(location: enricher.locationInfo($0)).asText } ?? "—" }
         let number: (Row) -> UInt32 = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } ?? 0 }
-        return DataColumn(asTitle, width: 150, text: text, sortKey: { ASSortKey(number: number($0), text: text($0)) })
+        let keys: ([Row]) -> [ASSortKey] = { rows in
+            let addresses = rows.map(address)
+            return zip(addresses, enricher.locationInfo(addresses)).map { address, location in
+                address == nil ? ASSortKey(number: 0, text: "—") : ASSortKey(number: location?.asn ?? 0, text: AddressEnrichment(location: location).asText)
+            }
+        }
+        return DataColumn(asTitle, width: 150, text: text, sortKey: { ASSortKey(number: number($0), text: text($0)) }, sortKeys: keys)
     }
 
     /// "AS15169"; sorted by number.

@@ -75,6 +75,21 @@ public struct DataColumn<Row> {
         }
     }
 
+    /// The same with the keys of all rows computed at once (`sortKeys(rows)[i]` is row i's key):
+    /// for values read under a lock, taken once for the whole table.
+    public init<Value: Comparable>(_ title: String, width: Float, minimumWidth: Float = 40, alignment: TextAlignment = .left,
+                                   exportKey: String? = nil, exportTitle: String? = nil,
+                                   text: @escaping (Row) -> String, sortKey value: @escaping (Row) -> Value,
+                                   sortKeys values: @escaping ([Row]) -> [Value],
+                                   export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
+        self.init(title, width: width, minimumWidth: minimumWidth, alignment: alignment, exportKey: exportKey, exportTitle: exportTitle,
+                  text: text, less: { value($0) < value($1) }, export: export, color: color)
+        sortedIndices = { rows, ascending in
+            let keys = values(rows)
+            return ascending ? keys.indices.sorted { keys[$0] < keys[$1] } : keys.indices.sorted { keys[$1] < keys[$0] }
+        }
+    }
+
     /// A column of controls (buttons) drawn by `draw(row, column, item)`, e.g.
     /// `row.button(column, "Block##\(item.id)")`. Not sorted, filtered or exported.
     public static func control(_ title: String, width: Float, minimumWidth: Float = 40,
