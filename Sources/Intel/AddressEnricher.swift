@@ -27,13 +27,16 @@ public struct AddressEnrichment: Equatable, Sendable {
 /// network; lookups go through `ReputationLookupQueue`, whose deliveries are `record`ed here.
 /// Thread-safe: the UI thread reads while the worker records.
 public final class AddressEnricher: Sendable {
-    public let location: (any LocationSource)?
+    /// The offline location data (nil: none installed); replaced when the user picks another
+    /// `.mmdb` in Settings.
+    public var location: (any LocationSource)? { source.withLock { $0 } }
     public let vendors: MACVendors?
+    private let source: Mutex<(any LocationSource)?>
     private let geo = Mutex<[IPAddress: LocationInfo]>([:])
     private let verdicts = Mutex<[IPAddress: Consensus]>([:])
 
     public init(location: (any LocationSource)?, vendors: MACVendors? = nil) {
-        self.location = location
+        source = Mutex(location)
         self.vendors = vendors
     }
 
@@ -72,6 +75,13 @@ public final class AddressEnricher: Sendable {
 
     public func vendor(_ mac: MACAddress) -> MACVendorAnswer {
         vendors?.lookup(mac) ?? (mac.value >> 40 & 0x02 != 0 ? .locallyAdministered : .unknown)
+    }
+
+    /// Another location source (Settings named another `.mmdb`): what was learnt from the old
+    /// one is forgotten.
+    public func replaceLocation(_ location: (any LocationSource)?) {
+        source.withLock { $0 = location }
+        geo.withLock { $0.removeAll() }
     }
 
     /// A lookup's result (from the queue's worker).

@@ -269,6 +269,38 @@ final class IntelTabTests: XCTestCase {
                       "the notice is shown: \(harness.drawnTexts.filter { $0.contains("location") })")
     }
 
+    /// The `.mmdb` chosen in Settings is opened on Apply Settings: a file that is not one is a
+    /// notice in the Intel tab (libloc still answers); clearing the choice removes the notice.
+    func testTheMaxMindDatabaseChosenInSettingsIsOpenedOnApply() throws {
+        let (shell, harness) = makeShell(environment: [:])
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        let before = shell.intel.locationNotices
+        let bogus = directory.appendingPathComponent("GeoLite2-ASN.mmdb").path
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: bogus))
+
+        func apply(_ path: String) {
+            shell.selectedTab = .settings
+            harness.frame()
+            harness.replaceText(in: "mmdbPath", with: path)
+            if path.isEmpty { harness.press(.backspace) }
+            harness.frame()
+            harness.click("Settings/Apply Settings")
+            XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.mmdbPath == path && !shell.intel.isConfiguring })
+            shell.selectedTab = .intel
+            harness.frames(2)
+        }
+        apply(bogus)
+        XCTAssertTrue(shell.intel.locationNotices.first?.hasPrefix("Cannot use the MaxMind database \(bogus)") == true, "\(shell.intel.locationNotices)")
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database \(bogus)") }, "the notice is shown")
+        if before.isEmpty {
+            XCTAssertNotNil(shell.intel.enricher.location, "libloc still answers")
+            XCTAssertEqual(shell.intel.enricher.locationInfo(IPAddress(8, 8, 8, 8))?.asn, 15169)
+        }
+        apply("")
+        XCTAssertEqual(shell.intel.locationNotices, before, "back to libloc alone")
+        XCTAssertFalse(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database") })
+    }
+
     /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables
     /// show, after the command line's fields, in CSV, JSON and NDJSON.
     func testTheFlowsAndHostsExportsCarryTheConsensusCountryAndASShown() throws {

@@ -45,7 +45,10 @@ public final class IntelModel {
     /// Country, AS and the last known consensus per address, from memory (never the network).
     public let enricher: AddressEnricher
     /// Why the offline location data is missing, if it is (shown on the Intel tab).
-    public let locationNotices: [String]
+    public private(set) var locationNotices: [String]
+    /// The Settings `.mmdb` the location data was last opened with ("" for none; nil: the
+    /// environment's, at start).
+    private var openedMMDB: String?
     public let inbox: UIInbox
     let toasts: ToastCenter
     let services: AppServices?
@@ -68,7 +71,7 @@ public final class IntelModel {
     public private(set) var resultCount = 0
 
     private var engine: Engine?
-    private let configurer: BackgroundTask<AppSettings, Never, Configured>
+    private let configurer: BackgroundTask<ConfigurationRequest, Never, Configured>
     /// Re-reads the quota now and then while the Intel tab shows (per-minute slots free up
     /// with time, and the daemon or the CLI may spend from the same budget).
     private let quotaReader: BackgroundTask<ReputationService, Never, [QuotaStatus]>
@@ -86,7 +89,15 @@ public final class IntelModel {
     }
 
     /// What the configuration worker hands back.
+    struct ConfigurationRequest: Sendable {
+        let settings: AppSettings
+        /// Open the location data again with this `.mmdb` ("" for libloc alone); nil keeps it.
+        let mmdb: String?
+    }
+
     struct Configured: Sendable {
+        /// The notices of location data opened again (nil when it was kept).
+        var locationNotices: [String]? = nil
         let service: ReputationService
         let keyStatus: [ReputationProvider: IntelKeyStatus]
         let quota: [QuotaStatus]
@@ -110,8 +121,17 @@ public final class IntelModel {
         let secrets = services?.secrets
         let cache = services.map { ReputationCache(database: $0.database) }
         let enricher = enricher
-        configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { settings, _ in
-            try Self.configure(settings: settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
+        configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { request, _ in
+            var notices: [String]?
+            if let mmdb = request.mmdb {
+                // Opening maps files and may read a large .mmdb: here, not on the UI thread.
+                let opened = LocationSources.open(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
+                enricher.replaceLocation(opened.source)
+                notices = opened.notices
+            }
+            var configured = try Self.configure(settings: request.settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
+            configured.locationNotices = notices
+            return configured
         }
         quotaReader = BackgroundTask("intel-quota", policy: .ignoreWhileRunning, inbox: inbox) { service, _ in service.quota() }
     }
@@ -128,10 +148,21 @@ public final class IntelModel {
     /// cache answers those that were answered, without spending quota).
     public func apply(_ settings: AppSettings) {
         threshold = settings.consensusThreshold
-        configurer.start(settings) { [weak self] outcome in
+        // The Settings .mmdb, unless NETSCOUTER_MMDB names one (the environment wins, as for
+        // base URLs); opened again only when it changed.
+        var mmdb: String?
+        if environment[MaxMindDatabase.environmentVariable].map({ $0.isEmpty }) ?? true {
+            let wanted = (settings.mmdbPath.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
+            if wanted != (openedMMDB ?? "") { mmdb = wanted }
+        }
+        configurer.start(ConfigurationRequest(settings: settings, mmdb: mmdb)) { [weak self] outcome in
             guard let self else { return .shown }
             switch outcome {
             case let .success(configured):
+                if let notices = configured.locationNotices {
+                    openedMMDB = mmdb
+                    locationNotices = notices
+                }
                 // Said once where it shows whichever tab is open; the Intel tab keeps it in view.
                 if let problem = configured.problem, problem != configurationError { toasts.post(problem, kind: .error) }
                 install(configured)

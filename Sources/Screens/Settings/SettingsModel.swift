@@ -62,6 +62,7 @@ public final class SettingsModel {
         TextField(key: "otxBaseURL", title: "AlienVault OTX base URL", keyPath: \.otxBaseURL),
         TextField(key: "captureInterface", title: "Default capture interface", keyPath: \.captureInterface),
         TextField(key: "exportDirectory", title: "Default export folder (empty = home)", keyPath: \.exportDirectory),
+        TextField(key: "mmdbPath", title: "MaxMind .mmdb for country/AS (optional)", keyPath: \.mmdbPath),
     ]
 
     /// Reads the settings once (before the first frame).
@@ -104,6 +105,7 @@ public final class SettingsModel {
     /// (bytes): …"), for the line that is always in view.
     public var firstFieldError: String? {
         let titled = Self.textFields.prefix(3).map { ($0.key, $0.title) } + Self.numberFields.prefix(5).map { ($0.key, $0.title) }
+            + [Self.textFields[5]].map { ($0.key, $0.title) }
             + [Self.textFields[3]].map { ($0.key, $0.title) } + Self.numberFields.dropFirst(5).map { ($0.key, $0.title) }
             + [Self.textFields[4]].map { ($0.key, $0.title) } + [("theme", "Theme")]
         for (key, title) in titled { if let error = fieldErrors[key] { return "\(title): \(error.userText)" } }

@@ -88,6 +88,7 @@ public final class SettingsScreen: TabScreen {
 
         section(ui, "Reputation and scanning")
         for field in SettingsModel.numberFields.dropFirst(2).prefix(3) { numberRow(ui, field) }
+        textRow(ui, SettingsModel.textFields[5])
 
         section(ui, "Capture and export")
         textRow(ui, SettingsModel.textFields[3])

@@ -40,6 +40,9 @@ public struct AppSettings: Codable, Equatable, Sendable {
     public var pcapRotateMegabytes: Int
     /// Days the finished flows of live captures stay in the database. Default 30.
     public var flowHistoryRetentionDays: Int
+    /// A MaxMind-format `.mmdb` (GeoLite2 Country/ASN, DB-IP Lite) asked before libloc for
+    /// country and AS; empty means libloc only. `NETSCOUTER_MMDB` wins. Default "".
+    public var mmdbPath: String
 
     /// The defaults, as documented on each property.
     public static let defaults = AppSettings()
@@ -63,7 +66,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
         otxBaseURL: String = "https://otx.alienvault.com/api/v1",
         exportDirectory: String = "",
         pcapRotateMegabytes: Int = 100,
-        flowHistoryRetentionDays: Int = 30
+        flowHistoryRetentionDays: Int = 30,
+        mmdbPath: String = ""
     ) {
         self.theme = theme
         self.autoBlockEnabled = autoBlockEnabled
@@ -81,6 +85,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         self.exportDirectory = exportDirectory
         self.pcapRotateMegabytes = pcapRotateMegabytes
         self.flowHistoryRetentionDays = flowHistoryRetentionDays
+        self.mmdbPath = mmdbPath
     }
 
     /// The JSON keys, which are also the `settings.key` values in the database.
@@ -88,7 +93,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         case theme, autoBlockEnabled, consensusThreshold, blockDurationHours, reputationCacheHours
         case scanTimeoutMilliseconds, scanConcurrency, captureInterface, capturePromiscuous
         case captureSnapLength, abuseIPDBBaseURL, virusTotalBaseURL, otxBaseURL, exportDirectory
-        case pcapRotateMegabytes, flowHistoryRetentionDays
+        case pcapRotateMegabytes, flowHistoryRetentionDays, mmdbPath
     }
 
     public init(from decoder: any Decoder) throws {
@@ -115,6 +120,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         exportDirectory = value(.exportDirectory, defaults.exportDirectory)
         pcapRotateMegabytes = value(.pcapRotateMegabytes, defaults.pcapRotateMegabytes)
         flowHistoryRetentionDays = value(.flowHistoryRetentionDays, defaults.flowHistoryRetentionDays)
+        mmdbPath = value(.mmdbPath, defaults.mmdbPath)
     }
 
     // MARK: Derived values
@@ -162,6 +168,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
         }
         check(exportDirectory.isEmpty || exportDirectory.hasPrefix("/") || exportDirectory.hasPrefix("~"),
               "The export directory must be an absolute path such as /home/you/exports, or empty for your home directory (it is \"\(exportDirectory)\").")
+        check(mmdbPath.isEmpty || mmdbPath.hasPrefix("/") || mmdbPath.hasPrefix("~"),
+              "The MaxMind database must be an absolute path such as /usr/share/GeoIP/GeoLite2-ASN.mmdb, or empty for libloc only (it is \"\(mmdbPath)\").")
         return problems
     }
 
