@@ -269,6 +269,47 @@ final class IntelTabTests: XCTestCase {
                       "the notice is shown: \(harness.drawnTexts.filter { $0.contains("location") })")
     }
 
+    /// Scrolls the Settings form until `field` is in view.
+    private func revealSettingsField(_ harness: UIHarness, _ field: String) throws {
+        for _ in 0..<60 {
+            harness.frame()
+            let form = try XCTUnwrap(harness.item("Settings/Settings/form"))
+            if let item = harness.item(field), form.rect.contains(item.rect.center) { return }
+            harness.scroll(at: form.rect.center, lines: -2)
+        }
+        XCTFail("\(field) never came into view")
+    }
+
+    /// Flag thresholds and rate limits typed into Settings apply after Apply Settings: AbuseIPDB's
+    /// score 92 no longer flags at a threshold of 95, and the quota line shows the new limits.
+    func testFlagThresholdsAndRateLimitsFromSettingsApply() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let (shell, harness) = makeShell(environment: servers.environment())
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        shell.selectedTab = .settings
+        harness.frame()
+        for (field, value) in [("abuseIPDBFlagScore", "95"), ("virusTotalPerMinute", "2"), ("virusTotalPerDay", "40"), ("otxPerDay", "0")] {
+            try revealSettingsField(harness, field)
+            harness.replaceText(in: field, with: value)
+        }
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.abuseIPDBFlagScore == 95 && !shell.intel.isConfiguring })
+
+        shell.selectedTab = .intel
+        harness.frame()
+        XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "40 of 40 left today, 2 of 2 this minute")
+        XCTAssertEqual(harness.value(of: .cell("otx", "Quota")), "no daily limit, 10 of 10 this minute")
+        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
+        harness.press(.enter)
+        let key = Self.attacker.description
+        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" },
+                      "AbuseIPDB's 92 is under 95: \(String(describing: harness.value(of: .cell(key, IntelColumns.consensusTitle))))")
+        XCTAssertEqual(harness.value(of: .cell(key, "abuseipdb state")), "not flagged")
+        XCTAssertEqual(harness.value(of: .cell(key, "virustotal state")), "flagged")
+        XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "39 of 40 left today, 1 of 2 this minute")
+    }
+
     /// The `.mmdb` chosen in Settings is opened on Apply Settings: a file that is not one is a
     /// notice in the Intel tab (libloc still answers); clearing the choice removes the notice.
     func testTheMaxMindDatabaseChosenInSettingsIsOpenedOnApply() throws {
@@ -281,6 +322,7 @@ final class IntelTabTests: XCTestCase {
         func apply(_ path: String) {
             shell.selectedTab = .settings
             harness.frame()
+            XCTAssertNoThrow(try revealSettingsField(harness, "mmdbPath"))
             harness.replaceText(in: "mmdbPath", with: path)
             if path.isEmpty { harness.press(.backspace) }
             harness.frame()

@@ -184,15 +184,11 @@ public final class IntelModel {
                 configuration = try ReputationConfiguration.load(settings: settings, environment: environment, secrets: secrets)
             } catch {
                 problems.append("Reputation lookups use no API key from the secrets file: \(error). Fix the file (or its permissions) and apply Settings again.")
-                configuration = ReputationConfiguration(keys: Self.environmentKeys(environment),
-                                                        endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                                        cacheLifetime: settings.reputationCacheLifetime)
+                configuration = ReputationConfiguration(keys: Self.environmentKeys(environment), settings: settings, environment: environment)
             }
         } else {
             // No store: keys only from the environment.
-            configuration = ReputationConfiguration(keys: Self.environmentKeys(environment),
-                                                    endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                                    cacheLifetime: settings.reputationCacheLifetime)
+            configuration = ReputationConfiguration(keys: Self.environmentKeys(environment), settings: settings, environment: environment)
         }
         var rules = RiskRules.builtIn
         do { rules = try RiskRules.load(environment: environment).rules } catch {
