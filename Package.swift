@@ -69,7 +69,7 @@ let package = Package(
 
         .executableTarget(
             name: "NetScouterIntelBench",
-            dependencies: ["Intel", "Store", "Packets"],
+            dependencies: ["Intel", "Store", "Packets", "Screens"],
             path: "Benchmarks/NetScouterIntelBench"
         ),
 

@@ -9,6 +9,11 @@ public struct AddressEnrichment: Equatable, Sendable {
     /// nil while no provider answer is known (not looked up yet).
     public var consensus: Consensus?
 
+    public init(location: LocationInfo?, consensus: Consensus? = nil) {
+        self.location = location
+        self.consensus = consensus
+    }
+
     public var countryText: String { location?.countryText ?? "—" }
     /// "AS15169 GOOGLE", or "—".
     public var asText: String {
@@ -22,18 +27,39 @@ public struct AddressEnrichment: Equatable, Sendable {
 /// network; lookups go through `ReputationLookupQueue`, whose deliveries are `record`ed here.
 /// Thread-safe: the UI thread reads while the worker records.
 public final class AddressEnricher: Sendable {
-    public let location: (any LocationSource)?
+    /// The offline location data (nil: none installed); replaced when the user picks another
+    /// `.mmdb` in Settings.
+    public var location: (any LocationSource)? { source.withLock { $0 } }
     public let vendors: MACVendors?
+    private let source: Mutex<(any LocationSource)?>
     private let geo = Mutex<[IPAddress: LocationInfo]>([:])
     private let verdicts = Mutex<[IPAddress: Consensus]>([:])
 
     public init(location: (any LocationSource)?, vendors: MACVendors? = nil) {
-        self.location = location
+        source = Mutex(location)
         self.vendors = vendors
     }
 
     public func enrich(_ address: IPAddress) -> AddressEnrichment {
         AddressEnrichment(location: locationInfo(address), consensus: verdicts.withLock { $0[address] })
+    }
+
+    /// The last known consensus only (no location lookup).
+    public func consensus(_ address: IPAddress) -> Consensus? { verdicts.withLock { $0[address] } }
+
+    /// The last known consensus of many addresses, under one lock (a table sorting by it).
+    public func consensus(_ addresses: [IPAddress?]) -> [Consensus?] {
+        verdicts.withLock { verdicts in addresses.map { $0.flatMap { verdicts[$0] } } }
+    }
+
+    /// The location of many addresses: the known ones under one lock, the rest from the
+    /// database (a table sorting by country or AS).
+    public func locationInfo(_ addresses: [IPAddress?]) -> [LocationInfo?] {
+        var answers = geo.withLock { geo in addresses.map { $0.flatMap { geo[$0] } } }
+        for index in answers.indices where answers[index] == nil {
+            if let address = addresses[index] { answers[index] = locationInfo(address) }
+        }
+        return answers
     }
 
     public func locationInfo(_ address: IPAddress) -> LocationInfo? {
@@ -49,6 +75,13 @@ public final class AddressEnricher: Sendable {
 
     public func vendor(_ mac: MACAddress) -> MACVendorAnswer {
         vendors?.lookup(mac) ?? (mac.value >> 40 & 0x02 != 0 ? .locallyAdministered : .unknown)
+    }
+
+    /// Another location source (Settings named another `.mmdb`): what was learnt from the old
+    /// one is forgotten.
+    public func replaceLocation(_ location: (any LocationSource)?) {
+        source.withLock { $0 = location }
+        geo.withLock { $0.removeAll() }
     }
 
     /// A lookup's result (from the queue's worker).

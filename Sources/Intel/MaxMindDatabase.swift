@@ -26,7 +26,7 @@ public final class MaxMindDatabase: @unchecked Sendable {
         let status = MMDB_open(path, UInt32(MMDB_MODE_MMAP), &handle)
         guard status == MMDB_SUCCESS else {
             let reason = String(cString: MMDB_strerror(status))
-            throw LocationDatabaseError(message: "Cannot use the MaxMind database \(path): \(reason). Choose a .mmdb file (GeoLite2-Country, GeoLite2-ASN, DB-IP Lite) or unset \(Self.environmentVariable).")
+            throw LocationDatabaseError(message: "Cannot use the MaxMind database \(path): \(reason). Choose a .mmdb file (GeoLite2-Country, GeoLite2-ASN, DB-IP Lite), or clear the choice (Settings → MaxMind .mmdb, \(Self.environmentVariable), --mmdb) to use libloc alone.")
         }
         databaseType = handle.metadata.database_type.map { String(cString: $0) } ?? ""
     }

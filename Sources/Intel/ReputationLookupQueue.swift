@@ -6,6 +6,8 @@ import Foundation
 ///   hosts and scan results mention it.
 /// - Prioritised: `.visible` addresses (rows on screen, the Intel tab's lookup box) go before
 ///   `.background` ones; re-adding a waiting background address as visible moves it forward.
+/// - A refresh (`refresh: true`) of the address being looked up queues it once more, so the user
+///   gets a lookup that started after they asked.
 /// - Results arrive through `deliver` on the worker thread; the UI posts them to its inbox.
 public final class ReputationLookupQueue: @unchecked Sendable {
     public enum Priority: Int, Sendable { case background = 0, visible = 1 }
@@ -42,7 +44,10 @@ public final class ReputationLookupQueue: @unchecked Sendable {
         var added = 0
         for address in addresses {
             if forceRefresh { refresh.insert(address) }
-            if address == inFlight { continue }
+            // The lookup in progress may have started before the user asked to refresh (its
+            // answer may come from the cache, or predate what the user knows): a refresh queues
+            // the address again, past the cache; anything else shares the answer on its way.
+            if address == inFlight && !forceRefresh { continue }
             if waiting.contains(address) {
                 if priority == .visible, let index = background[backgroundHead...].firstIndex(of: address) {
                     background.remove(at: index)
@@ -63,6 +68,13 @@ public final class ReputationLookupQueue: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return visible.count + background.count - backgroundHead
+    }
+
+    /// Whether `address` waits for a (further) lookup: a delivery for it is not the last one.
+    public func isWaiting(_ address: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting.contains(address)
     }
 
     private var isEmpty: Bool { visible.isEmpty && backgroundHead == background.count }

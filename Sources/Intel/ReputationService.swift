@@ -31,15 +31,33 @@ public struct ReputationConfiguration: Sendable {
         self.maximumSlotWait = maximumSlotWait
     }
 
+    /// What the settings say, with `keys`: base URLs (the environment first), cache time, flag
+    /// thresholds and rate limits.
+    public init(keys: APIKeys, settings: AppSettings, environment: [String: String]) {
+        self.init(keys: keys, endpoints: ProviderEndpoints(settings: settings, environment: environment),
+                  rules: FlagRules(abuseIPDBMinimumScore: settings.abuseIPDBFlagScore,
+                                   virusTotalMinimumMalicious: settings.virusTotalFlagMalicious,
+                                   virusTotalMinimumMaliciousPlusSuspicious: settings.virusTotalFlagMaliciousPlusSuspicious,
+                                   otxMinimumPulses: settings.otxFlagPulses),
+                  limits: Self.limits(settings), cacheLifetime: settings.reputationCacheLifetime)
+    }
+
+    /// The Settings rate limits; 0 is no limit.
+    public static func limits(_ settings: AppSettings) -> [ReputationProvider: RateLimit] {
+        func limit(_ perMinute: Int, _ perDay: Int) -> RateLimit { RateLimit(perMinute: perMinute > 0 ? perMinute : nil, perDay: perDay > 0 ? perDay : nil) }
+        return [.abuseIPDB: limit(settings.abuseIPDBPerMinute, settings.abuseIPDBPerDay),
+                .virusTotal: limit(settings.virusTotalPerMinute, settings.virusTotalPerDay),
+                .otx: limit(settings.otxPerMinute, settings.otxPerDay)]
+    }
+
     /// The configuration a user has: keys from the environment or the secrets file, base URLs
-    /// from the environment or settings, the cache time from settings, flag rules and rate limits
-    /// from `intel.json` in the config folder when it exists.
+    /// from the environment or settings, the cache time, flag thresholds and rate limits from
+    /// settings, replaced by `intel.json` in the config folder where it sets them.
     public static func load(settings: AppSettings, environment: [String: String] = ProcessInfo.processInfo.environment,
                             secrets: SecretsFile? = nil) throws -> ReputationConfiguration {
         let file = try secrets ?? SecretsFile(environment: environment)
         let keys = try file.load(environment: environment)
-        var configuration = ReputationConfiguration(keys: keys, endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                                    cacheLifetime: settings.reputationCacheLifetime)
+        var configuration = ReputationConfiguration(keys: keys, settings: settings, environment: environment)
         if let overrides = try IntelSettingsFile.load(environment: environment) {
             if let rules = overrides.flagRules { configuration.rules = rules }
             for (name, limit) in overrides.limits ?? [:] {

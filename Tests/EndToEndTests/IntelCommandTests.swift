@@ -71,6 +71,11 @@ final class IntelCommandTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.standardError)
         XCTAssertEqual(abuse.requestCount + vt.requestCount + otx.requestCount, 3)
         XCTAssertTrue(again.standardOutput.contains("\"cached\" : true"), again.standardOutput)
+        // `--refresh` asks past the cache.
+        let refreshed = try CommandRun.netscouter(arguments + ["--refresh"], environment: environment)
+        XCTAssertEqual(refreshed.status, 0, refreshed.standardError)
+        XCTAssertEqual(abuse.requestCount + vt.requestCount + otx.requestCount, 6)
+        XCTAssertFalse(refreshed.standardOutput.contains("\"cached\" : true"), refreshed.standardOutput)
 
         // And the threats export lists the flagged answers.
         let export = try CommandRun.netscouter(["export", "threats", "--format", "csv", "--out", "-", "--data-dir", directory.appendingPathComponent("data").path],
@@ -81,6 +86,22 @@ final class IntelCommandTests: XCTestCase {
         for output in [run.standardOutput, run.standardError, again.standardOutput, again.standardError, export.standardOutput, export.standardError] {
             for key in keys.values { XCTAssertFalse(output.contains(key), "a key reached the output") }
         }
+    }
+
+    /// Without the offline location database `intel` still answers (providers, consensus),
+    /// says once on stderr what is missing and how to get it, and leaves country and AS empty.
+    func testAMissingLocationDatabaseIsANoticeNotAFailure() throws {
+        let environment = ["HOME": directory.path, "XDG_CONFIG_HOME": directory.appendingPathComponent("config").path, "PATH": "/usr/bin:/bin",
+                           "NETSCOUTER_LOCATION_DB": directory.appendingPathComponent("missing/location.db").path]
+        let run = try CommandRun.netscouter(["intel", "8.8.8.8", "--json", "--data-dir", directory.appendingPathComponent("data").path],
+                                            environment: environment)
+        XCTAssertEqual(run.status, 0, run.standardError)
+        XCTAssertTrue(run.standardError.contains("note: No location database at \(directory.appendingPathComponent("missing/location.db").path)"), run.standardError)
+        XCTAssertTrue(run.standardError.contains("apt-get install libloc-database"), run.standardError)
+        let objects = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8)) as? [[String: Any]])
+        XCTAssertEqual(objects.first?["address"] as? String, "8.8.8.8")
+        XCTAssertEqual(objects.first?["answered"] as? Int, 0, "no key: no answer")
+        XCTAssertNil(objects.first?["asn"] as? Int)
     }
 
     func testIntelRefusesSomethingThatIsNotAnAddress() throws {

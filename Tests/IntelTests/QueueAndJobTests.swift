@@ -36,6 +36,40 @@ final class LookupQueueTests: XCTestCase {
         XCTAssertEqual(providers.abuseIPDB.requestCount, 5)
     }
 
+    /// Refresh pressed while the same address is being looked up: the answer on its way may
+    /// predate the request (or come from the cache), so the address is looked up once more, past
+    /// the cache; a plain lookup of it meanwhile still shares the answer in flight.
+    func testARefreshWhileTheAddressIsInFlightAsksTheProvidersAgain() throws {
+        let first = Atomic(true)
+        let providers = try FakeProviders(
+            abuseIPDB: { request in
+                let delay = first.exchange(false, ordering: .relaxed) ? 0.6 : 0
+                return Response(body: ProviderBodies.abuseIPDB(address: FakeProviders.address(of: request), score: 0), delay: delay)
+            },
+            virusTotal: { _ in Response(status: 500, body: "{}") }, otx: { _ in Response(status: 500, body: "{}") })
+        let service = providers.service(keys: APIKeys(abuseIPDB: FakeProviders.keys.abuseIPDB))
+        let delivered = Mutex<[String]>([])
+        let queue = ReputationLookupQueue(service: service) { result in delivered.withLock { $0.append(result.address) } }
+        defer { queue.stop() }
+
+        XCTAssertEqual(queue.enqueue(["45.1.0.1"]), 1)
+        for _ in 0..<2000 where providers.abuseIPDB.requestCount == 0 { usleep(1000) }
+        XCTAssertEqual(providers.abuseIPDB.requestCount, 1, "45.1.0.1 is in flight")
+        XCTAssertFalse(queue.isWaiting("45.1.0.1"))
+        XCTAssertEqual(queue.enqueue(["45.1.0.1"], priority: .visible), 0, "a plain lookup shares the answer in flight")
+        XCTAssertEqual(queue.enqueue(["45.1.0.1"], priority: .visible, refresh: true), 1, "a refresh queues it again")
+        XCTAssertTrue(queue.isWaiting("45.1.0.1"))
+        XCTAssertEqual(queue.enqueue(["45.1.0.1"], priority: .visible, refresh: true), 0, "once")
+        XCTAssertTrue(queue.waitUntilIdle(timeout: 20))
+        XCTAssertEqual(delivered.withLock { $0 }, ["45.1.0.1", "45.1.0.1"])
+        XCTAssertEqual(providers.abuseIPDB.requestCount, 2, "the second lookup went past the cache the first one filled")
+
+        // Without a refresh, the cache answers.
+        XCTAssertEqual(queue.enqueue(["45.1.0.1"]), 1)
+        XCTAssertTrue(queue.waitUntilIdle(timeout: 20))
+        XCTAssertEqual(providers.abuseIPDB.requestCount, 2)
+    }
+
     /// A big capture queues tens of thousands of addresses at once: each is looked up once, in
     /// order, and a visible one still jumps the queue.
     func testAQueueOfTwentyThousandAddressesDrainsInOrderOnce() throws {

@@ -22,6 +22,29 @@ final class DataTableTests: XCTestCase {
     static let hosts = [Host(id: 1, address: "10.0.0.2", bytes: 500), Host(id: 2, address: "10.0.0.1", bytes: 900),
                         Host(id: 3, address: "10.0.0.3", bytes: 100), Host(id: 4, address: "192.168.1.9", bytes: 300)]
 
+    /// A column with keys computed once per row sorts like its comparator, both ways, and asks
+    /// for each row's key once per rebuild (not twice per comparison).
+    func testKeyedColumnsComputeEachKeyOncePerSort() {
+        final class Counter: @unchecked Sendable { var calls = 0 }
+        let single = Counter(), batch = Counter()
+        let keyed: DataColumn<Host> = DataColumn("Bytes", width: 100, text: { "\($0.bytes)" }, sortKey: { row in single.calls += 1; return row.bytes })
+        let batched: DataColumn<Host> = DataColumn("Address", width: 100, text: { $0.address }, sortKey: { $0.address },
+                                                   sortKeys: { rows in batch.calls += 1; return rows.map(\.address) })
+        let many = (0..<1000).map { Host(id: $0, address: "10.\($0 % 7).\($0 % 13).\($0 % 251)", bytes: ($0 * 7919) % 1009) }
+        let table = DataTable<Host, Int>("Hosts", columns: [keyed, batched], key: \.id, sort: DataSort(column: "Bytes", ascending: true))
+        table.update(generation: 1, filter: "", now: 0, source: { many })
+        XCTAssertEqual(single.calls, many.count, "one key per row")
+        XCTAssertEqual(table.rows.map(\.bytes), many.map(\.bytes).sorted())
+        table.sort = DataSort(column: "Bytes", ascending: false)
+        table.update(generation: 1, filter: "", now: 0, source: { many })
+        XCTAssertEqual(table.rows.map(\.bytes), many.map(\.bytes).sorted(by: >))
+        table.sort = DataSort(column: "Address", ascending: true)
+        table.update(generation: 1, filter: "", now: 0, source: { many })
+        XCTAssertEqual(batch.calls, 1, "all keys in one call")
+        XCTAssertEqual(table.rows.map(\.address), many.map(\.address).sorted())
+        XCTAssertTrue(keyed.less!(many[1], many[2]) == (many[1].bytes < many[2].bytes), "the comparator agrees with the keys")
+    }
+
     func testSortingFollowsItsColumnWhenTheColumnsAreReordered() {
         let table = DataTable<Host, Int>("Hosts", columns: Self.columns(), key: \.id)
         var filter = ""

@@ -6,6 +6,7 @@ import NetScouterTestSupport
 import Packets
 import Screens
 import Store
+import Traffic
 import UI
 import UISDL
 import XCTest
@@ -226,6 +227,192 @@ final class IntelTabTests: XCTestCase {
                       "Refresh asked again: \(servers.requests(about: key))")
     }
 
+    /// Refresh pressed while the selected address is still being looked up: the providers are
+    /// asked again once the lookup in flight ends, and the address stays "looking up" until that
+    /// second answer arrives.
+    func testRefreshWhileTheAddressIsMidLookupAsksAgain() throws {
+        let servers = try FakeReputationServers(flagged: [], delay: 0.5)
+        let (shell, harness) = makeShell(environment: servers.environment())
+        let screen = try XCTUnwrap(shell.screen(IntelScreen.self))
+        shell.selectedTab = .intel
+        harness.frame()
+        let key = Self.cleanServer.description
+        harness.replaceText(in: "Intel/Look up address", with: key)
+        harness.press(.enter)
+        XCTAssertTrue(runFrames(harness) { servers.requests(about: key) == [1, 1, 1] }, "the first lookup is in flight")
+        XCTAssertNil(screen.model.records[Self.cleanServer], "and has not answered")
+        harness.click("Intel/Details/Refresh##\(key)")
+        XCTAssertTrue(runFrames(harness) { screen.model.records[Self.cleanServer] != nil }, "the first answer arrives")
+        XCTAssertTrue(screen.model.isPending(Self.cleanServer), "the refresh is still to come")
+        XCTAssertTrue(runFrames(harness) { !screen.model.isPending(Self.cleanServer) })
+        XCTAssertEqual(servers.requests(about: key), [2, 2, 2], "the refresh asked every provider again, past the cache")
+    }
+
+    /// Without the offline location database the window still works: the Intel tab says what
+    /// is missing and how to install it, Country and AS are empty, verdicts still arrive.
+    func testAMissingLocationDatabaseIsANoticeInTheIntelTab() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        var environment = servers.environment()
+        let missing = directory.appendingPathComponent("missing/location.db").path
+        environment["NETSCOUTER_LOCATION_DB"] = missing
+        let (shell, harness) = makeShell(environment: environment)
+        XCTAssertNil(shell.intel.enricher.location)
+        let path = try writeIntelFixture(in: directory, conversations: [(Self.attacker, Self.lan, 22)])
+        shell.dashboard.openFile(path)
+        runUntilCaptureFinished(shell, harness)
+        XCTAssertTrue(runFrames(harness, upTo: 3000) { harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle)) == "3/3" })
+        let flow = try XCTUnwrap(shell.dashboard.flowTable.rows.first)
+        XCTAssertEqual(shell.dashboard.flowTable.columns.first { $0.title == IntelColumns.countryTitle }?.text(flow), "—")
+        shell.selectedTab = .intel
+        harness.frames(2)
+        XCTAssertTrue(harness.drawnTexts.contains { $0.contains("No location database at \(missing)") && $0.contains("libloc-database") },
+                      "the notice is shown: \(harness.drawnTexts.filter { $0.contains("location") })")
+    }
+
+    /// Scrolls the Settings form until `field` is in view.
+    private func revealSettingsField(_ harness: UIHarness, _ field: String) throws {
+        for _ in 0..<60 {
+            harness.frame()
+            let form = try XCTUnwrap(harness.item("Settings/Settings/form"))
+            if let item = harness.item(field), form.rect.contains(item.rect.center) { return }
+            harness.scroll(at: form.rect.center, lines: -2)
+        }
+        XCTFail("\(field) never came into view")
+    }
+
+    /// Flag thresholds and rate limits typed into Settings apply after Apply Settings: AbuseIPDB's
+    /// score 92 no longer flags at a threshold of 95, and the quota line shows the new limits.
+    func testFlagThresholdsAndRateLimitsFromSettingsApply() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let (shell, harness) = makeShell(environment: servers.environment())
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        shell.selectedTab = .settings
+        harness.frame()
+        for (field, value) in [("abuseIPDBFlagScore", "95"), ("virusTotalPerMinute", "2"), ("virusTotalPerDay", "40"), ("otxPerDay", "0")] {
+            try revealSettingsField(harness, field)
+            harness.replaceText(in: field, with: value)
+        }
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.abuseIPDBFlagScore == 95 && !shell.intel.isConfiguring })
+
+        shell.selectedTab = .intel
+        harness.frame()
+        XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "40 of 40 left today, 2 of 2 this minute")
+        XCTAssertEqual(harness.value(of: .cell("otx", "Quota")), "no daily limit, 10 of 10 this minute")
+        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
+        harness.press(.enter)
+        let key = Self.attacker.description
+        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" },
+                      "AbuseIPDB's 92 is under 95: \(String(describing: harness.value(of: .cell(key, IntelColumns.consensusTitle))))")
+        XCTAssertEqual(harness.value(of: .cell(key, "abuseipdb state")), "not flagged")
+        XCTAssertEqual(harness.value(of: .cell(key, "virustotal state")), "flagged")
+        XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "39 of 40 left today, 1 of 2 this minute")
+    }
+
+    /// The `.mmdb` chosen in Settings is opened on Apply Settings: a file that is not one is a
+    /// notice in the Intel tab (libloc still answers); clearing the choice removes the notice.
+    func testTheMaxMindDatabaseChosenInSettingsIsOpenedOnApply() throws {
+        let (shell, harness) = makeShell(environment: [:])
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        let before = shell.intel.locationNotices
+        let bogus = directory.appendingPathComponent("GeoLite2-ASN.mmdb").path
+        try Data("not a database".utf8).write(to: URL(fileURLWithPath: bogus))
+
+        func apply(_ path: String) {
+            shell.selectedTab = .settings
+            harness.frame()
+            XCTAssertNoThrow(try revealSettingsField(harness, "mmdbPath"))
+            harness.replaceText(in: "mmdbPath", with: path)
+            if path.isEmpty { harness.press(.backspace) }
+            harness.frame()
+            harness.click("Settings/Apply Settings")
+            XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.mmdbPath == path && !shell.intel.isConfiguring })
+            shell.selectedTab = .intel
+            harness.frames(2)
+        }
+        apply(bogus)
+        XCTAssertTrue(shell.intel.locationNotices.first?.hasPrefix("Cannot use the MaxMind database \(bogus)") == true, "\(shell.intel.locationNotices)")
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database \(bogus)") }, "the notice is shown")
+        if before.isEmpty {
+            XCTAssertNotNil(shell.intel.enricher.location, "libloc still answers")
+            XCTAssertEqual(shell.intel.enricher.locationInfo(IPAddress(8, 8, 8, 8))?.asn, 15169)
+        }
+        apply("")
+        XCTAssertEqual(shell.intel.locationNotices, before, "back to libloc alone")
+        XCTAssertFalse(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database") })
+    }
+
+    /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables
+    /// show, after the command line's fields, in CSV, JSON and NDJSON.
+    func testTheFlowsAndHostsExportsCarryTheConsensusCountryAndASShown() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        let (shell, harness) = makeShell(environment: servers.environment())
+        let path = try writeIntelFixture(in: directory, conversations: [(Self.attacker, Self.lan, 22), (Self.cleanServer, Self.lan, 443)])
+        shell.dashboard.openFile(path)
+        runUntilCaptureFinished(shell, harness)
+        let attackerCell = ItemRole.cell(Self.attacker.description, IntelColumns.consensusTitle)
+        XCTAssertTrue(runFrames(harness, upTo: 3000) {
+            harness.value(of: attackerCell) == "3/3" && harness.value(of: .cell(Self.cleanServer.description, IntelColumns.consensusTitle)) == "0/3"
+        })
+        let dashboard = shell.dashboard
+        func shown(_ title: String, _ flow: FlowStats) throws -> String {
+            try XCTUnwrap(dashboard.flowTable.columns.first { $0.title == title }).text(flow)
+        }
+        let attackerFlow = try XCTUnwrap(dashboard.flowTable.rows.first { $0.initiator == Self.attacker })
+        let country = try shown(IntelColumns.countryTitle, attackerFlow), autonomousSystem = try shown(IntelColumns.asTitle, attackerFlow)
+        if dashboard.intel?.enricher.location != nil {
+            XCTAssertNotEqual(country, "—", "libloc knows \(Self.attacker)")
+            XCTAssertTrue(autonomousSystem.hasPrefix("AS"), autonomousSystem)
+        }
+
+        // CSV of the flows: the CLI's columns, then the three the window adds.
+        let csvPath = directory.appendingPathComponent("flows.csv").path
+        harness.replaceText(in: "Dashboard/Export flows/Path", with: csvPath)
+        harness.click("Dashboard/Export flows/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(csvPath)") != nil })
+        let csv = try pythonCSVRecords(csvPath)
+        XCTAssertEqual(csv.first, TrafficExports.flowColumns.map(\.title) + ["Consensus", "Country", "AS"])
+        let attackerRecord = try XCTUnwrap(csv.first { $0[1] == Self.attacker.description })
+        XCTAssertEqual(Array(attackerRecord.suffix(3)), ["3/3", country, autonomousSystem])
+        let cleanRecord = try XCTUnwrap(csv.first { $0[1] == Self.cleanServer.description })
+        XCTAssertEqual(cleanRecord[cleanRecord.count - 3], "0/3")
+
+        // NDJSON of the flows.
+        harness.click("Dashboard/Export flows/Format")
+        harness.click("Dashboard/Export flows/Format/NDJSON")
+        let ndjsonPath = directory.appendingPathComponent("flows.ndjson").path
+        harness.replaceText(in: "Dashboard/Export flows/Path", with: ndjsonPath)
+        harness.click("Dashboard/Export flows/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(ndjsonPath)") != nil })
+        let lines = try String(contentsOfFile: ndjsonPath, encoding: .utf8).split(separator: "\n")
+        let flowRecords = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let attackerJSON = try XCTUnwrap(flowRecords.first { $0["initiator"] as? String == Self.attacker.description })
+        XCTAssertEqual(attackerJSON["consensus"] as? String, "3/3")
+        XCTAssertEqual(attackerJSON["country"] as? String, country)
+        XCTAssertEqual(attackerJSON["as"] as? String, autonomousSystem)
+        XCTAssertEqual(attackerJSON["responder_port"] as? Int, 22, "the shared fields are still there")
+
+        // JSON of the hosts.
+        dashboard.tableTab = 1
+        harness.frames(2)
+        harness.click("Dashboard/Export hosts/Format")
+        harness.click("Dashboard/Export hosts/Format/JSON")
+        let jsonPath = directory.appendingPathComponent("hosts.json").path
+        harness.replaceText(in: "Dashboard/Export hosts/Path", with: jsonPath)
+        harness.click("Dashboard/Export hosts/Export")
+        XCTAssertTrue(runFrames(harness) { harness.toastContaining("to \(jsonPath)") != nil })
+        let document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: jsonPath))) as? [String: Any])
+        let hosts = try XCTUnwrap(document["records"] as? [[String: Any]])
+        let attackerHost = try XCTUnwrap(hosts.first { $0["address"] as? String == Self.attacker.description })
+        XCTAssertEqual(attackerHost["consensus"] as? String, "3/3")
+        XCTAssertEqual(attackerHost["country"] as? String, country)
+        XCTAssertEqual(attackerHost["as"] as? String, autonomousSystem)
+        let lanHost = try XCTUnwrap(hosts.first { $0["address"] as? String == Self.lan.description })
+        XCTAssertEqual(lanHost["country"] as? String, "local")
+        XCTAssertEqual((document["columns"] as? [Any])?.count, TrafficExports.hostColumns.count + 3)
+    }
+
     /// A key typed (masked) into Settings and applied is used by the next lookup, the Intel tab
     /// says where it comes from, and the key is drawn nowhere on the way.
     func testAKeyEnteredInSettingsIsUsedAfterApplySettings() throws {
@@ -255,6 +442,32 @@ final class IntelTabTests: XCTestCase {
         XCTAssertEqual(servers.virusTotal.requests.last?.headers["x-apikey"], FakeReputationServers.virusTotalKey, "sent in the header")
         XCTAssertEqual(servers.requests(about: Self.attacker.description), [0, 1, 0], "only the provider with a key was asked")
         XCTAssertFalse(keyDrawn, "the key never appears in the draw list or the harness records")
+    }
+
+    /// Base URLs typed into Settings (no NETSCOUTER_*_URL in the environment) take effect on
+    /// Apply Settings: the next lookup goes to them.
+    func testBaseURLsEnteredInSettingsAreUsedAfterApplySettings() throws {
+        let servers = try FakeReputationServers(flagged: [Self.attacker.description])
+        var environment = servers.environment()
+        for variable in ["NETSCOUTER_ABUSEIPDB_URL", "NETSCOUTER_VIRUSTOTAL_URL", "NETSCOUTER_OTX_URL"] { environment[variable] = nil }
+        let (shell, harness) = makeShell(environment: environment)
+        XCTAssertTrue(runFrames(harness) { !shell.intel.isConfiguring })
+        shell.selectedTab = .settings
+        harness.frame()
+        harness.replaceText(in: "abuseIPDBBaseURL", with: servers.abuseIPDB.baseURL)
+        harness.replaceText(in: "virusTotalBaseURL", with: servers.virusTotal.baseURL)
+        harness.replaceText(in: "otxBaseURL", with: servers.otx.baseURL)
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.settingsScreen?.model.applied.otxBaseURL == servers.otx.baseURL && !shell.intel.isConfiguring })
+
+        shell.selectedTab = .intel
+        harness.frame()
+        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
+        harness.press(.enter)
+        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle)) == "3/3" },
+                      "answers from the servers Settings named: \(String(describing: harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle))))")
+        XCTAssertEqual(servers.requests(about: Self.attacker.description), [1, 1, 1])
     }
 
     func testTheLookupBoxRefusesWhatIsNotAnAddress() throws {

@@ -48,7 +48,7 @@ final class TableExportTests: XCTestCase {
         XCTAssertTrue(runFrames(harness) { harness.toastContaining("Exported 8 flows to \(csvPath)") != nil })
         let records = try pythonCSVRecords(csvPath)
         XCTAssertEqual(records.count, 1 + shown.count)
-        XCTAssertEqual(records.first, TrafficExports.flowColumns.map(\.title))
+        XCTAssertEqual(records.first, TrafficExports.flowColumns.map(\.title) + IntelColumns.titles, "the CLI's columns, then the Intel columns the window shows")
         XCTAssertEqual(records.dropFirst().map { $0[3] }, shown.map(\.responder.description))
         XCTAssertEqual(records.dropFirst().map { $0[1] }, shown.map(\.initiator.description))
 

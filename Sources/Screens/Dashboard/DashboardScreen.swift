@@ -92,7 +92,8 @@ public final class DashboardScreen {
 
     // Exports: each table owns its bar; the one of the table showing sits in the tables panel's
     // toolbar. They write the command line's record formats (`netscouter export flows`), not
-    // the drawn columns, so a file from the window and one from the CLI read alike.
+    // the drawn columns, so a file from the window and one from the CLI read alike; flows and
+    // hosts add the Intel columns (consensus, country, AS) after the shared fields.
     public let inbox: UIInbox
     public let toasts: ToastCenter
     public var flowExport: ExportBar { flowTable.exportBar! }
@@ -125,10 +126,13 @@ public final class DashboardScreen {
         model.exportDirectory = exportDirectory
         self.inbox = inbox
         self.toasts = toasts
+        // The command line's records plus the Intel columns the window shows (consensus,
+        // country, AS): a file from the table carries what the user saw.
+        let intelTitles = intel == nil ? [] : IntelColumns.titles
         flowTable.enableExport("flows", singular: "flow", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
-                               records: { TrafficExports.flows($0) })
+                               records: flowTable.records({ TrafficExports.flows($0) }, adding: intelTitles))
         hostTable.enableExport("hosts", singular: "host", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
-                               records: { TrafficExports.hosts($0) })
+                               records: hostTable.records({ TrafficExports.hosts($0) }, adding: intelTitles))
         packetTable.enableExport("packets", singular: "packet", inbox: inbox, toasts: toasts, directory: exportDirectory, placement: .manual,
                                  records: { TrafficExports.packets($0.map(\.packet)) })
     }

@@ -20,9 +20,11 @@ public final class RowCache<Row> {
 
     /// Rebuilds when stale; `source` lists all rows, `matches` filters, `less` orders.
     /// `streaming` false (the capture ended) drops the once-a-second limit, so the table shows
-    /// the final state at once instead of up to a second late.
+    /// the final state at once instead of up to a second late. `sortedIndices`, when it gives
+    /// an order for the sort (keys computed once per row), is used instead of `less`.
     public func update(generation: Int, sort: TableSort?, filter: String, now: Double, streaming: Bool = true,
-                       source: () -> [Row], matches: (Row, String) -> Bool, less: (Row, Row, Int) -> Bool) {
+                       source: () -> [Row], matches: (Row, String) -> Bool, less: (Row, Row, Int) -> Bool,
+                       sortedIndices: (([Row], TableSort) -> [Int]?)? = nil) {
         let sortOrFilterChanged = sort != builtSort || filter != builtFilter
         // An empty, unfiltered table fills at once: showing "No rows" under a tab that already
         // counts flows is the lag users notice, and filling an empty table is cheap once.
@@ -33,7 +35,11 @@ public final class RowCache<Row> {
         let needle = filter.lowercased()
         if !needle.isEmpty { fresh = fresh.filter { matches($0, needle) } }
         if let sort {
-            fresh.sort { sort.ascending ? less($0, $1, sort.column) : less($1, $0, sort.column) }
+            if let order = sortedIndices?(fresh, sort) {
+                fresh = order.map { fresh[$0] }
+            } else {
+                fresh.sort { sort.ascending ? less($0, $1, sort.column) : less($1, $0, sort.column) }
+            }
         }
         rows = fresh
         builtGeneration = generation

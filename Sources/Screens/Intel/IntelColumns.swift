@@ -16,6 +16,8 @@ public enum IntelColumns {
     public static let consensusTitle = "Consensus"
     public static let countryTitle = "Country"
     public static let asTitle = "AS"
+    /// The titles of `standard`'s columns.
+    public static let titles = [consensusTitle, countryTitle, asTitle]
 
     /// Consensus, Country and AS, in that order.
     public static func standard<Row>(_ intel: IntelModel, address: @escaping (Row) -> IPAddress?) -> [DataColumn<Row>] {
@@ -43,36 +45,49 @@ public enum IntelColumns {
 
     public static func consensus<Row>(_ intel: IntelModel, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let enricher = intel.enricher
-        let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.enrich($0).consensus } }
-        let order: (Row) -> (Int, Int) = { row in value(row).map { ($0.flagged, $0.answered) } ?? (-1, -1) }
-        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, less: { order($0) < order($1) },
+        let value: (Row) -> Consensus? = { row in address(row).flatMap { enricher.consensus($0) } }
+        // Flagged first, then how many answered; not looked up below all. A sort reads every
+        // row's verdict under one lock.
+        let key: (Consensus?) -> Int = { consensus in consensus.map { $0.flagged * 1024 + $0.answered } ?? -1 }
+        return DataColumn(consensusTitle, width: 120, text: { consensusText(value($0)) }, sortKey: { key(value($0)) },
+                          sortKeys: { rows in enricher.consensus(rows.map(address)).map(key) },
                           export: { .string(consensusText(value($0))) },
                           color: { [weak intel] row, theme in intel.flatMap { consensusColor(value(row), intel: $0, theme: theme) } })
     }
 
     public static func country<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
-        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).countryText } ?? "—" }
-        return DataColumn(countryTitle, width: 64, text: text, sortBy: text)
+        let text: (Row) -> String = { row in address(row).map { AddressEnrichment(location: enricher.locationInfo($0)).countryText } ?? "—" }
+        let texts: ([Row]) -> [String] = { rows in
+            let addresses = rows.map(address)
+            return zip(addresses, enricher.locationInfo(addresses)).map { $0 == nil ? "—" : AddressEnrichment(location: $1).countryText }
+        }
+        return DataColumn(countryTitle, width: 64, text: text, sortKey: text, sortKeys: texts)
     }
 
     /// "AS15169 GOOGLE"; sorted by AS number.
     public static func autonomousSystem<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
-        let text: (Row) -> String = { row in address(row).map { enricher.enrich($0).asText } ?? "—" }
+        let text: (Row) -> String = { row in address(row).map { AddressEnrichment(location: enricher.locationInfo($0)).asText } ?? "—" }
         let number: (Row) -> UInt32 = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } ?? 0 }
-        return DataColumn(asTitle, width: 150, text: text, less: { (number($0), text($0)) < (number($1), text($1)) })
+        let keys: ([Row]) -> [ASSortKey] = { rows in
+            let addresses = rows.map(address)
+            return zip(addresses, enricher.locationInfo(addresses)).map { address, location in
+                address == nil ? ASSortKey(number: 0, text: "—") : ASSortKey(number: location?.asn ?? 0, text: AddressEnrichment(location: location).asText)
+            }
+        }
+        return DataColumn(asTitle, width: 150, text: text, sortKey: { ASSortKey(number: number($0), text: text($0)) }, sortKeys: keys)
     }
 
     /// "AS15169"; sorted by number.
     public static func asNumber<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let number: (Row) -> UInt32? = { row in address(row).flatMap { enricher.locationInfo($0)?.asn } }
-        return DataColumn("AS", width: 90, alignment: .right, text: { number($0).map { "AS\($0)" } ?? "—" }, sortBy: { number($0) ?? 0 },
+        return DataColumn("AS", width: 90, alignment: .right, text: { number($0).map { "AS\($0)" } ?? "—" }, sortKey: { number($0) ?? 0 },
                           export: { number($0).map { .number($0) } ?? .null })
     }
 
     /// The AS's registered name (offline data; sanitised by the Intel layer).
     public static func asName<Row>(_ enricher: AddressEnricher, address: @escaping (Row) -> IPAddress?) -> DataColumn<Row> {
         let name: (Row) -> String = { row in address(row).flatMap { enricher.locationInfo($0)?.asName } ?? "—" }
-        return DataColumn("AS name", width: 150, text: name, sortBy: name)
+        return DataColumn("AS name", width: 150, text: name, sortKey: name)
     }
 
     /// The cell closure for `DataTable.build`: lookups for rows in view, hover explanation, test
@@ -102,4 +117,11 @@ public enum IntelColumns {
         if AddressScope.of(flow.initiator).isGlobal && !responder { return flow.initiator }
         return responder ? flow.responder : nil
     }
+}
+
+/// The AS column's order: by number, then the shown text.
+struct ASSortKey: Comparable {
+    let number: UInt32
+    let text: String
+    static func < (a: ASSortKey, b: ASSortKey) -> Bool { (a.number, a.text) < (b.number, b.text) }
 }

@@ -45,7 +45,10 @@ public final class IntelModel {
     /// Country, AS and the last known consensus per address, from memory (never the network).
     public let enricher: AddressEnricher
     /// Why the offline location data is missing, if it is (shown on the Intel tab).
-    public let locationNotices: [String]
+    public private(set) var locationNotices: [String]
+    /// The Settings `.mmdb` the location data was last opened with ("" for none; nil: the
+    /// environment's, at start).
+    private var openedMMDB: String?
     public let inbox: UIInbox
     let toasts: ToastCenter
     let services: AppServices?
@@ -68,7 +71,7 @@ public final class IntelModel {
     public private(set) var resultCount = 0
 
     private var engine: Engine?
-    private let configurer: BackgroundTask<AppSettings, Never, Configured>
+    private let configurer: BackgroundTask<ConfigurationRequest, Never, Configured>
     /// Re-reads the quota now and then while the Intel tab shows (per-minute slots free up
     /// with time, and the daemon or the CLI may spend from the same budget).
     private let quotaReader: BackgroundTask<ReputationService, Never, [QuotaStatus]>
@@ -86,7 +89,15 @@ public final class IntelModel {
     }
 
     /// What the configuration worker hands back.
+    struct ConfigurationRequest: Sendable {
+        let settings: AppSettings
+        /// Open the location data again with this `.mmdb` ("" for libloc alone); nil keeps it.
+        let mmdb: String?
+    }
+
     struct Configured: Sendable {
+        /// The notices of location data opened again (nil when it was kept).
+        var locationNotices: [String]? = nil
         let service: ReputationService
         let keyStatus: [ReputationProvider: IntelKeyStatus]
         let quota: [QuotaStatus]
@@ -110,8 +121,17 @@ public final class IntelModel {
         let secrets = services?.secrets
         let cache = services.map { ReputationCache(database: $0.database) }
         let enricher = enricher
-        configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { settings, _ in
-            try Self.configure(settings: settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
+        configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { request, _ in
+            var notices: [String]?
+            if let mmdb = request.mmdb {
+                // Opening maps files and may read a large .mmdb: here, not on the UI thread.
+                let opened = LocationSources.open(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
+                enricher.replaceLocation(opened.source)
+                notices = opened.notices
+            }
+            var configured = try Self.configure(settings: request.settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
+            configured.locationNotices = notices
+            return configured
         }
         quotaReader = BackgroundTask("intel-quota", policy: .ignoreWhileRunning, inbox: inbox) { service, _ in service.quota() }
     }
@@ -128,10 +148,21 @@ public final class IntelModel {
     /// cache answers those that were answered, without spending quota).
     public func apply(_ settings: AppSettings) {
         threshold = settings.consensusThreshold
-        configurer.start(settings) { [weak self] outcome in
+        // The Settings .mmdb, unless NETSCOUTER_MMDB names one (the environment wins, as for
+        // base URLs); opened again only when it changed.
+        var mmdb: String?
+        if environment[MaxMindDatabase.environmentVariable].map({ $0.isEmpty }) ?? true {
+            let wanted = (settings.mmdbPath.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
+            if wanted != (openedMMDB ?? "") { mmdb = wanted }
+        }
+        configurer.start(ConfigurationRequest(settings: settings, mmdb: mmdb)) { [weak self] outcome in
             guard let self else { return .shown }
             switch outcome {
             case let .success(configured):
+                if let notices = configured.locationNotices {
+                    openedMMDB = mmdb
+                    locationNotices = notices
+                }
                 // Said once where it shows whichever tab is open; the Intel tab keeps it in view.
                 if let problem = configured.problem, problem != configurationError { toasts.post(problem, kind: .error) }
                 install(configured)
@@ -153,15 +184,11 @@ public final class IntelModel {
                 configuration = try ReputationConfiguration.load(settings: settings, environment: environment, secrets: secrets)
             } catch {
                 problems.append("Reputation lookups use no API key from the secrets file: \(error). Fix the file (or its permissions) and apply Settings again.")
-                configuration = ReputationConfiguration(keys: Self.environmentKeys(environment),
-                                                        endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                                        cacheLifetime: settings.reputationCacheLifetime)
+                configuration = ReputationConfiguration(keys: Self.environmentKeys(environment), settings: settings, environment: environment)
             }
         } else {
             // No store: keys only from the environment.
-            configuration = ReputationConfiguration(keys: Self.environmentKeys(environment),
-                                                    endpoints: ProviderEndpoints(settings: settings, environment: environment),
-                                                    cacheLifetime: settings.reputationCacheLifetime)
+            configuration = ReputationConfiguration(keys: Self.environmentKeys(environment), settings: settings, environment: environment)
         }
         var rules = RiskRules.builtIn
         do { rules = try RiskRules.load(environment: environment).rules } catch {
@@ -210,6 +237,7 @@ public final class IntelModel {
         let enricher = enricher
         let inbox = inbox
         let model = UIThreadReference(self)
+        let handle = QueueHandle()
         let queue = ReputationLookupQueue(service: service) { reputation in
             // On the lookup worker: the tables see the verdict at once; the rest goes to the UI.
             enricher.record(reputation)
@@ -224,8 +252,13 @@ public final class IntelModel {
             }
             let quota = asked ? service.quota() : []
             let received = Date()
-            inbox.post { model.object?.receive(IntelRecord(reputation: reputation, risk: risk, receivedAt: received), quota: quota) }
+            // A Refresh pressed while this lookup ran queued the address again: still pending.
+            let again = IPAddress(reputation.address).map { handle.queue?.isWaiting($0.description) ?? false } ?? false
+            inbox.post {
+                model.object?.receive(IntelRecord(reputation: reputation, risk: risk, receivedAt: received), quota: quota, lookingUpAgain: again)
+            }
         }
+        handle.queue = queue
         engine = Engine(service: service, queue: queue)
         // Everything asked for so far is asked again under the new configuration.
         let visible = waiting.filter { $0.value == .visible }.map(\.key)
@@ -236,11 +269,11 @@ public final class IntelModel {
         lookUp(Array(earlier), priority: .background)
     }
 
-    private func receive(_ record: IntelRecord, quota statuses: [QuotaStatus]) {
+    private func receive(_ record: IntelRecord, quota statuses: [QuotaStatus], lookingUpAgain: Bool) {
         guard let address = IPAddress(record.reputation.address) else { return }
         records[address] = record
         riskCache[address] = nil
-        waiting[address] = nil
+        if !lookingUpAgain { waiting[address] = nil }
         for status in statuses { quota[status.provider] = status }
         resultCount += 1
     }
@@ -329,18 +362,28 @@ public final class IntelModel {
     /// all): dropped when the address's answer arrives or the rules change.
     public func riskHits(_ address: IPAddress, ports: [Int] = []) -> [RiskRules.Hit] {
         if let known = riskCache[address], known.ports == ports { return known.hits }
-        let portHits = ports.isEmpty ? [] : riskRules.evaluate(RiskRules.Subject(ports: ports))
-        var hits = portHits
-        if let record = records[address] {
-            hits = record.risk + portHits
-        } else if let location = enricher.locationInfo(address), location.local == nil {
-            hits = riskRules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
-                                                        locationFlags: location.flags)) + portHits
-        }
+        let hits = Self.riskHits(address, ports: ports, record: records[address], rules: riskRules, enricher: enricher)
         riskCache[address] = (ports, hits)
         return hits
     }
     private var riskCache: [IPAddress: (ports: [Int], hits: [RiskRules.Hit])] = [:]
+
+    static func riskHits(_ address: IPAddress, ports: [Int], record: IntelRecord?, rules: RiskRules, enricher: AddressEnricher) -> [RiskRules.Hit] {
+        let portHits = ports.isEmpty ? [] : rules.evaluate(RiskRules.Subject(ports: ports))
+        if let record { return record.risk + portHits }
+        if let location = enricher.locationInfo(address), location.local == nil {
+            return rules.evaluate(RiskRules.Subject(countryCode: location.countryCode, names: location.asName.map { [$0] } ?? [],
+                                                    locationFlags: location.flags)) + portHits
+        }
+        return portHits
+    }
+
+    /// What the Intel tab's columns read, as of now, for a worker (an export): the answers, the
+    /// addresses still waiting and the rules are copied (copy-on-write: no per-address work on
+    /// the UI thread); the enricher is thread-safe.
+    public func facts() -> IntelFacts {
+        IntelFacts(records: records, waiting: waiting, rules: riskRules, enricher: enricher)
+    }
 
     /// Whether any provider has a key.
     public var hasAnyKey: Bool { keyStatus.values.contains { $0.isConfigured } }
@@ -359,6 +402,26 @@ public final class IntelModel {
         if let blocked = status.blockedUntil { parts.append("waiting until \(ProviderTime.clock(blocked)) (the provider asked)") }
         return parts.joined(separator: ", ")
     }
+}
+
+/// A copy of what `IntelModel` knows about addresses, readable on any thread (see `facts()`).
+public struct IntelFacts: Sendable {
+    public let records: [IPAddress: IntelRecord]
+    public let waiting: [IPAddress: ReputationLookupQueue.Priority]
+    public let rules: RiskRules
+    public let enricher: AddressEnricher
+
+    public func isPending(_ address: IPAddress) -> Bool { waiting[address] != nil }
+    public func consensus(_ address: IPAddress) -> Consensus? { enricher.enrich(address).consensus }
+    public func riskHits(_ address: IPAddress, ports: [Int] = []) -> [RiskRules.Hit] {
+        IntelModel.riskHits(address, ports: ports, record: records[address], rules: rules, enricher: enricher)
+    }
+}
+
+/// The queue, for its own delivery closure (set once, before anything is queued; weak, as the
+/// queue holds the closure).
+private final class QueueHandle: @unchecked Sendable {
+    weak var queue: ReputationLookupQueue?
 }
 
 /// Times in the Intel tab: UTC clock times and ages.

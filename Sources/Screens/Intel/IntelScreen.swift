@@ -48,29 +48,46 @@ public final class IntelScreen: TabScreen {
     }
 
     static func columns(_ model: IntelModel) -> [DataColumn<IntelRow>] {
-        let address: (IntelRow) -> IPAddress? = { $0.address }
-        let risk: (IntelRow) -> String = { [weak model] row in
+        columns(model, risk: { [weak model] row in
             model?.riskHits(row.address, ports: row.ports).map(\.rule).joined(separator: ", ") ?? ""
-        }
-        let checked: (IntelRow) -> String = { [weak model] row in model.map { checkedText($0, row.address) } ?? "" }
-        let provider: (IntelRow) -> String = { [weak model] row in model.flatMap { providerName($0, row.address) } ?? "—" }
+        }, checked: { [weak model] row in
+            model.map { checkedText(isPending: $0.isPending(row.address), record: $0.records[row.address], consensus: $0.consensus(row.address), row.address) } ?? ""
+        }, provider: { [weak model] row in
+            model.flatMap { providerName($0.records[row.address]) } ?? "—"
+        })
+    }
+
+    /// The same columns reading a copy of the model's facts: for the export worker.
+    static func columns(_ model: IntelModel, facts: IntelFacts) -> [DataColumn<IntelRow>] {
+        columns(model, risk: { row in
+            facts.riskHits(row.address, ports: row.ports).map(\.rule).joined(separator: ", ")
+        }, checked: { row in
+            checkedText(isPending: facts.isPending(row.address), record: facts.records[row.address], consensus: facts.consensus(row.address), row.address)
+        }, provider: { row in
+            providerName(facts.records[row.address]) ?? "—"
+        })
+    }
+
+    private static func columns(_ model: IntelModel, risk: @escaping (IntelRow) -> String, checked: @escaping (IntelRow) -> String,
+                                provider: @escaping (IntelRow) -> String) -> [DataColumn<IntelRow>] {
+        let address: (IntelRow) -> IPAddress? = { $0.address }
         return [
             DataColumn("Address", width: 150, text: { $0.address.description }, sortBy: { $0.address }),
             IntelColumns.consensus(model, address: address),
             IntelColumns.country(model.enricher, address: address),
             IntelColumns.asNumber(model.enricher, address: address),
             IntelColumns.asName(model.enricher, address: address),
-            DataColumn("Risk", width: 120, text: risk, sortBy: risk,
+            DataColumn("Risk", width: 120, text: risk, sortKey: risk,
                        color: { row, theme in risk(row).isEmpty ? nil : theme.warning }),
-            DataColumn("Checked", width: 110, text: checked, sortBy: checked, color: { _, theme in theme.mutedText }),
-            DataColumn("Provider", width: 150, text: provider, sortBy: provider),
+            DataColumn("Checked", width: 110, text: checked, sortKey: checked, color: { _, theme in theme.mutedText }),
+            DataColumn("Provider", width: 150, text: provider, sortKey: provider),
             DataColumn("Packets", width: 70, alignment: .right, text: { $0.inCapture ? "\($0.packets)" : "—" }, sortBy: { $0.packets }),
         ]
     }
 
     /// Who runs the address, as the providers name it (ISP, AS owner), already sanitised.
-    static func providerName(_ model: IntelModel, _ address: IPAddress) -> String? {
-        guard let answers = model.records[address]?.reputation.answers else { return nil }
+    static func providerName(_ record: IntelRecord?) -> String? {
+        guard let answers = record?.reputation.answers else { return nil }
         for provider in ReputationProvider.allCases {
             guard let fields = answers[provider]?.verdict?.fields else { continue }
             for key in ["isp", "as_owner"] { if let name = fields[key], !name.isEmpty { return name } }
@@ -79,10 +96,10 @@ public final class IntelScreen: TabScreen {
     }
 
     /// "looking up…", "just now", "cached, 3 h ago", "not looked up".
-    static func checkedText(_ model: IntelModel, _ address: IPAddress) -> String {
-        if model.isPending(address) { return "looking up…" }
-        guard let record = model.records[address] else {
-            return model.consensus(address) != nil ? "cached" : AddressScope.of(address).isGlobal ? "not looked up" : "never sent"
+    static func checkedText(isPending: Bool, record: IntelRecord?, consensus: Consensus?, _ address: IPAddress) -> String {
+        if isPending { return "looking up…" }
+        guard let record else {
+            return consensus != nil ? "cached" : AddressScope.of(address).isGlobal ? "not looked up" : "never sent"
         }
         let answers = record.reputation.answers.values
         let times = answers.compactMap { answer -> (Date, Bool)? in
@@ -146,11 +163,15 @@ public final class IntelScreen: TabScreen {
         }
     }
 
-    /// The rows as shown, with the values shown, for the export bar. Taken on the UI thread:
-    /// the verdict columns read the model.
+    /// The rows as shown, with the values shown, for the export bar. The UI thread only takes
+    /// the rows and a copy of the model's facts (no per-row work); the values are read on the
+    /// export worker, like every other table's.
     public func exportSource() -> ExportSource {
-        let exported = table.exportTable()
-        return ExportSource(count: exported.count) { exported }
+        let rows = table.rows
+        let columns = IntelExportColumns(columns: Self.columns(model, facts: model.facts()).filter(\.isExported))
+        return ExportSource(count: rows.count) {
+            ExportTable(columns: columns.columns.map(\.exportColumn), rows: rows) { row in columns.columns.map { $0.export(row) } }
+        }
     }
 
     // MARK: Frame
@@ -311,4 +332,10 @@ public final class IntelScreen: TabScreen {
             }
         }
     }
+}
+
+/// The export copy of the Intel tab's columns: their export values read only `IntelFacts` (a
+/// copy) and the thread-safe enricher, never the model.
+private struct IntelExportColumns: @unchecked Sendable {
+    let columns: [DataColumn<IntelRow>]
 }

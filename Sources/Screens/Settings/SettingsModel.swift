@@ -55,6 +55,17 @@ public final class SettingsModel {
         NumberField(key: "captureSnapLength", title: "Capture snap length (bytes)", keyPath: \.captureSnapLength),
         NumberField(key: "pcapRotateMegabytes", title: "Start a new pcap file after (MB)", keyPath: \.pcapRotateMegabytes),
         NumberField(key: "flowHistoryRetentionDays", title: "Keep finished flows of live captures (days)", keyPath: \.flowHistoryRetentionDays),
+        NumberField(key: "abuseIPDBFlagScore", title: "AbuseIPDB flags at confidence score (1–100)", keyPath: \.abuseIPDBFlagScore),
+        NumberField(key: "virusTotalFlagMalicious", title: "VirusTotal flags at malicious engines", keyPath: \.virusTotalFlagMalicious),
+        NumberField(key: "virusTotalFlagMaliciousPlusSuspicious", title: "… or at malicious + suspicious engines",
+                    keyPath: \.virusTotalFlagMaliciousPlusSuspicious),
+        NumberField(key: "otxFlagPulses", title: "OTX flags at pulses (without validation)", keyPath: \.otxFlagPulses),
+        NumberField(key: "abuseIPDBPerMinute", title: "AbuseIPDB requests per minute (0 = no limit)", keyPath: \.abuseIPDBPerMinute),
+        NumberField(key: "abuseIPDBPerDay", title: "AbuseIPDB requests per day (0 = no limit)", keyPath: \.abuseIPDBPerDay),
+        NumberField(key: "virusTotalPerMinute", title: "VirusTotal requests per minute (0 = no limit)", keyPath: \.virusTotalPerMinute),
+        NumberField(key: "virusTotalPerDay", title: "VirusTotal requests per day (0 = no limit)", keyPath: \.virusTotalPerDay),
+        NumberField(key: "otxPerMinute", title: "OTX requests per minute (0 = no limit)", keyPath: \.otxPerMinute),
+        NumberField(key: "otxPerDay", title: "OTX requests per day (0 = no limit)", keyPath: \.otxPerDay),
     ]
     public static let textFields: [TextField] = [
         TextField(key: "abuseIPDBBaseURL", title: "AbuseIPDB base URL", keyPath: \.abuseIPDBBaseURL),
@@ -62,6 +73,7 @@ public final class SettingsModel {
         TextField(key: "otxBaseURL", title: "AlienVault OTX base URL", keyPath: \.otxBaseURL),
         TextField(key: "captureInterface", title: "Default capture interface", keyPath: \.captureInterface),
         TextField(key: "exportDirectory", title: "Default export folder (empty = home)", keyPath: \.exportDirectory),
+        TextField(key: "mmdbPath", title: "MaxMind .mmdb for country/AS (optional)", keyPath: \.mmdbPath),
     ]
 
     /// Reads the settings once (before the first frame).
@@ -104,7 +116,9 @@ public final class SettingsModel {
     /// (bytes): …"), for the line that is always in view.
     public var firstFieldError: String? {
         let titled = Self.textFields.prefix(3).map { ($0.key, $0.title) } + Self.numberFields.prefix(5).map { ($0.key, $0.title) }
-            + [Self.textFields[3]].map { ($0.key, $0.title) } + Self.numberFields.dropFirst(5).map { ($0.key, $0.title) }
+            + [Self.textFields[5]].map { ($0.key, $0.title) }
+            + Self.numberFields.dropFirst(8).map { ($0.key, $0.title) }
+            + [Self.textFields[3]].map { ($0.key, $0.title) } + Self.numberFields.dropFirst(5).prefix(3).map { ($0.key, $0.title) }
             + [Self.textFields[4]].map { ($0.key, $0.title) } + [("theme", "Theme")]
         for (key, title) in titled { if let error = fieldErrors[key] { return "\(title): \(error.userText)" } }
         return nil

@@ -88,12 +88,17 @@ public final class SettingsScreen: TabScreen {
 
         section(ui, "Reputation and scanning")
         for field in SettingsModel.numberFields.dropFirst(2).prefix(3) { numberRow(ui, field) }
+        textRow(ui, SettingsModel.textFields[5])
+
+        // The free tiers by default; intel.json in the config folder, where it sets them, wins.
+        section(ui, "Reputation flag rules and rate limits")
+        for field in SettingsModel.numberFields.dropFirst(8) { numberRow(ui, field) }
 
         section(ui, "Capture and export")
         textRow(ui, SettingsModel.textFields[3])
         ui.row([.fill])
         ui.toggle("Promiscuous mode", isOn: &model.draft.capturePromiscuous)
-        for field in SettingsModel.numberFields.dropFirst(5) { numberRow(ui, field) }
+        for field in SettingsModel.numberFields.dropFirst(5).prefix(3) { numberRow(ui, field) }
         textRow(ui, SettingsModel.textFields[4])
 
         section(ui, "Appearance")

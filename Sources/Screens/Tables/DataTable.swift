@@ -19,6 +19,9 @@ public struct DataColumn<Row> {
     public var text: (Row) -> String
     /// The sort order; nil makes the column unsortable.
     public var less: ((Row, Row) -> Bool)?
+    /// The rows' indices in ascending (true) or descending order, from keys computed once per
+    /// row (`sortKey:`); when set, tables sort with it instead of calling `less` per comparison.
+    public var sortedIndices: (([Row], Bool) -> [Int])?
     /// The exported field (`key` for JSON, `title` for CSV) and its typed value.
     public var exportColumn: ExportColumn
     public var export: (Row) -> ExportValue
@@ -55,6 +58,36 @@ public struct DataColumn<Row> {
                                    export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
         self.init(title, width: width, minimumWidth: minimumWidth, alignment: alignment, exportKey: exportKey, exportTitle: exportTitle,
                   text: text, less: { value($0) < value($1) }, export: export, color: color)
+    }
+
+    /// A sort order from a value that costs a lookup (a locked dictionary, the offline location
+    /// data, a model): a sort computes it once per row instead of twice per comparison
+    /// (100,000 rows: about 3.4 million comparisons).
+    public init<Value: Comparable>(_ title: String, width: Float, minimumWidth: Float = 40, alignment: TextAlignment = .left,
+                                   exportKey: String? = nil, exportTitle: String? = nil,
+                                   text: @escaping (Row) -> String, sortKey value: @escaping (Row) -> Value,
+                                   export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
+        self.init(title, width: width, minimumWidth: minimumWidth, alignment: alignment, exportKey: exportKey, exportTitle: exportTitle,
+                  text: text, less: { value($0) < value($1) }, export: export, color: color)
+        sortedIndices = { rows, ascending in
+            let keys = rows.map(value)
+            return ascending ? keys.indices.sorted { keys[$0] < keys[$1] } : keys.indices.sorted { keys[$1] < keys[$0] }
+        }
+    }
+
+    /// The same with the keys of all rows computed at once (`sortKeys(rows)[i]` is row i's key):
+    /// for values read under a lock, taken once for the whole table.
+    public init<Value: Comparable>(_ title: String, width: Float, minimumWidth: Float = 40, alignment: TextAlignment = .left,
+                                   exportKey: String? = nil, exportTitle: String? = nil,
+                                   text: @escaping (Row) -> String, sortKey value: @escaping (Row) -> Value,
+                                   sortKeys values: @escaping ([Row]) -> [Value],
+                                   export: ((Row) -> ExportValue)? = nil, color: ((Row, Theme) -> Color?)? = nil) {
+        self.init(title, width: width, minimumWidth: minimumWidth, alignment: alignment, exportKey: exportKey, exportTitle: exportTitle,
+                  text: text, less: { value($0) < value($1) }, export: export, color: color)
+        sortedIndices = { rows, ascending in
+            let keys = values(rows)
+            return ascending ? keys.indices.sorted { keys[$0] < keys[$1] } : keys.indices.sorted { keys[$1] < keys[$0] }
+        }
     }
 
     /// A column of controls (buttons) drawn by `draw(row, column, item)`, e.g.
@@ -186,7 +219,8 @@ public final class DataTable<Row, Key: Hashable> {
         let sortColumn = tableSort
         cache.update(generation: generation, sort: sortColumn, filter: filter, now: now, streaming: streaming, source: source,
                      matches: matches ?? { row, needle in columns.contains { $0.text(row).lowercased().contains(needle) } },
-                     less: { a, b, index in columns[index].less?(a, b) ?? false })
+                     less: { a, b, index in columns[index].less?(a, b) ?? false },
+                     sortedIndices: { rows, sort in columns[sort.column].sortedIndices?(rows, sort.ascending) })
     }
 
     /// A new source (another file, another capture): the old rows and selection no longer apply.
@@ -295,6 +329,23 @@ public final class DataTable<Row, Key: Hashable> {
             guard let records else { return exportSource() }
             let rows = cache.rows
             return ExportSource(count: rows.count) { records(rows) }
+        }
+    }
+
+    /// `records` (a record format shared with the command line) followed by the exported values
+    /// of this table's columns titled `titles`, for `enableExport(records:)`: what the window
+    /// shows beside the shared fields (the Intel columns: consensus, country, AS) reaches the
+    /// file too, while the command line's format stays as it is. Columns are taken now; the
+    /// values are read on the export worker.
+    public func records(_ records: @escaping @Sendable ([Row]) -> ExportTable, adding titles: [String]) -> @Sendable ([Row]) -> ExportTable
+    where Row: Sendable {
+        let added = UncheckedColumns(columns: titles.compactMap { title in columns.first { $0.title == title && $0.isExported } })
+        guard !added.columns.isEmpty else { return records }
+        return { rows in
+            let base = records(rows)
+            return ExportTable(columns: base.columns + added.columns.map(\.exportColumn), rows: zip(base.rows, rows)) { pair in
+                pair.0 + added.columns.map { $0.export(pair.1) }
+            }
         }
     }
 

@@ -40,6 +40,25 @@ public struct AppSettings: Codable, Equatable, Sendable {
     public var pcapRotateMegabytes: Int
     /// Days the finished flows of live captures stay in the database. Default 30.
     public var flowHistoryRetentionDays: Int
+    /// A MaxMind-format `.mmdb` (GeoLite2 Country/ASN, DB-IP Lite) asked before libloc for
+    /// country and AS; empty means libloc only. `NETSCOUTER_MMDB` wins. Default "".
+    public var mmdbPath: String
+    /// AbuseIPDB flags an address at this abuse confidence score (1–100) or more. Default 50.
+    public var abuseIPDBFlagScore: Int
+    /// VirusTotal flags an address when at least this many engines call it malicious. Default 2.
+    public var virusTotalFlagMalicious: Int
+    /// … or when malicious + suspicious engines reach this. Default 3.
+    public var virusTotalFlagMaliciousPlusSuspicious: Int
+    /// OTX flags an address in at least this many pulses (and without validation entries). Default 1.
+    public var otxFlagPulses: Int
+    /// Requests allowed per minute and per day for each provider (0 = no limit); the defaults are
+    /// the free tiers: AbuseIPDB —/1,000, VirusTotal 4/500, OTX 10/1,000.
+    public var abuseIPDBPerMinute: Int
+    public var abuseIPDBPerDay: Int
+    public var virusTotalPerMinute: Int
+    public var virusTotalPerDay: Int
+    public var otxPerMinute: Int
+    public var otxPerDay: Int
 
     /// The defaults, as documented on each property.
     public static let defaults = AppSettings()
@@ -63,7 +82,18 @@ public struct AppSettings: Codable, Equatable, Sendable {
         otxBaseURL: String = "https://otx.alienvault.com/api/v1",
         exportDirectory: String = "",
         pcapRotateMegabytes: Int = 100,
-        flowHistoryRetentionDays: Int = 30
+        flowHistoryRetentionDays: Int = 30,
+        mmdbPath: String = "",
+        abuseIPDBFlagScore: Int = 50,
+        virusTotalFlagMalicious: Int = 2,
+        virusTotalFlagMaliciousPlusSuspicious: Int = 3,
+        otxFlagPulses: Int = 1,
+        abuseIPDBPerMinute: Int = 0,
+        abuseIPDBPerDay: Int = 1000,
+        virusTotalPerMinute: Int = 4,
+        virusTotalPerDay: Int = 500,
+        otxPerMinute: Int = 10,
+        otxPerDay: Int = 1000
     ) {
         self.theme = theme
         self.autoBlockEnabled = autoBlockEnabled
@@ -81,6 +111,17 @@ public struct AppSettings: Codable, Equatable, Sendable {
         self.exportDirectory = exportDirectory
         self.pcapRotateMegabytes = pcapRotateMegabytes
         self.flowHistoryRetentionDays = flowHistoryRetentionDays
+        self.mmdbPath = mmdbPath
+        self.abuseIPDBFlagScore = abuseIPDBFlagScore
+        self.virusTotalFlagMalicious = virusTotalFlagMalicious
+        self.virusTotalFlagMaliciousPlusSuspicious = virusTotalFlagMaliciousPlusSuspicious
+        self.otxFlagPulses = otxFlagPulses
+        self.abuseIPDBPerMinute = abuseIPDBPerMinute
+        self.abuseIPDBPerDay = abuseIPDBPerDay
+        self.virusTotalPerMinute = virusTotalPerMinute
+        self.virusTotalPerDay = virusTotalPerDay
+        self.otxPerMinute = otxPerMinute
+        self.otxPerDay = otxPerDay
     }
 
     /// The JSON keys, which are also the `settings.key` values in the database.
@@ -88,7 +129,9 @@ public struct AppSettings: Codable, Equatable, Sendable {
         case theme, autoBlockEnabled, consensusThreshold, blockDurationHours, reputationCacheHours
         case scanTimeoutMilliseconds, scanConcurrency, captureInterface, capturePromiscuous
         case captureSnapLength, abuseIPDBBaseURL, virusTotalBaseURL, otxBaseURL, exportDirectory
-        case pcapRotateMegabytes, flowHistoryRetentionDays
+        case pcapRotateMegabytes, flowHistoryRetentionDays, mmdbPath
+        case abuseIPDBFlagScore, virusTotalFlagMalicious, virusTotalFlagMaliciousPlusSuspicious, otxFlagPulses
+        case abuseIPDBPerMinute, abuseIPDBPerDay, virusTotalPerMinute, virusTotalPerDay, otxPerMinute, otxPerDay
     }
 
     public init(from decoder: any Decoder) throws {
@@ -115,6 +158,17 @@ public struct AppSettings: Codable, Equatable, Sendable {
         exportDirectory = value(.exportDirectory, defaults.exportDirectory)
         pcapRotateMegabytes = value(.pcapRotateMegabytes, defaults.pcapRotateMegabytes)
         flowHistoryRetentionDays = value(.flowHistoryRetentionDays, defaults.flowHistoryRetentionDays)
+        mmdbPath = value(.mmdbPath, defaults.mmdbPath)
+        abuseIPDBFlagScore = value(.abuseIPDBFlagScore, defaults.abuseIPDBFlagScore)
+        virusTotalFlagMalicious = value(.virusTotalFlagMalicious, defaults.virusTotalFlagMalicious)
+        virusTotalFlagMaliciousPlusSuspicious = value(.virusTotalFlagMaliciousPlusSuspicious, defaults.virusTotalFlagMaliciousPlusSuspicious)
+        otxFlagPulses = value(.otxFlagPulses, defaults.otxFlagPulses)
+        abuseIPDBPerMinute = value(.abuseIPDBPerMinute, defaults.abuseIPDBPerMinute)
+        abuseIPDBPerDay = value(.abuseIPDBPerDay, defaults.abuseIPDBPerDay)
+        virusTotalPerMinute = value(.virusTotalPerMinute, defaults.virusTotalPerMinute)
+        virusTotalPerDay = value(.virusTotalPerDay, defaults.virusTotalPerDay)
+        otxPerMinute = value(.otxPerMinute, defaults.otxPerMinute)
+        otxPerDay = value(.otxPerDay, defaults.otxPerDay)
     }
 
     // MARK: Derived values
@@ -162,6 +216,22 @@ public struct AppSettings: Codable, Equatable, Sendable {
         }
         check(exportDirectory.isEmpty || exportDirectory.hasPrefix("/") || exportDirectory.hasPrefix("~"),
               "The export directory must be an absolute path such as /home/you/exports, or empty for your home directory (it is \"\(exportDirectory)\").")
+        check((1...100).contains(abuseIPDBFlagScore),
+              "The AbuseIPDB flag score must be between 1 and 100 (it is \(abuseIPDBFlagScore)).")
+        check((1...100).contains(virusTotalFlagMalicious),
+              "The VirusTotal malicious count must be between 1 and 100 engines (it is \(virusTotalFlagMalicious)).")
+        check((1...200).contains(virusTotalFlagMaliciousPlusSuspicious),
+              "The VirusTotal malicious + suspicious count must be between 1 and 200 engines (it is \(virusTotalFlagMaliciousPlusSuspicious)).")
+        check((1...100_000).contains(otxFlagPulses),
+              "The OTX pulse count must be between 1 and 100000 (it is \(otxFlagPulses)).")
+        for (name, value) in [("AbuseIPDB", abuseIPDBPerMinute), ("VirusTotal", virusTotalPerMinute), ("OTX", otxPerMinute)] {
+            check((0...100_000).contains(value), "\(name) requests per minute must be between 0 (no limit) and 100000 (it is \(value)).")
+        }
+        for (name, value) in [("AbuseIPDB", abuseIPDBPerDay), ("VirusTotal", virusTotalPerDay), ("OTX", otxPerDay)] {
+            check((0...100_000_000).contains(value), "\(name) requests per day must be between 0 (no limit) and 100000000 (it is \(value)).")
+        }
+        check(mmdbPath.isEmpty || mmdbPath.hasPrefix("/") || mmdbPath.hasPrefix("~"),
+              "The MaxMind database must be an absolute path such as /usr/share/GeoIP/GeoLite2-ASN.mmdb, or empty for libloc only (it is \"\(mmdbPath)\").")
         return problems
     }
 
