@@ -26,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CLoc", pkgConfig: "libloc", providers: [.apt(["libloc-dev", "libloc-database"])]),
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         .systemLibrary(name: "CScan"),
+        .systemLibrary(name: "CFirewall"),
 
         // MARK: Pure Swift libraries
         .target(name: "Ring"),
@@ -39,6 +40,8 @@ let package = Package(
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
         .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", "CMaxMindDB", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
+        // Bans: nftables / iptables+ipset / netsh / pf backends, safety checks, allowlist, auto-block.
+        .target(name: "Firewall", dependencies: ["Store", "Packets", "Intel", "CFirewall", .product(name: "GRDB", package: "GRDB.swift")]),
         // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "Firewall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -98,6 +101,8 @@ let package = Package(
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "NetScouterTestSupport",
+                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

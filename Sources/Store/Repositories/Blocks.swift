@@ -7,6 +7,10 @@ public enum BlockSource: String, Codable, Sendable, CaseIterable, DatabaseValueC
     case manual
     /// The auto-block rule fired (reputation consensus reached the threshold).
     case auto
+    /// A scheduled job (a blocklist import on a schedule).
+    case scheduled
+    /// An imported blocklist (FireHOL, Spamhaus DROP, one address or CIDR per line).
+    case imported
 }
 
 /// A firewall block, active until it expires or is removed: a row of `blocks`.

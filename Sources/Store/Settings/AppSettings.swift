@@ -40,9 +40,15 @@ public struct AppSettings: Codable, Equatable, Sendable {
     public var pcapRotateMegabytes: Int
     /// Days the finished flows of live captures stay in the database. Default 30.
     public var flowHistoryRetentionDays: Int
+    /// What the firewall does to banned traffic: "drop" (silently) or "reject" (ICMP
+    /// unreachable / TCP reset, so the other side knows at once). Default "drop".
+    public var firewallAction: String
 
     /// The defaults, as documented on each property.
     public static let defaults = AppSettings()
+
+    /// Accepted values of `firewallAction`.
+    public static let firewallActions = ["drop", "reject"]
 
     /// Accepted values of `theme`.
     public static let themes = ["dark", "light"]
@@ -63,7 +69,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
         otxBaseURL: String = "https://otx.alienvault.com/api/v1",
         exportDirectory: String = "",
         pcapRotateMegabytes: Int = 100,
-        flowHistoryRetentionDays: Int = 30
+        flowHistoryRetentionDays: Int = 30,
+        firewallAction: String = "drop"
     ) {
         self.theme = theme
         self.autoBlockEnabled = autoBlockEnabled
@@ -81,6 +88,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         self.exportDirectory = exportDirectory
         self.pcapRotateMegabytes = pcapRotateMegabytes
         self.flowHistoryRetentionDays = flowHistoryRetentionDays
+        self.firewallAction = firewallAction
     }
 
     /// The JSON keys, which are also the `settings.key` values in the database.
@@ -88,7 +96,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         case theme, autoBlockEnabled, consensusThreshold, blockDurationHours, reputationCacheHours
         case scanTimeoutMilliseconds, scanConcurrency, captureInterface, capturePromiscuous
         case captureSnapLength, abuseIPDBBaseURL, virusTotalBaseURL, otxBaseURL, exportDirectory
-        case pcapRotateMegabytes, flowHistoryRetentionDays
+        case pcapRotateMegabytes, flowHistoryRetentionDays, firewallAction
     }
 
     public init(from decoder: any Decoder) throws {
@@ -115,6 +123,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         exportDirectory = value(.exportDirectory, defaults.exportDirectory)
         pcapRotateMegabytes = value(.pcapRotateMegabytes, defaults.pcapRotateMegabytes)
         flowHistoryRetentionDays = value(.flowHistoryRetentionDays, defaults.flowHistoryRetentionDays)
+        firewallAction = value(.firewallAction, defaults.firewallAction)
     }
 
     // MARK: Derived values
@@ -156,6 +165,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
               "Pcap rotation size must be between 1 and 100000 megabytes (it is \(pcapRotateMegabytes)).")
         check((1...3_650).contains(flowHistoryRetentionDays),
               "Flow history retention must be between 1 and 3650 days (it is \(flowHistoryRetentionDays)).")
+        check(Self.firewallActions.contains(firewallAction),
+              "Firewall action must be \"drop\" or \"reject\" (it is \"\(firewallAction)\").")
         for (name, url) in [("AbuseIPDB", abuseIPDBBaseURL), ("VirusTotal", virusTotalBaseURL), ("OTX", otxBaseURL)] {
             check(Self.isHTTPURL(url),
                   "The \(name) base URL must start with https:// (or http://) and name a host (it is \"\(url)\").")
