@@ -79,7 +79,7 @@ final class JobRunLockTests: XCTestCase {
             try queue.close()
         }
         let database = try NetScouterDatabase(path: path)
-        XCTAssertEqual(try database.schemaVersion, 4, "migrated through v3 (run outcomes) and v4 (flow history)")
+        XCTAssertEqual(try database.schemaVersion, 5, "migrated through v3 (run outcomes), v4 (flow history) and the firewall migration")
         let store = ScheduleStore(database: database)
         XCTAssertEqual(try store.runs(forJob: 5).map(\.id), [41])
         let run = try store.recordRunStart(jobID: 5, at: date(1_700_000_400))

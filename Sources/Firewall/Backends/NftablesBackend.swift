@@ -49,9 +49,13 @@ public final class NftablesBackend: FirewallBackend {
         ]
         guard chains else { return lines.joined(separator: "\n") + "\n" }
         let verdict = "counter \(action.rawValue)"
+        // With reject, the refusal we send back (ICMP unreachable, TCP reset) to a banned address
+        // passes the output chain: only new outbound connections are stopped there, or the
+        // refusal itself would be dropped and the other side would wait for a timeout.
+        let outbound = action == .reject ? " ct state new" : ""
         let rules: [(chain: String, matches: [String])] = [
             ("input", ["ip saddr @\(Self.set4)", "ip6 saddr @\(Self.set6)"]),
-            ("output", ["ip daddr @\(Self.set4)", "ip6 daddr @\(Self.set6)"]),
+            ("output", ["ip daddr @\(Self.set4)\(outbound)", "ip6 daddr @\(Self.set6)\(outbound)"]),
             ("forward", ["ip saddr @\(Self.set4)", "ip daddr @\(Self.set4)", "ip6 saddr @\(Self.set6)", "ip6 daddr @\(Self.set6)"]),
         ]
         for (chain, _) in rules {
