@@ -11,7 +11,9 @@ import Traffic
 /// refreshes. A kind without an engine would record a clear
 /// "no engine in this build" failure instead of pretending to succeed.
 public enum JobCatalog {
-    public static func executors(database: NetScouterDatabase?) -> JobExecutorRegistry {
+    /// - Parameter onReputation: sees every reputation result of refresh jobs (auto-block).
+    public static func executors(database: NetScouterDatabase?,
+                                 onReputation: (@Sendable (AddressReputation) -> Void)? = nil) -> JobExecutorRegistry {
         let registry = JobExecutorRegistry()
         registry.register(.captureWindow) { job, context in
             let options = try CaptureWindowOptions(jobOptions: job.options)
@@ -35,7 +37,8 @@ public enum JobCatalog {
             let configuration = try ReputationConfiguration.load(settings: settings)
             let location = LocationSources.open().source
             let service = ReputationService(configuration: configuration, cache: ReputationCache(database: database), location: location)
-            return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled }).summary
+            return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled },
+                                                onResult: { onReputation?($0) }).summary
         }
         registry.register(.portScan) { job, context in
             try PortScanJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })

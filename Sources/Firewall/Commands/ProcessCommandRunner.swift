@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Starts each command as a child process with an argument array (no shell), feeding its
 /// standard input from a thread of its own and reading both output pipes concurrently, so a
@@ -45,10 +48,20 @@ public struct ProcessCommandRunner: CommandRunner {
         let readers = DispatchGroup()
         let collected = Collected()
         if let input, let text = command.standardInput {
-            let data = Data(text.utf8)
+            Self.ignoreBrokenPipes
+            let handle = input.fileHandleForWriting
             Thread.detachNewThread {
-                input.fileHandleForWriting.write(data)
-                try? input.fileHandleForWriting.close()
+                // Raw writes: a program that exits before reading its input (a failed `ip netns
+                // exec`) gives EPIPE here, which ends the write instead of the process.
+                var bytes = Array(text.utf8)[...]
+                let descriptor = handle.fileDescriptor
+                while !bytes.isEmpty {
+                    let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+                    if written < 0 && errno == EINTR { continue }
+                    if written <= 0 { break }
+                    bytes = bytes.dropFirst(written)
+                }
+                try? handle.close()
             }
         }
         readers.enter()
@@ -63,6 +76,10 @@ public struct ProcessCommandRunner: CommandRunner {
                              standardOutput: String(decoding: outputData, as: UTF8.self),
                              standardError: String(decoding: collected.error, as: UTF8.self))
     }
+
+    /// SIGPIPE would kill the whole program when a child closes its input early; ignored once,
+    /// writes to a closed pipe fail with EPIPE instead (as servers and shells do it).
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     static func package(for tool: String) -> String {
         switch tool {
