@@ -169,4 +169,33 @@ final class NamespaceBlockTests: XCTestCase {
         let empty = try netscouter(["blocks"])
         XCTAssertEqual(empty.standardOutput, "No active bans.\n")
     }
+
+    func testDaemonReappliesPersistedBansAtStartUp() throws {
+        let executable = Bundle.main.bundleURL.appendingPathComponent("netscouter").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("netscouter is not built at \(executable)") }
+        XCTAssertNil(try lab.service().block([FirewallLab.addressB, "fd13::2"], duration: .seconds(600), reason: "d", origin: .user).failure)
+        try lab.dropKernelTable()
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: try Command.locate("ip"))
+        daemon.arguments = ["netns", "exec", lab.a, executable, "daemon", "--data-dir", lab.directory.path]
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            if daemon.isRunning { daemon.terminate() }
+            daemon.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try lab.kernelBans().count < 2 && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), [FirewallLab.addressB, "fd13::2"])
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("firewall: 2 ban(s) re-applied"), log)
+    }
 }
