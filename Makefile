@@ -4,7 +4,7 @@
 
 DEBIAN_PACKAGES := pkg-config libsdl2-dev libsdl2-ttf-dev libpcap-dev libcurl4-openssl-dev \
                    libsdl2-image-dev libfontconfig-dev libsqlite3-dev sqlite3 fontconfig fonts-dejavu-core tcpdump tshark iproute2 gcc xvfb xauth x11-apps jq python3 \
-                   nftables iputils-ping netbase
+                   nftables iputils-ping netbase ipset iptables
 # Reference tools the scanner benchmark compares against (installed by `make bench`/`bench-scan`).
 BENCH_PACKAGES := nmap arp-scan
 SWIFT ?= swift

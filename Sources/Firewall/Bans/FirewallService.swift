@@ -79,12 +79,12 @@ public final class FirewallService: Sendable {
             }
         }
         if allOrNothing && !(outcome.refused.isEmpty && outcome.invalid.isEmpty) { return outcome }
-        // CIDRs either nest or are disjoint: keep the widest of each nest, once.
-        let unique = Array(Set(allowed)).sorted()
+        // CIDRs either nest or are disjoint. Sorted by first address (wider first on a tie), a
+        // target is inside an earlier one only if it is inside the last one kept.
         var kept: [BlockTarget] = []
-        for target in unique {
-            if let wider = unique.first(where: { $0 != target && $0.contains(target) }) {
-                outcome.skipped.append(Skipped(target: target.description, reason: "inside \(wider) of the same request"))
+        for target in Array(Set(allowed)).sorted() {
+            if let last = kept.last, last.contains(target) {
+                outcome.skipped.append(Skipped(target: target.description, reason: "inside \(last) of the same request"))
             } else {
                 kept.append(target)
             }
@@ -93,15 +93,23 @@ public final class FirewallService: Sendable {
         let active = try BlockStore(database: database).active(at: now)
         var activeByTarget: [BlockTarget: [BlockRecord]] = [:]
         for record in active { if let target = try? BlockTarget(parsing: record.address) { activeByTarget[target, default: []].append(record) } }
+        // Active bans never overlap each other (this function keeps it so): sorted, the only one
+        // that can hold a target is the last one starting at or before it.
+        let activeSorted = activeByTarget.keys.sorted()
         var superseded: [BlockTarget] = []
         var entries: [BanEntry] = []
         for target in kept {
-            if let wider = activeByTarget.keys.first(where: { $0 != target && $0.contains(target) }) {
-                outcome.skipped.append(Skipped(target: target.description, reason: "already blocked by \(wider)"))
+            let start = Self.firstIndex(in: activeSorted) { $0.first > target.first || ($0.first == target.first && $0.prefixLength > target.prefixLength) }
+            if start > 0, activeSorted[start - 1] != target, activeSorted[start - 1].contains(target) {
+                outcome.skipped.append(Skipped(target: target.description, reason: "already blocked by \(activeSorted[start - 1])"))
                 continue
             }
             // Narrower active bans inside this one would conflict in the kernel's interval set: this one replaces them.
-            superseded += activeByTarget.keys.filter { $0 != target && target.contains($0) }
+            var index = start
+            while index < activeSorted.count, target.contains(activeSorted[index]) {
+                if activeSorted[index] != target { superseded.append(activeSorted[index]) }
+                index += 1
+            }
             entries.append(BanEntry(target: target, timeoutSeconds: duration.timeInterval.map { Int($0) }))
         }
         if entries.isEmpty { return outcome }
@@ -139,6 +147,16 @@ public final class FirewallService: Sendable {
         }
         outcome.blocked = entries
         return outcome
+    }
+
+    /// The first index whose element satisfies `isAfter` (elements before it do not): binary search.
+    static func firstIndex(in sorted: [BlockTarget], where isAfter: (BlockTarget) -> Bool) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isAfter(sorted[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     // MARK: Unblock
