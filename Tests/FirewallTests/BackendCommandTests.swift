@@ -65,12 +65,15 @@ final class BackendCommandTests: XCTestCase {
 
     func testNftablesScriptIsOneTransaction() throws {
         let backend = NftablesBackend()
-        let commands = backend.blockCommands(try entries([("203.0.113.9", 30), ("198.51.100.0/24", nil), ("2001:db8:bad::/48", 604_800)]))
+        let commands = backend.blockCommands(try entries([("203.0.113.9", 30), ("198.51.100.0/24", nil), ("2001:db8:bad::/48", 604_800),
+                                                          ("203.0.113.10", nil)]))
         XCTAssertEqual(commands.map(\.argv), [["nft", "-f", "-"]], "one nft process, one atomic transaction")
         XCTAssertEqual(commands[0].standardInput, """
             add table inet netscouter
-            add set inet netscouter blocked4 { type ipv4_addr; flags interval, timeout; counter; }
-            add set inet netscouter blocked6 { type ipv6_addr; flags interval, timeout; counter; }
+            add set inet netscouter blocked4 { type ipv4_addr; flags timeout; counter; }
+            add set inet netscouter blocked4net { type ipv4_addr; flags interval, timeout; counter; }
+            add set inet netscouter blocked6 { type ipv6_addr; flags timeout; counter; }
+            add set inet netscouter blocked6net { type ipv6_addr; flags interval, timeout; counter; }
             add chain inet netscouter input { type filter hook input priority -10; policy accept; }
             flush chain inet netscouter input
             add chain inet netscouter output { type filter hook output priority -10; policy accept; }
@@ -78,21 +81,30 @@ final class BackendCommandTests: XCTestCase {
             add chain inet netscouter forward { type filter hook forward priority -10; policy accept; }
             flush chain inet netscouter forward
             add rule inet netscouter input ip saddr @blocked4 counter drop
+            add rule inet netscouter input ip saddr @blocked4net counter drop
             add rule inet netscouter input ip6 saddr @blocked6 counter drop
+            add rule inet netscouter input ip6 saddr @blocked6net counter drop
             add rule inet netscouter output ip daddr @blocked4 counter drop
+            add rule inet netscouter output ip daddr @blocked4net counter drop
             add rule inet netscouter output ip6 daddr @blocked6 counter drop
+            add rule inet netscouter output ip6 daddr @blocked6net counter drop
             add rule inet netscouter forward ip saddr @blocked4 counter drop
-            add rule inet netscouter forward ip daddr @blocked4 counter drop
+            add rule inet netscouter forward ip saddr @blocked4net counter drop
             add rule inet netscouter forward ip6 saddr @blocked6 counter drop
+            add rule inet netscouter forward ip6 saddr @blocked6net counter drop
+            add rule inet netscouter forward ip daddr @blocked4 counter drop
+            add rule inet netscouter forward ip daddr @blocked4net counter drop
             add rule inet netscouter forward ip6 daddr @blocked6 counter drop
-            add element inet netscouter blocked4 { 203.0.113.9 timeout 30s, 198.51.100.0/24 }
-            add element inet netscouter blocked6 { 2001:db8:bad::/48 timeout 604800s }
+            add rule inet netscouter forward ip6 daddr @blocked6net counter drop
+            add element inet netscouter blocked4 { 203.0.113.9 timeout 30s, 203.0.113.10 }
+            add element inet netscouter blocked4net { 198.51.100.0/24 }
+            add element inet netscouter blocked6net { 2001:db8:bad::/48 timeout 604800s }
 
             """)
         XCTAssertEqual(backend.unblockCommands([try BlockTarget(parsing: "198.51.100.0/24")]).map(\.standardInput),
-                       ["delete element inet netscouter blocked4 { 198.51.100.0/24 }\n"])
+                       ["delete element inet netscouter blocked4net { 198.51.100.0/24 }\n"])
         XCTAssertEqual(NftablesBackend.listCommand.argv, ["nft", "-j", "list", "table", "inet", "netscouter"])
-        XCTAssertTrue(NftablesBackend(action: .reject).setupScript(chains: true).contains("add rule inet netscouter output ip daddr @blocked4 ct state new counter reject"))
+        XCTAssertTrue(NftablesBackend(action: .reject).setupScript(chains: true).contains("add rule inet netscouter output ip daddr @blocked4net ct state new counter reject"))
     }
 
     func testDryRunTextQuotesArguments() {

@@ -121,7 +121,7 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(outcome.commands[0].argv, ["nft", "-f", "-"])
         XCTAssertTrue(outcome.commands[0].standardInput!.hasSuffix("""
             add element inet netscouter blocked4 { 203.0.113.9 timeout 3600s }
-            add element inet netscouter blocked6 { 2a00:1450::/32 timeout 3600s }
+            add element inet netscouter blocked6net { 2a00:1450::/32 timeout 3600s }
 
             """))
         XCTAssertEqual(try BlockStore(database: database).active(at: Date()), [])
