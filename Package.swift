@@ -84,6 +84,12 @@ let package = Package(
             path: "Benchmarks/NetScouterScanBench"
         ),
 
+        .executableTarget(
+            name: "NetScouterFirewallBench",
+            dependencies: ["Firewall", "Store", "NetScouterTestSupport"],
+            path: "Benchmarks/NetScouterFirewallBench"
+        ),
+
         // MARK: Tests (one target per library, plus end-to-end)
         // Helpers the test targets share (loopback sockets); never linked into the product.
         .target(name: "NetScouterTestSupport", path: "Tests/TestSupport"),

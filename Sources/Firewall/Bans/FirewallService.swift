@@ -136,9 +136,9 @@ public final class FirewallService: Sendable {
             }
             for entry in entries {
                 for record in activeByTarget[entry.target] ?? [] { try BlockStore.remove(id: record.id!, at: now, in: db) }
-                try BlockStore.add(address: entry.target.description, reason: cleanReason, source: origin.source,
-                                   duration: duration.timeInterval, at: now, in: db)
             }
+            try BlockStore.addMany(addresses: entries.map(\.target.description), reason: cleanReason, source: origin.source,
+                                   duration: duration.timeInterval, at: now, in: db)
             let detail = "\(origin.why); for \(duration)\(cleanReason.isEmpty ? "" : "; reason: \(cleanReason)"); backend \(backend.name)"
             try Self.audit(entries.map(\.target), actor: origin.actor, action: "block", detail: detail, at: now, in: db)
             if !superseded.isEmpty {

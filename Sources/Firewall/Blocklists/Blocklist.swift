@@ -16,7 +16,7 @@ public struct Blocklist: Sendable {
         entries = []
         unreadable = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = BlockTarget.trimmed(String(rawLine.last == "\r" ? rawLine.dropLast() : rawLine))
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("{") {
                 if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
@@ -24,13 +24,13 @@ public struct Blocklist: Sendable {
                     // {"type":"metadata",...} lines carry no entry.
                     continue
                 }
-                unreadable.append("line \(index + 1): \(FirewallError.clean(line))")
+                unreadable.append("line \(index + 1): \(FirewallError.clean(String(line)))")
                 continue
             }
-            let content = line.split(whereSeparator: { $0 == "#" || $0 == ";" }).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            let content = line.split(whereSeparator: { $0 == "#" || $0 == ";" }).first ?? ""
             let words = content.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard words.count == 1 else {
-                unreadable.append("line \(index + 1): \(FirewallError.clean(line))")
+                unreadable.append("line \(index + 1): \(FirewallError.clean(String(line)))")
                 continue
             }
             entries.append(String(words[0]))

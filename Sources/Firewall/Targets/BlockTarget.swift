@@ -35,7 +35,7 @@ public struct BlockTarget: Hashable, Comparable, Sendable, CustomStringConvertib
     /// Parses `1.2.3.4`, `10.0.0.0/8`, `2001:db8::1`, `2001:db8::/32`. Throws a message that says
     /// why anything else is refused.
     public init(parsing raw: String) throws {
-        let text = raw.trimmingCharacters(in: .whitespaces)
+        let text = Self.trimmed(raw)
         guard !text.isEmpty else { throw FirewallError.invalidTarget(raw, "it is empty") }
         guard text.utf8.count <= Self.maximumTextLength else {
             throw FirewallError.invalidTarget(raw, "it is longer than \(Self.maximumTextLength) characters; an address or CIDR is at most 43")
@@ -103,6 +103,15 @@ public struct BlockTarget: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     private static let allowedCharacters = Set("0123456789abcdefABCDEF.:/".unicodeScalars)
+
+    /// Spaces and tabs off both ends, without Foundation's CharacterSet (a third of a 20,000-line
+    /// import went into `trimmingCharacters`).
+    static func trimmed(_ text: String) -> Substring {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
+        let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
+        return text[first...last]
+    }
 
     /// Bits below the prefix, for a family-relative count of host bits.
     private static func hostMask(_ hostBits: Int) -> (UInt64, UInt64) {
