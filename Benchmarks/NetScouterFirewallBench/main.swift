@@ -77,7 +77,8 @@ for benchCase in [Case(name: "19,000 addresses + 1,000 /24 networks", entries: m
 
         // The whole `netscouter block --from-file`: read, parse, safety checks, nft, store and audit.
         let database = try NetScouterDatabase(directory: try {
-            let directory = folder.appendingPathComponent("db\(round)")
+            // A new, empty database for every case and round.
+            let directory = folder.appendingPathComponent("db-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             return directory
         }())
