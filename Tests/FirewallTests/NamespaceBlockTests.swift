@@ -110,8 +110,20 @@ final class NamespaceBlockTests: XCTestCase {
         XCTAssertTrue(try lab.pings(FirewallLab.addressA), "B's 10.213.0.2 is not")
         XCTAssertEqual(try service.block(["10.213.1.3"], duration: .permanent, reason: "x", origin: .user).skipped.first?.reason,
                        "already blocked by 10.213.1.2/31")
+        // A wider ban replaces the narrower one inside it (an interval set holds no overlaps).
+        let wider = try service.block(["10.213.1.2/31", "10.213.1.2"], duration: .permanent, reason: "again", origin: .user)
+        XCTAssertEqual(wider.skipped.map(\.target), ["10.213.1.2"], "inside 10.213.1.2/31 of the same request")
+        XCTAssertEqual(wider.blocked.map(\.target.description), ["10.213.1.2/31"], "blocking it again renews it")
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"])
         try service.unblock("10.213.1.2/31")
         XCTAssertTrue(try lab.pings("10.213.1.1"))
+        XCTAssertNil(try service.block(["10.213.1.2"], duration: .permanent, reason: "narrow", origin: .user).failure)
+        let replacing = try service.block(["10.213.1.2/31"], duration: .seconds(60), reason: "wide", origin: .user)
+        XCTAssertNil(replacing.failure)
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"], "the /32 was lifted in favour of the /31")
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["10.213.1.2/31"])
+        XCTAssertFalse(try lab.pings("10.213.1.1"))
+        XCTAssertTrue(try lab.audit().contains { $0.action == "unblock" && $0.subject == "10.213.1.2" && $0.detail == "replaced by a wider ban" })
     }
 
     func testIPv6AddressAndNetworkAndRejectAction() throws {
