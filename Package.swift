@@ -4,6 +4,7 @@ import PackageDescription
 // Dependencies point one way (see ../shared/DESIGN.md):
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
+//   Firewall → Store + Packets + Intel + CFirewall;  Jobs → Firewall (the blocklist-import engine)
 //   Screens → UI;  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
@@ -44,7 +45,7 @@ let package = Package(
         .target(name: "Firewall", dependencies: ["Store", "Packets", "Intel", "CFirewall", .product(name: "GRDB", package: "GRDB.swift")]),
         // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel",
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "Firewall",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
@@ -107,7 +108,7 @@ let package = Package(
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "NetScouterTestSupport",
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "NetScouterTestSupport",
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

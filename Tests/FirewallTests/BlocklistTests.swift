@@ -1,5 +1,7 @@
 import Firewall
 import Foundation
+import Jobs
+import Schedule
 import NetScouterTestSupport
 import Store
 import XCTest
@@ -103,5 +105,29 @@ final class BlocklistImportTests: XCTestCase {
         try service.unblock(FirewallLab.addressB)
         XCTAssertTrue(try lab.pings(FirewallLab.addressA))
         XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+    }
+
+    func testScheduledImportJobBlocksAndRenews() throws {
+        let lab = try FirewallLab()
+        defer { lab.remove() }
+        let file = lab.directory.appendingPathComponent("drop.txt")
+        try "; Spamhaus DROP\n45.9.0.0/16 ; SBL1\n45.8.1.1\n".write(to: file, atomically: true, encoding: .utf8)
+        let backend = NftablesBackend(runner: lab.runnerA)
+        let summary = try BlocklistImportJob.run(jobName: "nightly drop", options: ["file": file.path, "for": "2d"], database: lab.database, backend: backend)
+        XCTAssertEqual(summary, "Blocked 2 of 2 entries from drop.txt for 2d through nftables (0 refused, 0 unreadable, 0 skipped).")
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["45.9.0.0/16", "45.8.1.1"])
+        let bans = try BlockStore(database: lab.database).active(at: Date())
+        XCTAssertEqual(Set(bans.map(\.source)), [.scheduled])
+        XCTAssertEqual(try lab.audit().first?.actor, "scheduler: nightly drop (imported list drop.txt)")
+        // The next run renews the same entries instead of failing on them.
+        _ = try BlocklistImportJob.run(jobName: "nightly drop", options: ["file": file.path, "for": "2d"], database: lab.database, backend: backend)
+        XCTAssertEqual(try BlockStore(database: lab.database).active(at: Date()).count, 2)
+
+        XCTAssertThrowsError(try JobCatalog.validate(kind: .blocklistImport, options: ["file": "drop.txt"])) {
+            XCTAssertTrue("\($0)".contains("absolute path"), "\($0)")
+        }
+        XCTAssertThrowsError(try JobCatalog.validate(kind: .blocklistImport, options: ["file": "/x", "for": "90d"]))
+        XCTAssertThrowsError(try JobCatalog.validate(kind: .blocklistImport, options: [:]))
+        XCTAssertNoThrow(try JobCatalog.validate(kind: .blocklistImport, options: ["file": "/etc/drop.txt", "for": "7d", "reason": "drop"]))
     }
 }
