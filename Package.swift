@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "Firewall",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs",
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Firewall",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "NetScouterTestSupport",
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "Screens", "UI", "NetScouterTestSupport",
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

@@ -12,7 +12,7 @@ import Glibc
 /// Two hosts in network namespaces this test creates: A (10.213.0.1, fd13::1) runs the firewall,
 /// B (10.213.0.2, fd13::2) pings and connects to it over a veth pair. Every nft command runs
 /// inside A through `ip netns exec`; the host's own ruleset is never touched. Deleted on `remove()`.
-final class FirewallLab {
+final class FirewallLab: @unchecked Sendable {
     let network: TestNetwork
     let a: String
     let b: String
