@@ -5,7 +5,8 @@ import PackageDescription
 //   NetScouter (executable) → Screens, Capture, Traffic, HTTP, UISDL, Intel
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
 //   IoT → Packets + Capture + Traffic + Store + Intel + Export;  Jobs → IoT (discoveries feed the inventory)
-//   Screens → UI + Intel (the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
+//   Firewall → Store + Packets + Intel + CFirewall;  Jobs → Firewall (the blocklist-import engine)
+//   Screens → UI + Intel + Firewall (the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
     name: "NetScouter",
@@ -27,6 +28,7 @@ let package = Package(
         .systemLibrary(name: "CLoc", pkgConfig: "libloc", providers: [.apt(["libloc-dev", "libloc-database"])]),
         .systemLibrary(name: "CMaxMindDB", pkgConfig: "libmaxminddb", providers: [.apt(["libmaxminddb-dev"])]),
         .systemLibrary(name: "CScan"),
+        .systemLibrary(name: "CFirewall"),
 
         // MARK: Pure Swift libraries
         .target(name: "Ring"),
@@ -40,21 +42,23 @@ let package = Package(
         .target(name: "Export", dependencies: ["Traffic", "Packets"]),
         .target(name: "Intel", dependencies: ["HTTP", "Store", "Packets", "CLoc", "CMaxMindDB", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Schedule"),
+        // Bans: nftables / iptables+ipset / netsh / pf backends, safety checks, allowlist, auto-block.
+        .target(name: "Firewall", dependencies: ["Store", "Packets", "Intel", "CFirewall", .product(name: "GRDB", package: "GRDB.swift")]),
         // Port scans, connections, LAN discovery; top-ports.txt links to Assets/top-ports.txt.
         .target(name: "Scan", dependencies: ["Packets", "CScan"], resources: [.embedInCode("top-ports.txt")]),
         // IoT inventory, classification and outbound-flow risk; iot-device-types.json links to Assets/.
         .target(name: "IoT", dependencies: ["Packets", "Capture", "Traffic", "Store", "Intel", "Export", .product(name: "GRDB", package: "GRDB.swift")],
                 resources: [.embedInCode("iot-device-types.json")]),
-        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "IoT",
+        .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "IoT", "Firewall",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan",
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "Firewall",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else
         .executableTarget(
             name: "NetScouter",
             dependencies: [
-                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "IoT",
+                "Capture", "Traffic", "Packets", "Screens", "UI", "UISDL", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "IoT", "Firewall",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -85,6 +89,12 @@ let package = Package(
             path: "Benchmarks/NetScouterScanBench"
         ),
 
+        .executableTarget(
+            name: "NetScouterFirewallBench",
+            dependencies: ["Firewall", "Store", "NetScouterTestSupport"],
+            path: "Benchmarks/NetScouterFirewallBench"
+        ),
+
         // MARK: Tests (one target per library, plus end-to-end)
         // Helpers the test targets share (loopback sockets); never linked into the product.
         .target(name: "NetScouterTestSupport", path: "Tests/TestSupport"),
@@ -104,6 +114,8 @@ let package = Package(
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
         .testTarget(name: "IoTTests", dependencies: ["IoT", "Packets", "Store", "Intel", "Traffic", "Jobs", "Scan", "NetScouterTestSupport",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "Screens", "UI", "NetScouterTestSupport",
+                                                         .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]
 )

@@ -1,4 +1,5 @@
 import Capture
+import Firewall
 import Packets
 import Foundation
 import Intel
@@ -11,7 +12,9 @@ import Traffic
 /// refreshes. A kind without an engine would record a clear
 /// "no engine in this build" failure instead of pretending to succeed.
 public enum JobCatalog {
-    public static func executors(database: NetScouterDatabase?) -> JobExecutorRegistry {
+    /// - Parameter onReputation: sees every reputation result of refresh jobs (auto-block).
+    public static func executors(database: NetScouterDatabase?,
+                                 onReputation: (@Sendable (AddressReputation) -> Void)? = nil) -> JobExecutorRegistry {
         let registry = JobExecutorRegistry()
         registry.register(.captureWindow) { job, context in
             let options = try CaptureWindowOptions(jobOptions: job.options)
@@ -35,7 +38,14 @@ public enum JobCatalog {
             let configuration = try ReputationConfiguration.load(settings: settings)
             let location = LocationSources.open().source
             let service = ReputationService(configuration: configuration, cache: ReputationCache(database: database), location: location)
-            return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled }).summary
+            return try ReputationRefreshJob.run(service: service, database: database, isCancelled: { context.isCancelled },
+                                                onResult: { onReputation?($0) }).summary
+        }
+        registry.register(.blocklistImport) { job, _ in
+            guard let database else {
+                throw BlocklistImportJob.Failure(message: "A blocklist import needs NetScouter's database; start the scheduler with a data directory.")
+            }
+            return try BlocklistImportJob.run(jobName: job.name, options: job.options, database: database)
         }
         registry.register(.portScan) { job, context in
             try PortScanJob.run(options: job.options, database: database, isCancelled: { context.isCancelled })
@@ -53,6 +63,7 @@ public enum JobCatalog {
         case .portScan: ["targets", "ports"]
         case .lanDiscovery: ["interface"]
         case .reputationRefresh: []
+        case .blocklistImport: BlocklistImportJob.keys
         }
     }
 
@@ -71,6 +82,7 @@ public enum JobCatalog {
         let required: [(key: String, example: String)] = switch kind {
         case .portScan: [("targets", "targets=192.168.1.0/24")]
         case .lanDiscovery: [("interface", "interface=eth0")]
+        case .blocklistImport: [("file", "file=/etc/netscouter/drop.txt")]
         default: []
         }
         for (key, example) in required where (options[key] ?? "").isEmpty && !keptKeys.contains(key) {
@@ -83,6 +95,9 @@ public enum JobCatalog {
                 if let targets = options["targets"] { _ = try offline.parse(targets) }
                 if let ports = options["ports"] { _ = try PortParser().parse(ports) }
             } catch { throw ScheduleService.ServiceError.invalid("\(error)") }
+        }
+        if kind == .blocklistImport {
+            do { try BlocklistImportJob.validate(options) } catch { throw ScheduleService.ServiceError.invalid("\(error)") }
         }
         guard kind == .captureWindow else { return }
         let window = try CaptureWindowOptions(jobOptions: options)
@@ -118,6 +133,7 @@ public enum JobCatalog {
         case .portScan: "targets=HOSTS/CIDRS/RANGES (required), ports=22,80,8000-8100 (default: the 1,000 most common)"
         case .lanDiscovery: "interface=IF (required): ARP, ICMP echo and neighbour table of its IPv4 subnet"
         case .reputationRefresh: "no options: renews cached answers about to expire, then looks up the latest capture window's hosts"
+        case .blocklistImport: "file=LIST (required; FireHOL / Spamhaus DROP), for=7d (default: permanent; renewed each run), reason=TEXT"
         }
     }
 }

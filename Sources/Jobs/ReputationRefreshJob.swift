@@ -32,8 +32,9 @@ public enum ReputationRefreshJob {
         }
     }
 
+    /// - Parameter onResult: sees every lookup's result (the daemon's auto-block hook).
     public static func run(service: ReputationService, database: NetScouterDatabase, horizon: TimeInterval = 3600,
-                           isCancelled: () -> Bool = { false }) throws -> Result {
+                           isCancelled: () -> Bool = { false }, onResult: (AddressReputation) -> Void = { _ in }) throws -> Result {
         guard APIKeyProvider.allCases.contains(where: { service.configuration.keys.key(for: $0) != nil }) else {
             throw ReputationRefreshError(message: "No reputation API key is set, so there is nothing to refresh. Set ABUSEIPDB_API_KEY, VIRUSTOTAL_API_KEY or OTX_API_KEY for the scheduler (or enter the keys in Settings), or disable this job.")
         }
@@ -55,6 +56,7 @@ public enum ReputationRefreshJob {
         for (index, (address, refresh)) in work.enumerated() {
             if isCancelled() { throw JobStoppedError(summary: "Stopped early: " + result.summary) }
             let reputation = service.lookup(address, refresh: refresh)
+            onResult(reputation)
             result.lookedUp += 1
             if refresh { result.refreshed += 1 }
             if reputation.consensus.flagged > 0 { result.flagged += 1 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Capture
 import Dispatch
+import Firewall
+import Intel
 import Foundation
 import Jobs
 import Logging
@@ -87,7 +89,17 @@ struct DaemonCommand: ParsableCommand {
         // Opening the database closed the runs whose process had died (never one still running elsewhere).
         let interrupted = database.interruptedRunsClosedAtOpen
         if interrupted > 0 { log.warning("\(interrupted) run(s) were cut off when the process running them ended; marked as interrupted") }
-        let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: JobCatalog.executors(database: database))
+        // Bans: re-applied now, expired ones lifted periodically; reputation results of refresh
+        // jobs go to auto-block (which acts only when enabled in settings).
+        let keeper = Self.banKeeper(database: database, log: log)
+        keeper?.start()
+        var onReputation: (@Sendable (AddressReputation) -> Void)?
+        if let keeper {
+            let blocker = AutoBlocker(firewall: keeper.firewall, onFailure: { line in log.error("\(line)") })
+            onReputation = { reputation in blocker.consider(reputation) }
+        }
+        let executors = JobCatalog.executors(database: database, onReputation: onReputation)
+        let scheduler = Scheduler(repository: StoreJobRepository(database: database), executors: executors)
         scheduler.onChange = { event in
             switch event {
             case let .runStarted(jobID, runID): log.info("job \(jobID) started", metadata: ["run": "\(runID)"])
@@ -117,9 +129,27 @@ struct DaemonCommand: ParsableCommand {
         reloadTimer.cancel()
         scheduler.stop(waitForRunning: true)
         continuous?.stop()
+        keeper?.stop()
         signalSources.forEach { $0.cancel() }
         do { try database.close() } catch { log.error("closing the database: \(error.localizedDescription)") }
         log.info("stopped cleanly")
+    }
+}
+
+extension DaemonCommand {
+    /// The firewall the daemon keeps: nil (with a warning) when no backend is installed.
+    static func banKeeper(database: NetScouterDatabase, log: Logger) -> BanKeeper? {
+        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
+        do {
+            let backend = try BackendChoice.auto.make(action: BlockAction(settings: settings))
+            let service = FirewallService(backend: backend, database: database)
+            return BanKeeper(firewall: service) { line, isError in
+                if isError { log.error("\(line)") } else { log.info("\(line)") }
+            }
+        } catch {
+            log.warning("firewall: \(error); stored bans are not re-applied and auto-block is off")
+            return nil
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Export
 import Capture
+import Firewall
 import Foundation
 import Jobs
 import Schedule
@@ -79,6 +80,9 @@ struct GUICommand: ParsableCommand {
         let (reloadTimer, schedulerProblem) = startScheduler(services)
         for (problem, kind) in servicesProblem { shell.toasts.post(problem, kind: kind) }
         if let schedulerProblem { shell.toasts.post(schedulerProblem, kind: .error) }
+        // Stored bans back into the firewall, expired ones lifted; failures become toasts.
+        let banKeeper = services.flatMap { Self.banKeeper(database: $0.database, inbox: inbox, toasts: UIThreadReference(shell.toasts)) }
+        banKeeper?.start()
         // A file or interface on the command line is for the Dashboard; otherwise the last tab.
         shell.selectedTab = read != nil || interface != nil ? .dashboard : AppShell.Tab(name: preferences.lastTab) ?? .dashboard
         let kioskScreen = kiosk ? KioskScreen(capture: capture, panels: shell.kioskPanels, rotateSeconds: rotate) : nil
@@ -128,6 +132,7 @@ struct GUICommand: ParsableCommand {
         capture.stop()
         reloadTimer?.cancel()
         services?.scheduler?.stop(waitForRunning: true)
+        banKeeper?.stop()
         withExtendedLifetime(schedulerLock) {}
         services?.writer.stop()  // every pending write completes before we exit
         if !kiosk && !backend.isFullscreen {
@@ -274,5 +279,16 @@ struct ScreenshotCommand: ParsableCommand {
         do { png = try canvas.pngData() } catch { throw fail(error) }
         do { try Exporter.write(bytes: png, to: out) } catch { throw fail(error) }
         print("Wrote \(out) (\(width)×\(height)\(scale != 1 ? " at \(scale)×" : ""))")
+    }
+}
+
+extension GUICommand {
+    /// The window's ban keeper, or nil when no firewall backend is installed (nothing to keep).
+    static func banKeeper(database: NetScouterDatabase, inbox: UIInbox, toasts: UIThreadReference<ToastCenter>) -> BanKeeper? {
+        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
+        guard let backend = try? BackendChoice.auto.make(action: BlockAction(settings: settings)) else { return nil }
+        return BanKeeper(firewall: FirewallService(backend: backend, database: database)) { line, isError in
+            inbox.post { toasts.object?.post(line, kind: isError ? .error : .info) }
+        }
     }
 }

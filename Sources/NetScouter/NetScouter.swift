@@ -17,7 +17,7 @@ struct NetScouter: ParsableCommand {
             64 invalid command-line usage.
             """,
         subcommands: [GUICommand.self, InterfacesCommand.self, CaptureCommand.self, ScanCommand.self, ConnectionsCommand.self, DiscoverCommand.self,
-                      ExportCommand.self, ScheduleCommand.self,
+                      ExportCommand.self, ScheduleCommand.self, BlockCommand.self, UnblockCommand.self, BlocksCommand.self, AllowlistCommand.self,
                       DaemonCommand.self, IntelCommand.self, LookupMACCommand.self, IoTCommand.self, ScreenshotCommand.self, IconCommand.self],
         defaultSubcommand: GUICommand.self
     )

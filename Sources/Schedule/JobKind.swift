@@ -5,6 +5,8 @@ public enum JobKind: String, CaseIterable, Sendable, Codable {
     /// Capture for N seconds, writing a pcap and the traffic aggregates.
     case captureWindow = "capture-window"
     case reputationRefresh = "reputation-refresh"
+    /// Import a blocklist file into the firewall (one batch).
+    case blocklistImport = "blocklist-import"
 
     /// For the UI.
     public var title: String {
@@ -13,6 +15,7 @@ public enum JobKind: String, CaseIterable, Sendable, Codable {
         case .lanDiscovery: return "LAN discovery"
         case .captureWindow: return "Capture window"
         case .reputationRefresh: return "Reputation refresh"
+        case .blocklistImport: return "Blocklist import"
         }
     }
 }

@@ -114,8 +114,8 @@ final class TriggerTests: XCTestCase {
     }
 
     func testJobKindAndOutcomeStoredNames() {
-        XCTAssertEqual(JobKind.allCases.map(\.rawValue), ["port-scan", "lan-discovery", "capture-window", "reputation-refresh"])
-        XCTAssertEqual(JobKind.allCases.map(\.title), ["Port scan", "LAN discovery", "Capture window", "Reputation refresh"])
+        XCTAssertEqual(JobKind.allCases.map(\.rawValue), ["port-scan", "lan-discovery", "capture-window", "reputation-refresh", "blocklist-import"])
+        XCTAssertEqual(JobKind.allCases.map(\.title), ["Port scan", "LAN discovery", "Capture window", "Reputation refresh", "Blocklist import"])
         XCTAssertEqual(JobKind(rawValue: "capture-window"), .captureWindow)
         XCTAssertEqual(JobOutcome.allCases.map(\.rawValue), ["succeeded", "failed", "skipped", "stopped", "interrupted"])
     }

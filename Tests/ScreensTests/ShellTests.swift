@@ -77,11 +77,10 @@ final class ShellTests: XCTestCase {
         let shell = AppShell(capture: CaptureController())
         let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
         let upcoming: [(AppShell.Tab, [String])] = [
-            (.firewall, FirewallScreen.plannedFeatures), (.iotMap, IoTMapScreen.plannedFeatures),
+            (.iotMap, IoTMapScreen.plannedFeatures),
         ]
         XCTAssertNotNil(shell.screen(ScannerScreen.self))
         XCTAssertNotNil(shell.screen(IntelScreen.self))
-        XCTAssertNotNil(shell.screen(FirewallScreen.self))
         XCTAssertNotNil(shell.screen(IoTMapScreen.self))
         for (tab, features) in upcoming {
             shell.selectedTab = tab

@@ -46,7 +46,7 @@ final class DataDirectoryTests: XCTestCase {
         let home = try makeTemporaryDirectory()
         let database = try NetScouterDatabase.open(dataDirectory: nil, environment: ["HOME": home.path])
         XCTAssertEqual(database.path, home.path + "/.local/share/netscouter/netscouter.sqlite")
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory", "v6-firewall-allowlist-and-ban-sources"])
     }
 
     func testExistingDirectoryKeepsItsPermissions() throws {

@@ -79,7 +79,7 @@ final class JobRunLockTests: XCTestCase {
             try queue.close()
         }
         let database = try NetScouterDatabase(path: path)
-        XCTAssertEqual(try database.schemaVersion, 5, "migrated through v3 (run outcomes), v4 (flow history) and v5 (IoT inventory)")
+        XCTAssertEqual(try database.schemaVersion, 6, "migrated through v3 (run outcomes), v4 (flow history), v5 (IoT inventory) and v6 (firewall)")
         let store = ScheduleStore(database: database)
         XCTAssertEqual(try store.runs(forJob: 5).map(\.id), [41])
         let run = try store.recordRunStart(jobID: 5, at: date(1_700_000_400))

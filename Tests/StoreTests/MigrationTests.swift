@@ -5,7 +5,7 @@ import XCTest
 
 final class MigrationTests: XCTestCase {
     private let allTables = [
-        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "flow_history", "iot_anomalies", "iot_baseline", "iot_destinations", "iot_devices", "iot_state", "job_runs", "reputation_cache",
+        "audit_events", "blocks", "capture_snapshots", "captures", "devices", "firewall_allowlist", "flow_history", "iot_anomalies", "iot_baseline", "iot_destinations", "iot_devices", "iot_state", "job_runs", "reputation_cache",
         "scan_results", "scans", "schedules", "settings",
     ]
 
@@ -23,11 +23,11 @@ final class MigrationTests: XCTestCase {
                 """)
         }
         XCTAssertEqual(tables, allTables)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory", "v6-firewall-allowlist-and-ban-sources"])
         XCTAssertEqual(try database.read { db in
             try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
-        }, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
-        XCTAssertEqual(try database.schemaVersion, 5)
+        }, ["v1", "v2", "v3", "v4", "v5-iot-inventory", "v6-firewall-allowlist-and-ban-sources"])
+        XCTAssertEqual(try database.schemaVersion, 6)
         XCTAssertEqual(try database.journalMode, "wal")
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }, 1)
         XCTAssertEqual(try database.write { db in try Int.fetchOne(db, sql: "PRAGMA busy_timeout") }, 5000)
@@ -76,8 +76,8 @@ final class MigrationTests: XCTestCase {
         }
 
         let database = try NetScouterDatabase(path: path)
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
-        XCTAssertEqual(try database.schemaVersion, 5)
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory", "v6-firewall-allowlist-and-ban-sources"])
+        XCTAssertEqual(try database.schemaVersion, 6)
         XCTAssertEqual(try database.journalMode, "wal")
 
         // Rows intact, new column empty.
@@ -99,6 +99,39 @@ final class MigrationTests: XCTestCase {
         XCTAssertEqual(try database.integrityCheck(), "ok")
     }
 
+    func testFirewallMigrationKeepsBansAndAcceptsImportedAndScheduledSources() throws {
+        let directory = try makeTemporaryDirectory()
+        let path = directory.appendingPathComponent(NetScouterDatabase.fileName).path
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Schema.migrator.migrate(queue, upTo: "v5-iot-inventory")
+            try queue.write { db in
+                try db.execute(sql: """
+                    INSERT INTO blocks (id, address, reason, source, created_at, expires_at)
+                        VALUES (7, '203.0.113.9', 'ssh', 'manual', 1700000000, 1700003600);
+                    """)
+                XCTAssertThrowsError(try db.execute(sql: "INSERT INTO blocks (address, reason, source, created_at) VALUES ('x', 'r', 'imported', 1)"),
+                                     "v4 does not know imported bans")
+            }
+            try queue.close()
+        }
+        let database = try NetScouterDatabase(path: path)
+        XCTAssertEqual(try database.schemaVersion, 6)
+        let store = BlockStore(database: database)
+        XCTAssertEqual(try store.active(at: date(1_700_000_001)).map(\.address), ["203.0.113.9"])
+        let imported = try store.add(address: "198.51.100.0/24", reason: "list", source: .imported, duration: nil, at: date(1_700_000_002))
+        XCTAssertEqual(imported.id, 8, "ids continue after the rebuilt table's rows")
+        try store.add(address: "192.0.2.1", reason: "job", source: .scheduled, duration: 60, at: date(1_700_000_003))
+        XCTAssertEqual(try store.active(at: date(1_700_000_004)).map(\.source), [.scheduled, .imported, .manual])
+        let allowlist = AllowlistStore(database: database)
+        XCTAssertTrue(try allowlist.add("10.0.0.0/8", note: "LAN", actor: "user", at: date(1)))
+        XCTAssertFalse(try allowlist.add("10.0.0.0/8", note: "again", actor: "user", at: date(2)))
+        XCTAssertEqual(try allowlist.all().map(\.entry), ["10.0.0.0/8"])
+        XCTAssertTrue(try allowlist.remove("10.0.0.0/8", actor: "user", at: date(3)))
+        XCTAssertEqual(try AuditLog(database: database).recent().map(\.action), ["allowlist.remove", "allowlist.add"])
+        XCTAssertEqual(try database.integrityCheck(), "ok")
+    }
+
     func testReopeningKeepsDataAndDoesNotMigrateAgain() throws {
         let directory = try makeTemporaryDirectory()
         do {
@@ -108,7 +141,7 @@ final class MigrationTests: XCTestCase {
         }
         let database = try NetScouterDatabase(directory: directory)
         XCTAssertEqual(try AuditLog(database: database).recent().map(\.subject), ["x"])
-        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory"])
+        XCTAssertEqual(try database.appliedMigrations, ["v1", "v2", "v3", "v4", "v5-iot-inventory", "v6-firewall-allowlist-and-ban-sources"])
     }
 
     // MARK: Refusals, with messages that say what to do

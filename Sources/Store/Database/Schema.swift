@@ -21,6 +21,7 @@ public enum Schema {
         migrator.registerMigration("v3", migrate: addStoppedAndInterruptedRunOutcomes)
         migrator.registerMigration("v4", migrate: addFlowHistory)
         migrator.registerMigration("v5-iot-inventory", migrate: addIoTInventory)
+        migrator.registerMigration("v6-firewall-allowlist-and-ban-sources", migrate: addFirewallAllowlistAndBanSources)
         return migrator
     }()
 
@@ -211,6 +212,38 @@ public enum Schema {
             CREATE INDEX flow_history_by_last_seen ON flow_history(last_seen);
 
             PRAGMA user_version = 4;
+            """)
+    }
+
+    /// Firewall (issue 11): the allowlist (addresses and CIDRs never to block), and bans that come
+    /// from a scheduled job or an imported list besides the user and auto-block. The CHECK on
+    /// `blocks.source` cannot change in place, so the table is rebuilt with its rows and ids.
+    private static func addFirewallAllowlistAndBanSources(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE firewall_allowlist (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                entry      TEXT NOT NULL UNIQUE,
+                note       TEXT NOT NULL DEFAULT '',
+                created_at REAL NOT NULL
+            );
+
+            CREATE TABLE blocks_firewall (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                address    TEXT NOT NULL,
+                reason     TEXT NOT NULL,
+                source     TEXT NOT NULL CHECK (source IN ('manual', 'auto', 'scheduled', 'imported')),
+                created_at REAL NOT NULL,
+                expires_at REAL,
+                removed_at REAL
+            );
+            INSERT INTO blocks_firewall (id, address, reason, source, created_at, expires_at, removed_at)
+                SELECT id, address, reason, source, created_at, expires_at, removed_at FROM blocks;
+            DROP TABLE blocks;
+            ALTER TABLE blocks_firewall RENAME TO blocks;
+            CREATE INDEX blocks_by_address ON blocks(address);
+            CREATE INDEX blocks_active ON blocks(removed_at, expires_at);
+
+            PRAGMA user_version = 6;
             """)
     }
 }

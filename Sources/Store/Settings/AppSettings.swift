@@ -59,9 +59,15 @@ public struct AppSettings: Codable, Equatable, Sendable {
     public var virusTotalPerDay: Int
     public var otxPerMinute: Int
     public var otxPerDay: Int
+    /// What the firewall does to banned traffic: "drop" (silently) or "reject" (ICMP
+    /// unreachable / TCP reset, so the other side knows at once). Default "drop".
+    public var firewallAction: String
 
     /// The defaults, as documented on each property.
     public static let defaults = AppSettings()
+
+    /// Accepted values of `firewallAction`.
+    public static let firewallActions = ["drop", "reject"]
 
     /// Accepted values of `theme`.
     public static let themes = ["dark", "light"]
@@ -93,7 +99,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
         virusTotalPerMinute: Int = 4,
         virusTotalPerDay: Int = 500,
         otxPerMinute: Int = 10,
-        otxPerDay: Int = 1000
+        otxPerDay: Int = 1000,
+        firewallAction: String = "drop"
     ) {
         self.theme = theme
         self.autoBlockEnabled = autoBlockEnabled
@@ -122,6 +129,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         self.virusTotalPerDay = virusTotalPerDay
         self.otxPerMinute = otxPerMinute
         self.otxPerDay = otxPerDay
+        self.firewallAction = firewallAction
     }
 
     /// The JSON keys, which are also the `settings.key` values in the database.
@@ -131,7 +139,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         case captureSnapLength, abuseIPDBBaseURL, virusTotalBaseURL, otxBaseURL, exportDirectory
         case pcapRotateMegabytes, flowHistoryRetentionDays, mmdbPath
         case abuseIPDBFlagScore, virusTotalFlagMalicious, virusTotalFlagMaliciousPlusSuspicious, otxFlagPulses
-        case abuseIPDBPerMinute, abuseIPDBPerDay, virusTotalPerMinute, virusTotalPerDay, otxPerMinute, otxPerDay
+        case abuseIPDBPerMinute, abuseIPDBPerDay, virusTotalPerMinute, virusTotalPerDay, otxPerMinute, otxPerDay, firewallAction
     }
 
     public init(from decoder: any Decoder) throws {
@@ -169,6 +177,7 @@ public struct AppSettings: Codable, Equatable, Sendable {
         virusTotalPerDay = value(.virusTotalPerDay, defaults.virusTotalPerDay)
         otxPerMinute = value(.otxPerMinute, defaults.otxPerMinute)
         otxPerDay = value(.otxPerDay, defaults.otxPerDay)
+        firewallAction = value(.firewallAction, defaults.firewallAction)
     }
 
     // MARK: Derived values
@@ -210,6 +219,8 @@ public struct AppSettings: Codable, Equatable, Sendable {
               "Pcap rotation size must be between 1 and 100000 megabytes (it is \(pcapRotateMegabytes)).")
         check((1...3_650).contains(flowHistoryRetentionDays),
               "Flow history retention must be between 1 and 3650 days (it is \(flowHistoryRetentionDays)).")
+        check(Self.firewallActions.contains(firewallAction),
+              "Firewall action must be \"drop\" or \"reject\" (it is \"\(firewallAction)\").")
         for (name, url) in [("AbuseIPDB", abuseIPDBBaseURL), ("VirusTotal", virusTotalBaseURL), ("OTX", otxBaseURL)] {
             check(Self.isHTTPURL(url),
                   "The \(name) base URL must start with https:// (or http://) and name a host (it is \"\(url)\").")

@@ -1,0 +1,40 @@
+/// Everything the firewall refuses or fails at, as sentences a user can act on.
+public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The text is not an address or CIDR (never reached a backend).
+    case invalidTarget(String, String)
+    /// A duration such as `1h` could not be read.
+    case invalidDuration(String, String)
+    /// A backend command failed: what ran, its exit status and its error output.
+    case commandFailed(command: String, status: Int32, output: String)
+    /// The backend program is missing.
+    case toolMissing(tool: String, package: String)
+    /// The process lacks CAP_NET_ADMIN.
+    case needsNetAdmin(executable: String)
+    /// The backend cannot run on this system (the Windows and macOS builders on Linux).
+    case unsupported(String)
+    /// Anything else, already phrased for the user.
+    case other(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidTarget(text, why):
+            "\"\(Self.clean(text))\" is not a blockable address or CIDR: \(why)."
+        case let .invalidDuration(text, why):
+            "\"\(Self.clean(text))\" is not a ban duration: \(why). Use 30s, 5m, 1h, 7d (at most 30d) or permanent."
+        case let .commandFailed(command, status, output):
+            "`\(command)` failed (exit status \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case let .toolMissing(tool, package):
+            "\(tool) is not installed. Install it with `sudo apt-get install \(package)`."
+        case let .needsNetAdmin(executable):
+            "Changing the firewall needs the CAP_NET_ADMIN capability. Grant it once with `sudo setcap cap_net_admin+eip \(executable)` or run the command with sudo."
+        case let .unsupported(why): why
+        case let .other(message): message
+        }
+    }
+
+    /// User text shown back in a message: printable, and short enough for one line.
+    static func clean(_ text: String) -> String {
+        let printable = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+        return printable.count > 70 ? String(printable.prefix(67)) + "…" : printable
+    }
+}

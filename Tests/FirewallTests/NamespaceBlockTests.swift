@@ -1,0 +1,213 @@
+import Firewall
+import Foundation
+import NetScouterTestSupport
+import Store
+import XCTest
+
+/// End to end in namespaces: A runs the nftables backend, B's pings and TCP connections stop
+/// and are counted while banned, and flow again after unblock or expiry; a restart re-applies.
+final class NamespaceBlockTests: XCTestCase {
+    private var lab: FirewallLab!
+
+    override func setUpWithError() throws {
+        lab = try FirewallLab()
+        try lab.listen(FirewallLab.addressA, port: 8080)
+        try lab.listen(FirewallLab.addressA6, port: 8080)
+    }
+
+    override func tearDown() {
+        lab?.remove()
+        lab = nil
+    }
+
+    func testBlockDropsAndCountsThenUnblockLetsTrafficThrough() throws {
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+        XCTAssertTrue(try lab.connects(FirewallLab.addressA, port: 8080))
+
+        let service = lab.service()
+        let outcome = try service.block([FirewallLab.addressB], duration: .permanent, reason: "test ban", origin: .user)
+        XCTAssertNil(outcome.failure)
+        XCTAssertEqual(outcome.blocked.map(\.target.description), [FirewallLab.addressB])
+
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA), "B's echo request is dropped")
+        XCTAssertFalse(try lab.connects(FirewallLab.addressA, port: 8080), "B's SYN is dropped")
+        let ban = try XCTUnwrap(try lab.kernelBans()[BlockTarget(parsing: FirewallLab.addressB)])
+        XCTAssertGreaterThanOrEqual(ban.packets ?? 0, 2, "the element's counter saw the ping and the SYN(s)")
+        let status = try service.backend.status()
+        XCTAssertTrue(status.installed)
+        XCTAssertEqual(status.action, .drop)
+        XCTAssertGreaterThanOrEqual(status.droppedPackets, 2)
+        let listed = try service.activeBans()
+        XCTAssertEqual(listed.map(\.target), [FirewallLab.addressB])
+        XCTAssertEqual(listed.first?.record.reason, "test ban")
+        XCTAssertNil(listed.first?.secondsLeft, "permanent")
+        XCTAssertGreaterThanOrEqual(listed.first?.packets ?? 0, 2)
+
+        let lifted = try service.unblock(FirewallLab.addressB)
+        XCTAssertEqual(lifted.liftedRecords, 1)
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+        XCTAssertTrue(try lab.connects(FirewallLab.addressA, port: 8080))
+        XCTAssertEqual(try service.activeBans(), [])
+        let actions = try lab.audit().map { "\($0.actor) \($0.action) \($0.subject)" }
+        XCTAssertEqual(actions, ["user unblock \(FirewallLab.addressB)", "user block \(FirewallLab.addressB)"])
+        let blockDetail = try lab.audit().last!.detail
+        XCTAssertTrue(blockDetail.contains("manual"), blockDetail)
+    }
+
+    func testThreeSecondBanExpiresInKernelAndStore() throws {
+        let service = lab.service()
+        let started = Date()
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .seconds(3), reason: "short", origin: .user).failure)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertEqual(try service.activeBans().first?.secondsLeft.map { $0 <= 3 }, true)
+        // Wait until the kernel's timeout has passed.
+        Thread.sleep(forTimeInterval: max(0, 3.3 - Date().timeIntervalSince(started)))
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA), "the kernel dropped the element when its timeout ran out")
+        XCTAssertEqual(try lab.kernelBans().count, 0)
+        XCTAssertEqual(try service.sweepExpired(), 1)
+        XCTAssertEqual(try service.activeBans(), [])
+        XCTAssertEqual(try lab.audit().first?.action, "expire")
+    }
+
+    func testRestartReappliesPersistedBansWithTheirRemainingTime() throws {
+        do {
+            let service = lab.service()
+            XCTAssertNil(try service.block([FirewallLab.addressB], duration: .permanent, reason: "p", origin: .user).failure)
+            XCTAssertNil(try service.block([FirewallLab.addressB6], duration: .seconds(3600), reason: "t", origin: .user).failure)
+        }
+        try lab.dropKernelTable()
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA), "nothing in the kernel any more")
+        try lab.reopenDatabase()
+
+        let restarted = lab.service()
+        let outcome = try restarted.reapply()
+        XCTAssertEqual(outcome.reapplied, 2)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        let kernel = try lab.kernelBans()
+        XCTAssertNil(kernel[try BlockTarget(parsing: FirewallLab.addressB)]?.expiresInSeconds, "still permanent")
+        let left = try XCTUnwrap(kernel[try BlockTarget(parsing: FirewallLab.addressB6)]?.expiresInSeconds)
+        XCTAssertTrue((3500...3600).contains(left), "the IPv6 ban keeps its remaining time, not a new hour: \(left)")
+        XCTAssertEqual(try restarted.reapply().alreadyPresent, 2, "a second start adds nothing twice")
+        XCTAssertEqual(try lab.audit().first?.action, "reapply")
+    }
+
+    func testCIDRBlocksEveryAddressInsideAndUnblocksAsOne() throws {
+        let service = lab.service()
+        // 10.213.0.0/30 holds A's own 10.213.0.1: refused, nothing applied.
+        XCTAssertEqual(try service.block(["10.213.0.0/30"], duration: .permanent, reason: "net", origin: .user).refused.first?.kind, .ownAddress)
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+        // B also gets 10.213.1.2 in its own /30 so a CIDR can hold B without holding A.
+        try Command.check(["ip", "-n", lab.a, "address", "add", "10.213.1.1/24", "dev", "\(lab.network.tag)a"])
+        try Command.check(["ip", "-n", lab.b, "address", "add", "10.213.1.2/24", "dev", "\(lab.network.tag)b"])
+        XCTAssertTrue(try lab.pings("10.213.1.1"))
+        let outcome = try service.block(["10.213.1.0/30"], duration: .permanent, reason: "net", origin: .user)
+        XCTAssertEqual(outcome.refused.first?.kind, .ownAddress, "10.213.1.1 (A's) is in it too")
+        let narrow = try service.block(["10.213.1.2/31"], duration: .permanent, reason: "net", origin: .user)
+        XCTAssertNil(narrow.failure)
+        XCTAssertEqual(narrow.blocked.map(\.target.description), ["10.213.1.2/31"])
+        XCTAssertFalse(try lab.pings("10.213.1.1"), "B's 10.213.1.2 is inside the /31")
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA), "B's 10.213.0.2 is not")
+        XCTAssertEqual(try service.block(["10.213.1.3"], duration: .permanent, reason: "x", origin: .user).skipped.first?.reason,
+                       "already blocked by 10.213.1.2/31")
+        // A wider ban replaces the narrower one inside it (an interval set holds no overlaps).
+        let wider = try service.block(["10.213.1.2/31", "10.213.1.2"], duration: .permanent, reason: "again", origin: .user)
+        XCTAssertEqual(wider.skipped.map(\.target), ["10.213.1.2"], "inside 10.213.1.2/31 of the same request")
+        XCTAssertEqual(wider.blocked.map(\.target.description), ["10.213.1.2/31"], "blocking it again renews it")
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"])
+        try service.unblock("10.213.1.2/31")
+        XCTAssertTrue(try lab.pings("10.213.1.1"))
+        XCTAssertNil(try service.block(["10.213.1.2"], duration: .permanent, reason: "narrow", origin: .user).failure)
+        let replacing = try service.block(["10.213.1.2/31"], duration: .seconds(60), reason: "wide", origin: .user)
+        XCTAssertNil(replacing.failure)
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"], "the /32 was lifted in favour of the /31")
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["10.213.1.2/31"])
+        XCTAssertFalse(try lab.pings("10.213.1.1"))
+        XCTAssertTrue(try lab.audit().contains { $0.action == "unblock" && $0.subject == "10.213.1.2" && $0.detail == "replaced by a wider ban" })
+    }
+
+    func testIPv6AddressAndNetworkAndRejectAction() throws {
+        let service = lab.service(action: .reject)
+        XCTAssertTrue(try lab.connects(FirewallLab.addressA6, port: 8080))
+        XCTAssertNil(try service.block(["fd13::2/127"], duration: .seconds(60), reason: "v6", origin: .user).failure)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        XCTAssertFalse(try lab.connects(FirewallLab.addressA6, port: 8080))
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA), "IPv4 is untouched")
+        XCTAssertEqual(try service.backend.status().action, .reject)
+        XCTAssertGreaterThanOrEqual(try lab.kernelBans()[BlockTarget(parsing: "fd13::2/127")]?.packets ?? 0, 2)
+        try service.unblock("fd13::2/127")
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA6))
+        XCTAssertTrue(try lab.connects(FirewallLab.addressA6, port: 8080))
+    }
+
+    func testRejectAnswersAtOnceInsteadOfTimingOut() throws {
+        let service = lab.service(action: .reject)
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .permanent, reason: "r", origin: .user).failure)
+        XCTAssertEqual(try lab.connect(FirewallLab.addressA, port: 8080), .refused, "B is told at once (TCP reset), it does not time out")
+        XCTAssertEqual(try lab.connect(FirewallLab.addressA6, port: 8080), .established, "B's IPv6 address is not banned")
+        try service.unblock(FirewallLab.addressB)
+        let drop = lab.service(action: .drop)
+        XCTAssertNil(try drop.block([FirewallLab.addressB], duration: .permanent, reason: "d", origin: .user).failure)
+        XCTAssertEqual(try drop.backend.status().action, .drop, "changing the setting rewrites the chains")
+        XCTAssertEqual(try lab.connect(FirewallLab.addressA, port: 8080), .timedOut, "a drop is silent")
+    }
+
+    func testCommandLineInsideNamespace() throws {
+        let executable = Bundle.main.bundleURL.appendingPathComponent("netscouter").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("netscouter is not built at \(executable)") }
+        func netscouter(_ arguments: [String]) throws -> Command.Output {
+            try Command.run(["ip", "netns", "exec", lab.a, executable] + arguments + ["--data-dir", lab.directory.path])
+        }
+        let blocked = try netscouter(["block", FirewallLab.addressB, "--for", "1h", "--reason", "cli"])
+        XCTAssertEqual(blocked.status, 0, blocked.standardError)
+        XCTAssertEqual(blocked.standardOutput, "blocked \(FirewallLab.addressB) for 1h (nftables)\n")
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        let listed = try netscouter(["blocks", "--json"])
+        XCTAssertEqual(listed.status, 0, listed.standardError)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.standardOutput.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.first?["target"] as? String, FirewallLab.addressB)
+        XCTAssertEqual(rows.first?["reason"] as? String, "cli")
+        XCTAssertGreaterThanOrEqual(rows.first?["packets"] as? Int ?? 0, 1)
+        XCTAssertTrue((3590...3600).contains(rows.first?["seconds_left"] as? Int ?? 0))
+
+        let refused = try netscouter(["block", FirewallLab.addressA, "1.2.3.4; reboot"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.standardError.contains("this machine's address"), refused.standardError)
+        XCTAssertTrue(refused.standardError.contains("nothing was blocked"), refused.standardError)
+
+        let unblocked = try netscouter(["unblock", FirewallLab.addressB])
+        XCTAssertEqual(unblocked.status, 0, unblocked.standardError)
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+        let empty = try netscouter(["blocks"])
+        XCTAssertEqual(empty.standardOutput, "No active bans.\n")
+    }
+
+    func testDaemonReappliesPersistedBansAtStartUp() throws {
+        let executable = Bundle.main.bundleURL.appendingPathComponent("netscouter").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else { throw XCTSkip("netscouter is not built at \(executable)") }
+        XCTAssertNil(try lab.service().block([FirewallLab.addressB, "fd13::2"], duration: .seconds(600), reason: "d", origin: .user).failure)
+        try lab.dropKernelTable()
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
+
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: try Command.locate("ip"))
+        daemon.arguments = ["netns", "exec", lab.a, executable, "daemon", "--data-dir", lab.directory.path]
+        let errors = Pipe()
+        daemon.standardError = errors
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        defer {
+            if daemon.isRunning { daemon.terminate() }
+            daemon.waitUntilExit()
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try lab.kernelBans().count < 2 && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), [FirewallLab.addressB, "fd13::2"])
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        daemon.terminate()
+        daemon.waitUntilExit()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("firewall: 2 ban(s) re-applied"), log)
+    }
+}

@@ -1,0 +1,152 @@
+import Firewall
+import Foundation
+import Packets
+import Store
+import XCTest
+
+/// Every protected category is refused with its reason; hostile text never reaches a backend.
+final class SafetyTests: XCTestCase {
+    private let facts = HostFacts(
+        ownAddresses: [.init(address: IPAddress("192.168.1.20")!, interface: "eth0"), .init(address: IPAddress("2001:db8:1::20")!, interface: "eth0")],
+        gateways: [IPAddress("192.168.1.1")!, IPAddress("2001:db8:1::1")!],
+        resolvers: [IPAddress("9.9.9.9")!, IPAddress("2620:fe::fe")!])
+
+    private func policy(allowlist: [String] = []) throws -> SafetyPolicy {
+        SafetyPolicy(facts: facts, allowlist: try allowlist.map { try BlockTarget(parsing: $0) })
+    }
+
+    func testEveryProtectedCategoryIsRefusedWithItsReason() throws {
+        let cases: [(String, Refusal.Kind, String)] = [
+            ("127.0.0.1", .loopback, "loopback"),
+            ("127.0.0.0/8", .loopback, "loopback"),
+            ("::1", .loopback, "loopback"),
+            ("192.168.1.20", .ownAddress, "192.168.1.20 is this machine's address on eth0"),
+            ("192.168.1.0/24", .ownAddress, "192.168.1.20 is this machine's address on eth0"),
+            ("2001:db8:1::20", .ownAddress, "this machine's address"),
+            ("192.168.1.1", .gateway, "192.168.1.1 is a default gateway"),
+            ("2001:db8:1::1", .gateway, "default gateway"),
+            ("9.9.9.9", .resolver, "9.9.9.9 is a DNS resolver in /etc/resolv.conf"),
+            ("9.9.0.0/16", .resolver, "DNS resolver"),
+            ("2620:fe::fe", .resolver, "DNS resolver"),
+            ("169.254.10.10", .linkLocal, "link-local"),
+            ("fe80::1", .linkLocal, "link-local"),
+            ("224.0.0.251", .multicast, "multicast"),
+            ("ff02::1", .multicast, "multicast"),
+            ("255.255.255.255", .multicast, "broadcast"),
+            ("0.0.0.0", .unspecified, "this network"),
+            ("::", .unspecified, "unspecified"),
+            ("0.0.0.0/0", .overBroad, "/0 is wider than the /8"),
+            ("::/0", .overBroad, "/0 is wider than the /16"),
+            ("64.0.0.0/2", .overBroad, "/2 is wider"),
+            ("2000::/3", .overBroad, "/3 is wider"),
+        ]
+        let policy = try policy()
+        for (text, kind, reason) in cases {
+            let refusal = policy.check(try BlockTarget(parsing: text))
+            XCTAssertEqual(refusal?.kind, kind, text)
+            XCTAssertTrue(refusal?.reason.contains(reason) == true, "\(text): \(refusal?.reason ?? "accepted")")
+        }
+        XCTAssertNil(policy.check(try BlockTarget(parsing: "203.0.113.9")))
+        XCTAssertNil(policy.check(try BlockTarget(parsing: "10.0.0.0/8")), "a /8 is accepted")
+        XCTAssertNil(policy.check(try BlockTarget(parsing: "2a00:1450::/32")))
+    }
+
+    func testAllowlistAddressesAndNetworksAreRefused() throws {
+        let policy = try policy(allowlist: ["203.0.113.7", "198.51.100.0/24", "2a00:1450::/32"])
+        XCTAssertEqual(policy.check(try BlockTarget(parsing: "203.0.113.7"))?.kind, .allowlisted)
+        XCTAssertEqual(policy.check(try BlockTarget(parsing: "203.0.113.0/24"))?.kind, .allowlisted, "a network holding an allowlisted address")
+        XCTAssertEqual(policy.check(try BlockTarget(parsing: "198.51.100.77"))?.kind, .allowlisted, "an address inside an allowlisted network")
+        XCTAssertEqual(policy.check(try BlockTarget(parsing: "2a00:1450:4001::1"))?.kind, .allowlisted)
+        XCTAssertTrue(policy.check(try BlockTarget(parsing: "198.51.100.77"))!.reason.contains("198.51.100.0/24"))
+        XCTAssertNil(policy.check(try BlockTarget(parsing: "203.0.113.8")))
+    }
+
+    func testHostileTextDoesNotParse() {
+        let hostile = ["1.2.3.4; reboot", "$(reboot)", "`reboot`", "1.2.3.4 && rm -rf /", "1.2.3.4\nadd rule", "1.2.3.4 }",
+                       String(repeating: "1", count: 10_000), String(repeating: "a:", count: 40), "fe80::1%eth0", "fe80::1%25eth0",
+                       "1.2.3.4/33", "::/129", "1.2.3.4/-1", "1.2.3.4/", "1.2.3.4/8/8", "1.2.3", "01.2.3.4", "1.2.3.256", "", " ",
+                       "１.２.３.４", "1.2.3.4\u{0}", "::ffff:1.2.3.0/120", "10.0.0.1/8"]
+        for text in hostile {
+            XCTAssertThrowsError(try BlockTarget(parsing: text), text.debugDescription) { error in
+                XCTAssertTrue("\(error)".contains("is not a blockable address or CIDR"), "\(error)")
+                XCTAssertLessThan("\(error)".count, 300, "long input is cut in the message")
+            }
+        }
+        XCTAssertTrue("\((try? BlockTarget(parsing: "10.0.0.1/8")) as Any)" == "nil")
+        XCTAssertThrowsError(try BlockTarget(parsing: "10.0.0.1/8")) { XCTAssertTrue("\($0)".contains("the network is 10.0.0.0/8")) }
+    }
+
+    func testCanonicalRendering() throws {
+        XCTAssertEqual(try BlockTarget(parsing: " 203.0.113.9 ").description, "203.0.113.9")
+        XCTAssertEqual(try BlockTarget(parsing: "203.0.113.9/32").description, "203.0.113.9")
+        XCTAssertEqual(try BlockTarget(parsing: "2001:DB8:0:0::/48").description, "2001:db8::/48")
+        XCTAssertEqual(try BlockTarget(parsing: "::ffff:203.0.113.9").description, "203.0.113.9")
+        XCTAssertTrue(try BlockTarget(parsing: "10.0.0.0/8").contains(try BlockTarget(parsing: "10.1.0.0/16")))
+        XCTAssertFalse(try BlockTarget(parsing: "10.0.0.0/8").overlaps(try BlockTarget(parsing: "11.0.0.0/8")))
+        XCTAssertFalse(try BlockTarget(parsing: "::/16").contains(IPAddress("10.0.0.1")!), "families never mix")
+    }
+
+    func testHostileInputIsRejectedBeforeAnyBackendCall() throws {
+        let (database, directory) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runner = CountingRunner()
+        let facts = self.facts
+        let service = FirewallService(backend: NftablesBackend(runner: runner), database: database, facts: { facts }, privilegeCheck: {})
+        let hostile = ["1.2.3.4; reboot", "$(curl evil)", String(repeating: "9", count: 100_000), "fe80::1%eth0", "0.0.0.0/0",
+                       "127.0.0.1", "192.168.1.1", "9.9.9.9"]
+        let outcome = try service.block(hostile, duration: .permanent, reason: "x", origin: .user)
+        XCTAssertEqual(runner.ran, [], "no backend command ran")
+        XCTAssertEqual(outcome.blocked, [])
+        XCTAssertEqual(outcome.invalid.count, 4)
+        XCTAssertEqual(outcome.refused.map(\.kind), [.overBroad, .loopback, .gateway, .resolver])
+        XCTAssertEqual(try BlockStore(database: database).active(at: Date()), [])
+        XCTAssertEqual(try AuditLog(database: database).recent().map(\.action), Array(repeating: "block.refused", count: 4),
+                       "refusals are audited")
+
+        // With one good target among them, a list still blocks nothing when asked to be all or nothing.
+        let mixed = try service.block(["203.0.113.9", "1.2.3.4; reboot"], duration: .permanent, reason: "x", origin: .user, allOrNothing: true)
+        XCTAssertEqual(mixed.blocked, [])
+        XCTAssertEqual(runner.ran, [])
+    }
+
+    func testDryRunShowsExactlyWhatWouldRunAndChangesNothing() throws {
+        let (database, directory) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runner = CountingRunner()
+        let facts = self.facts
+        let service = FirewallService(backend: NftablesBackend(runner: runner), database: database, facts: { facts }, privilegeCheck: {})
+        let outcome = try service.block(["203.0.113.9", "2a00:1450::/32"], duration: .seconds(3600), reason: "x", origin: .user, dryRun: true)
+        XCTAssertEqual(runner.ran, [])
+        XCTAssertEqual(outcome.commands.count, 1)
+        XCTAssertEqual(outcome.commands[0].argv, ["nft", "-f", "-"])
+        XCTAssertTrue(outcome.commands[0].standardInput!.hasSuffix("""
+            add element inet netscouter blocked4 { 203.0.113.9 timeout 3600s }
+            add element inet netscouter blocked6net { 2a00:1450::/32 timeout 3600s }
+
+            """))
+        XCTAssertEqual(try BlockStore(database: database).active(at: Date()), [])
+        XCTAssertEqual(try AuditLog(database: database).recent(), [])
+    }
+
+    func testDurations() throws {
+        XCTAssertEqual(try BanDuration(parsing: "30s"), .seconds(30))
+        XCTAssertEqual(try BanDuration(parsing: "5m"), .seconds(300))
+        XCTAssertEqual(try BanDuration(parsing: "1h"), .seconds(3600))
+        XCTAssertEqual(try BanDuration(parsing: "7d"), .seconds(604_800))
+        XCTAssertEqual(try BanDuration(parsing: "30d"), .seconds(2_592_000))
+        XCTAssertEqual(try BanDuration(parsing: "permanent"), .permanent)
+        for bad in ["31d", "0s", "-5m", "1y", "h", "1.5h", "99999999999999999d", "1h; reboot"] {
+            XCTAssertThrowsError(try BanDuration(parsing: bad), bad)
+        }
+        XCTAssertEqual(BanDuration.seconds(5400).description, "1h30m")
+    }
+
+    func testResolvConfAndIPOutputParsing() throws {
+        XCTAssertEqual(HostFacts.parseResolvConf("# x\nnameserver 10.255.255.53\nnameserver fe80::1%eth0\nsearch lan\n"),
+                       [IPAddress("10.255.255.53")!, IPAddress("fe80::1")!])
+        let runner = ProcessCommandRunner()
+        guard runner.locate("ip") != nil else { throw XCTSkip("iproute2 is not installed") }
+        let gathered = try HostFacts.gather(runner: runner)
+        XCTAssertTrue(gathered.ownAddresses.contains { $0.address == IPAddress("127.0.0.1")! && $0.interface == "lo" })
+    }
+}
