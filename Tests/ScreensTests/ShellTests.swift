@@ -68,8 +68,8 @@ final class ShellTests: XCTestCase {
         XCTAssertTrue(settings.model.apply())
         XCTAssertTrue(runFrames(harness) { probe.appliedExportDirectories.last == "/srv/exports" })
 
-        // Its kiosk panel joins the rotation after the Dashboard's.
-        XCTAssertEqual(shell.kioskPanels.map(\.title), ["Packet rate", "Summary", "Probe panel"])
+        // Its kiosk panel joins the rotation after the Dashboard's and the IoT map's (tab order).
+        XCTAssertEqual(shell.kioskPanels.map(\.title), ["Packet rate", "Summary", "IoT map", "Probe panel"])
         XCTAssertEqual(AppShell.Tab(name: "probe"), nil, "the static tab list is the app's own")
     }
 
@@ -77,12 +77,18 @@ final class ShellTests: XCTestCase {
         let shell = AppShell(capture: CaptureController())
         let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
         let upcoming: [(AppShell.Tab, [String])] = [
-            (.firewall, FirewallScreen.plannedFeatures), (.iotMap, IoTMapScreen.plannedFeatures),
+            (.firewall, FirewallScreen.plannedFeatures),
         ]
         XCTAssertNotNil(shell.screen(ScannerScreen.self))
         XCTAssertNotNil(shell.screen(IntelScreen.self))
         XCTAssertNotNil(shell.screen(FirewallScreen.self))
-        XCTAssertNotNil(shell.screen(IoTMapScreen.self))
+        // The IoT map is no placeholder: without a store it says it needs one, with no controls.
+        XCTAssertNil(shell.screen(IoTMapScreen.self))
+        shell.selectedTab = .iotMap
+        harness.frame()
+        XCTAssertEqual(shell.selectedScreen.title, "IoT Map")
+        XCTAssertTrue(harness.items.contains { $0.path.hasSuffix("The IoT map needs the NetScouter database, which could not be opened.") })
+        XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0)
         for (tab, features) in upcoming {
             shell.selectedTab = tab
             harness.frame()

@@ -1,6 +1,6 @@
 import UI
 
-// The tabs whose engines land in later issues (#9, #10). Each is already a `Screen`, so the
+// The tabs whose engines land in later issues (#9). Each is already a `Screen`, so the
 // issue that brings its engine replaces the empty state with the real view and adds nothing to
 // the shell. Until then each says what it will do, with no controls that do nothing.
 
@@ -11,20 +11,6 @@ public final class FirewallScreen: TabScreen {
     public static let plannedFeatures = [
         "Block a flagged address with one click, and auto-block by consensus when enabled.",
         "An allowlist, expiring bans and an audit log of every change.",
-    ]
-
-    public func build(_ ui: UIContext, in rect: Rect) {
-        ui.emptyState(Self.title, heading: "Coming in a later release:", lines: Self.plannedFeatures, in: rect)
-    }
-}
-
-public final class IoTMapScreen: TabScreen {
-    public static let title = "IoT Map"
-    public static func make(_ environment: ScreenEnvironment) -> any Screen { IoTMapScreen() }
-
-    public static let plannedFeatures = [
-        "An inventory of devices by MAC and IP with type and first/last seen.",
-        "Outbound flows from IoT devices to external destinations, with country, provider and port risk rules.",
     ]
 
     public func build(_ ui: UIContext, in rect: Rect) {
