@@ -207,7 +207,9 @@ public final class IoTMapScreen: TabScreen {
     func map(_ ui: UIContext, in rect: Rect) {
         let graph = model.graph
         var hoverDetail: String?
-        let result = ui.canvas("Map", contentBounds: graph.layout.bounds, zoomLimits: 0.05...8, rect: rect) { painter in
+        // No bounds while empty: the canvas fits the first content that arrives, and later only
+        // on "Fit" (a growing inventory must not re-zoom the map under the user's mouse).
+        let result = ui.canvas("Map", contentBounds: graph.devices.isEmpty ? nil : graph.layout.bounds, zoomLimits: 0.05...8, rect: rect) { painter in
             IoTMapDrawing(ui: ui, graph: graph, rect: painter.rect, transform: painter.transform, painter: painter,
                           hovered: painter.hoveredKey, selected: model.selection?.mapKey).draw()
         }
