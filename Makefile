@@ -62,11 +62,13 @@ bench: bench-deps
 	$(SWIFT) build -c release --product NetScouterUIBench
 	$(SWIFT) build -c release --product NetScouterIntelBench
 	$(SWIFT) build -c release --product NetScouterScanBench
+	$(SWIFT) build -c release --product NetScouterIoTMapBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterUIBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterIntelBench
 	$(SWIFT) run -c release --skip-build NetScouterScanBench
+	$(SWIFT) run -c release --skip-build NetScouterIoTMapBench
 
 # The scanner benchmark alone: full-range scan vs nmap, dropped host vs nmap, ARP /24 vs arp-scan.
 bench-scan: bench-deps

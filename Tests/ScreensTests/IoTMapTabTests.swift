@@ -247,7 +247,9 @@ final class IoTMapTabTests: XCTestCase {
                               state: "established", endReason: "fin", packetsForward: 3, packetsReverse: 2, bytesForward: 400, bytesReverse: 300,
                               firstSeen: Self.start.timeIntervalSince1970 + 100, lastSeen: Self.start.timeIntervalSince1970 + 101)
         try fixture.database.write { db in try FlowHistoryStore.append([flow], toCapture: captureID, in: db) }
-        screen.model.discoveryFinished()
+        // A finished discovery in the Scanner tab reloads the map (the shell wires the two).
+        let discoveryFinished = try XCTUnwrap(shell.scannerScreen?.model.onDiscoveryFinished)
+        discoveryFinished()
         XCTAssertTrue(runFrames(harness) { screen.model.graph.destinations.count == 3 })
         XCTAssertTrue(screen.model.snapshot.anomalies.contains { $0.remoteIP == "185.220.101.4" && $0.rule == "port:4444" })
         screen.model.refresh()

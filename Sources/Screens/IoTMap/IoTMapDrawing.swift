@@ -63,10 +63,11 @@ struct IoTMapDrawing {
         }
     }
 
-    /// 1 px for a few hundred bytes, up to 7 px for gigabytes (log scale).
+    /// 1 px up to a kilobyte, then wider by 0.6 px per tenfold traffic up to 4 px (100 MB):
+    /// thick enough to tell apart, thin enough that thousands of edges stay cheap to fill.
     static func edgeWidth(_ bytes: UInt64) -> Float {
         let magnitude = log10(Float(max(bytes, 1)))
-        return min(7, max(1, magnitude - 2))
+        return min(4, max(1, 1 + (magnitude - 3) * 0.6))
     }
 
     func draw() {

@@ -206,7 +206,7 @@ public final class IoTMapModel {
     let database: NetScouterDatabase?
     let capture: CaptureController?
     let enricher: AddressEnricher
-    private let loader: BackgroundTask<LoadRequest, Never, IoTMapSnapshot>
+    private let loader: BackgroundTask<LoadRequest, Never, Loaded>
     private var lastRefreshAt: Double?
     private var loadedOnce = false
     struct CaptureState: Equatable {
@@ -221,6 +221,14 @@ public final class IoTMapModel {
         var excludeThisHost: Bool
         /// A type override to save first (device key, type or nil for the rules' type).
         var setType: (key: String, type: DeviceType?)?
+        /// The graph is built on the worker too (tens of milliseconds for thousands of edges).
+        var grouping: IoTMapGrouping
+    }
+
+    struct Loaded: Sendable {
+        var snapshot: IoTMapSnapshot
+        var graph: IoTMapGraph
+        var grouping: IoTMapGrouping
     }
 
     /// Loaded once on the worker: the MAC vendor registry and the rule files.
@@ -238,8 +246,8 @@ public final class IoTMapModel {
         hasStore = database != nil
         let resources = Resources()
         loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
-            guard let database else { return IoTMapSnapshot.empty }
-            return try Self.load(request, database: database, enricher: enricher, resources: resources)
+            let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
+            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping)
         }
     }
 
@@ -247,9 +255,15 @@ public final class IoTMapModel {
 
     /// Shows `snapshot` (tests, the benchmark, and every finished load).
     public func install(_ snapshot: IoTMapSnapshot) {
+        install(snapshot, graph: IoTMapGraph(snapshot, grouping: grouping))
+    }
+
+    private func install(_ snapshot: IoTMapSnapshot, graph: IoTMapGraph) {
         self.snapshot = snapshot
         loadedOnce = true
-        rebuildGraph()
+        self.graph = graph
+        generation += 1
+        if let selection, !contains(selection) { self.selection = nil }
     }
 
     private func rebuildGraph() {
@@ -282,7 +296,7 @@ public final class IoTMapModel {
     /// Loads again now (Refresh, a finished discovery).
     public func refresh() {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil, grouping: grouping))
     }
 
     /// A discovery saved new sightings: show them.
@@ -291,7 +305,7 @@ public final class IoTMapModel {
     /// Overrides a device's type (nil: back to what the rules say), saved, then reloaded.
     public func setType(_ type: DeviceType?, for key: String) {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type)))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type), grouping: grouping))
     }
 
     private func start(_ request: LoadRequest) {
@@ -299,9 +313,10 @@ public final class IoTMapModel {
         loader.start(request) { [weak self] outcome in
             guard let self else { return .shown }
             switch outcome {
-            case let .success(snapshot):
+            case let .success(loaded):
                 loadError = nil
-                install(snapshot)
+                // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
+                install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
             case let .failure(error):
                 loadError = error.userText
                 return .unhandled
