@@ -284,8 +284,9 @@ public final class IoTMapModel {
     /// `refreshInterval` seconds.
     public func tick(now: Double) {
         guard hasStore else { return }
-        // A capture started, or one ended (a file read to its end): its flows change the picture.
-        let captureState = capture.map { CaptureState(session: $0.session.map(ObjectIdentifier.init), capturing: $0.isCapturing) }
+        // A capture started, or one ended and its last packets were drained (a file read to its
+        // end): its flows change the picture.
+        let captureState = capture.map { CaptureState(session: $0.session.map(ObjectIdentifier.init), capturing: $0.isCapturing || ($0.session?.ring.count ?? 0) > 0) }
         let captureChanged = captureState != lastCaptureState
         lastCaptureState = captureState
         if !captureChanged, let last = lastRefreshAt, now - last < refreshInterval { return }
