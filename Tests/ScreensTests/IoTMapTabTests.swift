@@ -122,6 +122,30 @@ final class IoTMapTabTests: XCTestCase {
         XCTAssertTrue(harness.item(ItemRole(kind: "map detail", name: IoTMapGraph.deviceKey(Self.cameraMAC)))?.value?.contains("Type: camera") == true)
     }
 
+    /// Dragging pans the map, the wheel zooms about the cursor, Fit shows everything again.
+    func testDragPansAndTheWheelZooms() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        let role = ItemRole(kind: "map device", name: Self.tvMAC)
+        let fitted = try XCTUnwrap(harness.item(role)).rect
+        let map = try XCTUnwrap(harness.item("IoT Map/Map")).rect
+        let empty = Point(map.x + 20, map.maxY - 20)
+        harness.drag(from: empty, to: Point(empty.x + 60, empty.y - 40))
+        let panned = try XCTUnwrap(harness.item(role)).rect
+        XCTAssertEqual(panned.x - fitted.x, 60, accuracy: 0.5)
+        XCTAssertEqual(panned.y - fitted.y, -40, accuracy: 0.5)
+        XCTAssertNil(screen.model.selection, "a drag selects nothing")
+        harness.scroll(at: panned.center, lines: 3)
+        harness.frame()
+        let zoomed = try XCTUnwrap(harness.item(role)).rect
+        XCTAssertGreaterThan(zoomed.width, panned.width * 1.5, "bigger")
+        XCTAssertEqual(zoomed.center.x, panned.center.x, accuracy: 2, "about the cursor")
+        XCTAssertEqual(zoomed.center.y, panned.center.y, accuracy: 2)
+        harness.click("IoT Map/Map/Fit")
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item(role)).rect, fitted)
+    }
+
     func testClickingAFlaggedEdgeOrDestinationOffersBlock() throws {
         try Self.populate(fixture.database)
         let (_, screen, harness) = try openTab()
