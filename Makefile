@@ -63,12 +63,14 @@ bench: bench-deps
 	$(SWIFT) build -c release --product NetScouterIntelBench
 	$(SWIFT) build -c release --product NetScouterScanBench
 	$(SWIFT) build -c release --product NetScouterFirewallBench
+	$(SWIFT) build -c release --product NetScouterIoTMapBench
 	$(SWIFT) build -c release --product netscouter
 	$(SWIFT) run -c release --skip-build NetScouterBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterUIBench $(BENCH_FLAGS)
 	$(SWIFT) run -c release --skip-build NetScouterIntelBench
 	$(SWIFT) run -c release --skip-build NetScouterScanBench
 	$(SWIFT) run -c release --skip-build NetScouterFirewallBench
+	$(SWIFT) run -c release --skip-build NetScouterIoTMapBench
 
 # A 20,000-entry blocklist into nftables vs `ipset restore`, in a namespace (root).
 bench-firewall: deps

@@ -6,7 +6,7 @@ import PackageDescription
 //   Intel → HTTP + Store + Packets + CLoc + CMaxMindDB;  Jobs → Intel (the reputation-refresh engine)
 //   IoT → Packets + Capture + Traffic + Store + Intel + Export;  Jobs → IoT (discoveries feed the inventory)
 //   Firewall → Store + Packets + Intel + CFirewall;  Jobs → Firewall (the blocklist-import engine)
-//   Screens → UI + Intel + Firewall (the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
+//   Screens → UI + Intel + IoT + Firewall (the IoT Map and Firewall tabs; the Intel tab and the tables' Country / AS / Consensus columns);  UISDL → UI + CSDL2;  Capture → Packets + Ring + CPcap;  HTTP → CCurl
 // The UI core never imports SDL or pcap; the capture side never imports UI.
 let package = Package(
     name: "NetScouter",
@@ -51,7 +51,7 @@ let package = Package(
                 resources: [.embedInCode("iot-device-types.json")]),
         .target(name: "Jobs", dependencies: ["Schedule", "Store", "Capture", "Traffic", "Export", "Packets", "Scan", "Intel", "IoT", "Firewall",
                                              .product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "Firewall",
+        .target(name: "Screens", dependencies: ["UI", "Capture", "Traffic", "Packets", "Store", "Schedule", "Export", "Jobs", "Intel", "Scan", "IoT", "Firewall",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: The executable: command line and wiring, nothing else
@@ -84,6 +84,12 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "NetScouterIoTMapBench",
+            dependencies: ["Screens", "UI", "UISDL", "IoT"],
+            path: "Benchmarks/NetScouterIoTMapBench"
+        ),
+
+        .executableTarget(
             name: "NetScouterScanBench",
             dependencies: ["Scan", "Packets", "NetScouterTestSupport"],
             path: "Benchmarks/NetScouterScanBench"
@@ -109,7 +115,7 @@ let package = Package(
         .testTarget(name: "ExportTests", dependencies: ["Export", "Capture", "Traffic", "Packets", "NetScouterTestSupport"]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Store", "Traffic", "Packets", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets", "Intel", "Store", "Export", "Scan"]),
+        .testTarget(name: "ScreensTests", dependencies: ["NetScouterTestSupport", "Screens", "UI", "UISDL", "Capture", "Traffic", "Packets", "Intel", "Store", "Export", "Scan", "IoT"]),
         .testTarget(name: "UISDLTests", dependencies: ["UISDL", "UI"]),
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
         .testTarget(name: "IoTTests", dependencies: ["IoT", "Packets", "Store", "Intel", "Traffic", "Jobs", "Scan", "NetScouterTestSupport",

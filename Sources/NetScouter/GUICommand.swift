@@ -85,7 +85,7 @@ struct GUICommand: ParsableCommand {
         banKeeper?.start()
         // A file or interface on the command line is for the Dashboard; otherwise the last tab.
         shell.selectedTab = read != nil || interface != nil ? .dashboard : AppShell.Tab(name: preferences.lastTab) ?? .dashboard
-        let kioskScreen = kiosk ? KioskScreen(capture: capture, panels: shell.kioskPanels, rotateSeconds: rotate) : nil
+        let kioskScreen = kiosk ? KioskScreen(capture: capture, panels: shell.kioskPanels, rotateSeconds: rotate, inbox: shell.inbox) : nil
         if kiosk {
             backend.setCursorVisible(false)
             // Readable from across the room: the wall's type scales with its size (unless --scale).

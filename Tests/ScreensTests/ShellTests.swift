@@ -52,9 +52,10 @@ final class ShellTests: XCTestCase {
         harness.press(.character("p"))
         XCTAssertEqual(probe.shortcutPresses, 1, "its shortcuts while it shows")
 
-        // Pending work keeps frames coming; none lets the loop sleep. (The Dashboard's own work,
-        // reading the interface list on a worker, is finished first, so only the probe's counts.)
-        XCTAssertTrue(runFrames(harness) { shell.capture.devicesLoaded && !shell.capture.isRefreshingDevices })
+        // Pending work keeps frames coming; none lets the loop sleep. (The other tabs' start-up
+        // work, the interface list and the Intel configuration read on workers, is finished
+        // first, so only the probe's counts.)
+        XCTAssertTrue(runFrames(harness) { shell.capture.devicesLoaded && !shell.capture.isRefreshingDevices && !shell.hasPendingWork })
         probe.working = true
         harness.frame()
         XCTAssertNotNil(harness.ui.nextWakeTime)
@@ -68,28 +69,29 @@ final class ShellTests: XCTestCase {
         XCTAssertTrue(settings.model.apply())
         XCTAssertTrue(runFrames(harness) { probe.appliedExportDirectories.last == "/srv/exports" })
 
-        // Its kiosk panel joins the rotation after the Dashboard's.
-        XCTAssertEqual(shell.kioskPanels.map(\.title), ["Packet rate", "Summary", "Probe panel"])
+        // Its kiosk panel joins the rotation after the Dashboard's and the IoT map's (tab order).
+        XCTAssertEqual(shell.kioskPanels.map(\.title), ["Packet rate", "Summary", "IoT map", "Probe panel"])
         XCTAssertEqual(AppShell.Tab(name: "probe"), nil, "the static tab list is the app's own")
     }
 
-    func testTheTabsStillToComeAreScreensThatSayWhatTheyWillDo() {
+    func testEveryTabIsARealScreenAndTheStoreBackedOnesSayWhatTheyNeedWithoutOne() {
         let shell = AppShell(capture: CaptureController())
         let harness = UIHarness(size: Size(1280, 800)) { ui in shell.build(ui) }
-        let upcoming: [(AppShell.Tab, [String])] = [
-            (.iotMap, IoTMapScreen.plannedFeatures),
-        ]
         XCTAssertNotNil(shell.screen(ScannerScreen.self))
         XCTAssertNotNil(shell.screen(IntelScreen.self))
-        XCTAssertNotNil(shell.screen(IoTMapScreen.self))
-        for (tab, features) in upcoming {
+        // The firewall and the IoT map are no placeholders: without a store each says it needs
+        // one, with no controls that could do nothing.
+        let needsStore: [(AppShell.Tab, String)] = [
+            (.firewall, "The firewall needs the NetScouter database, which could not be opened."),
+            (.iotMap, "The IoT map needs the NetScouter database, which could not be opened."),
+        ]
+        XCTAssertNil(shell.screen(FirewallScreen.self))
+        XCTAssertNil(shell.screen(IoTMapScreen.self))
+        for (tab, message) in needsStore {
             shell.selectedTab = tab
             harness.frame()
             XCTAssertEqual(shell.selectedScreen.title, tab.title)
-            XCTAssertFalse(features.isEmpty)
-            for feature in features {
-                XCTAssertTrue(harness.items.contains { $0.kind == "label" && $0.path.hasSuffix("•  " + feature) }, "\(tab.title): \(feature)")
-            }
+            XCTAssertTrue(harness.items.contains { $0.path.hasSuffix(message) }, tab.title)
             XCTAssertEqual(harness.items.filter { $0.kind == "button" || $0.kind == "textfield" }.count, 0, "no dead controls on \(tab.title)")
         }
         XCTAssertEqual(AppShell.Tab.allCases.map(\.title), ["Dashboard", "Scanner", "Intel", "Firewall", "IoT Map", "Scheduler", "Settings"])

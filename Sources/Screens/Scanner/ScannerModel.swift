@@ -397,6 +397,7 @@ public final class ScannerModel {
                 lanGeneration += 1
                 lanSummary = ScanRecords.summary(of: result)
                 lanWarnings = result.warnings
+                onDiscoveryFinished?()
             case let .failure(error):
                 lanError = error.userText
                 return .unhandled
@@ -408,6 +409,10 @@ public final class ScannerModel {
     }
 
     public func cancelDiscovery() { discoveryTask.cancel() }
+
+    /// Called on the UI thread after a discovery finished and was saved (it fed the IoT
+    /// inventory: the IoT map reloads).
+    public var onDiscoveryFinished: (() -> Void)?
 
     static func runDiscovery(_ request: DiscoveryRequest, _ context: TaskContext<Never>) throws -> DiscoveryResult {
         var options = DiscoveryOptions()

@@ -96,6 +96,11 @@ public final class AppShell {
                 self?.selectedTab = .scanner
             }
         }
+        // A finished LAN discovery fed the IoT inventory: the map shows it at once.
+        if let scanner = screens.lazy.compactMap({ $0 as? ScannerScreen }).first,
+           let iotMap = screens.lazy.compactMap({ $0 as? IoTMapScreen }).first {
+            scanner.model.onDiscoveryFinished = { [weak iotMap] in iotMap?.model.discoveryFinished() }
+        }
         if let settings = settingsScreen {
             let applied = settings.model.applied
             theme = applied.theme == "light" ? .light : .dark

@@ -16,10 +16,14 @@ public final class KioskScreen {
     public var livePacing = LiveRedrawPacing()
 
     public let panels: [KioskPanel]
+    /// The window's inbox (`AppShell.inbox`), drained every frame: panels that load on a worker
+    /// (the IoT map) get their results through it.
+    public let inbox: UIInbox?
 
     /// `panels` nil: the dashboard's (`AppShell.kioskPanels` gives every screen's).
-    public init(capture: CaptureController, panels: [KioskPanel]? = nil, rotateSeconds: Double = 15) {
+    public init(capture: CaptureController, panels: [KioskPanel]? = nil, rotateSeconds: Double = 15, inbox: UIInbox? = nil) {
         self.capture = capture
+        self.inbox = inbox
         self.panels = panels ?? DashboardScreen.kioskPanels(capture)
         self.rotateSeconds = max(1, rotateSeconds)
     }
@@ -28,6 +32,7 @@ public final class KioskScreen {
     public func build(_ ui: UIContext, now wallClock: Int64? = nil) {
         // Nobody points at a wall: a resting mouse must not leave a crosshair and tooltip behind.
         ui.hoverEnabled = false
+        if let inbox, inbox.drain() > 0 { ui.wantsAnotherFrame = true }
         let drained = capture.drain(now: wallClock)
         if drained > 0 {
             livePacing.schedule(ui, drained: drained, session: capture.session)

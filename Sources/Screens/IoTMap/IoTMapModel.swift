@@ -1,0 +1,378 @@
+import Capture
+import Foundation
+import Intel
+import IoT
+import Packets
+import Store
+import Traffic
+import UI
+
+/// What the IoT map shows at one moment: the inventory, where IoT-class devices send traffic
+/// outside and the anomalies of that traffic.
+public struct IoTMapSnapshot: Sendable {
+    public var devices: [IoTDevice]
+    public var destinations: [DeviceDestination]
+    public var anomalies: [IoTAnomaly]
+    /// Live (unfinished) flows of the window's capture counted in `destinations`/`anomalies`
+    /// but not saved: they are saved once finished, through the flow history.
+    public var liveFlows: Int
+    public var loadedAt: Date
+
+    public init(devices: [IoTDevice], destinations: [DeviceDestination], anomalies: [IoTAnomaly], liveFlows: Int = 0, loadedAt: Date = Date()) {
+        self.devices = devices
+        self.destinations = destinations
+        self.anomalies = anomalies
+        self.liveFlows = liveFlows
+        self.loadedAt = loadedAt
+    }
+
+    public static let empty = IoTMapSnapshot(devices: [], destinations: [], anomalies: [], loadedAt: Date(timeIntervalSince1970: 0))
+}
+
+/// How the outer ring groups destinations.
+public enum IoTMapGrouping: String, CaseIterable, Sendable {
+    case country, provider
+}
+
+/// The map's drawable content, derived from a snapshot: one node per device and per remote
+/// address, one edge per device and remote address (its ports and transports summed).
+public struct IoTMapGraph: Sendable {
+    public struct Device: Sendable {
+        public var key: String
+        public var label: String
+        public var type: DeviceType
+        public var online: Bool
+        public var device: IoTDevice
+        public var position: Point
+        public var mapKey: String
+    }
+
+    public struct Destination: Sendable {
+        public var address: String
+        public var country: String?
+        public var provider: String?
+        public var consensus: String?
+        public var bytes: UInt64
+        public var flows: Int
+        public var risk: Severity?
+        public var devices: Int
+        public var position: Point
+        /// Map keys ("dest:…") are built once, not per frame.
+        public var mapKey: String
+    }
+
+    public struct Edge: Sendable {
+        public var device: Int
+        public var destination: Int
+        public var bytes: UInt64
+        public var flows: Int
+        public var risk: Severity?
+        /// "23/tcp", "443/tcp"…
+        public var ports: [String]
+        public var mapKey: String
+    }
+
+    public var devices: [Device] = []
+    public var destinations: [Destination] = []
+    public var edges: [Edge] = []
+    public var layout = IoTMapLayout()
+    /// The anomalies per edge key, for details and the Block action.
+    public var anomaliesByEdge: [String: [IoTAnomaly]] = [:]
+    public var deviceIndex: [String: Int] = [:]
+    public var destinationIndex: [String: Int] = [:]
+    public var edgeIndex: [String: Int] = [:]
+
+    public init() {}
+
+    public static func deviceKey(_ key: String) -> String { "device:" + key }
+    public static func destinationKey(_ address: String) -> String { "dest:" + address }
+    public static func edgeKey(device: String, address: String) -> String { "edge:" + device + "|" + address }
+
+    /// A name for a device: its host name, else its address, else its MAC.
+    public static func label(_ device: IoTDevice) -> String { device.hostname ?? device.ip ?? device.mac ?? device.key }
+
+    public init(_ snapshot: IoTMapSnapshot, grouping: IoTMapGrouping) {
+        var destinationInfo: [String: Destination] = [:]
+        var edgeInfo: [String: (device: String, address: String, bytes: UInt64, flows: Int, risk: Severity?, ports: [String])] = [:]
+        var devicesPerDestination: [String: Set<String>] = [:]
+        let known = Set(snapshot.devices.map(\.key))
+        for destination in snapshot.destinations where known.contains(destination.deviceKey) {
+            var info = destinationInfo[destination.remoteIP] ?? Destination(
+                address: destination.remoteIP, country: destination.country, provider: destination.provider, consensus: destination.consensus,
+                bytes: 0, flows: 0, risk: nil, devices: 0, position: .zero, mapKey: Self.destinationKey(destination.remoteIP))
+            info.bytes &+= destination.bytes
+            info.flows += destination.flows
+            info.risk = [info.risk, destination.risk].compactMap { $0 }.max()
+            info.country = info.country ?? destination.country
+            info.provider = info.provider ?? destination.provider
+            info.consensus = info.consensus ?? destination.consensus
+            destinationInfo[destination.remoteIP] = info
+            devicesPerDestination[destination.remoteIP, default: []].insert(destination.deviceKey)
+            let key = Self.edgeKey(device: destination.deviceKey, address: destination.remoteIP)
+            var edge = edgeInfo[key] ?? (destination.deviceKey, destination.remoteIP, 0, 0, nil, [])
+            edge.bytes &+= destination.bytes
+            edge.flows += destination.flows
+            edge.risk = [edge.risk, destination.risk].compactMap { $0 }.max()
+            edge.ports.append("\(destination.remotePort)/\(destination.transport)")
+            edgeInfo[key] = edge
+        }
+        for anomaly in snapshot.anomalies {
+            anomaliesByEdge[Self.edgeKey(device: anomaly.deviceKey, address: anomaly.remoteIP), default: []].append(anomaly)
+        }
+        let destinationGroup: (Destination) -> String = { destination in
+            switch grouping {
+            case .country: destination.country ?? ""
+            case .provider: destination.provider ?? ""
+            }
+        }
+        layout = IoTMapLayout.compute(devices: snapshot.devices.map { IoTMapLayout.DeviceInput(key: $0.key, firstSeen: $0.firstSeen) },
+                                      destinations: destinationInfo.values.map { IoTMapLayout.DestinationInput(key: $0.address, group: destinationGroup($0)) })
+        for device in snapshot.devices.sorted(by: { $0.key < $1.key }) {
+            deviceIndex[device.key] = devices.count
+            devices.append(Device(key: device.key, label: Self.label(device), type: device.deviceType, online: device.online, device: device,
+                                  position: layout.devices[device.key] ?? .zero, mapKey: Self.deviceKey(device.key)))
+        }
+        for address in destinationInfo.keys.sorted() {
+            var destination = destinationInfo[address]!
+            destination.devices = devicesPerDestination[address]?.count ?? 0
+            destination.position = layout.destinations[address] ?? .zero
+            destinationIndex[address] = destinations.count
+            destinations.append(destination)
+        }
+        // Quiet edges first, risky ones last: drawn on top.
+        let ordered = edgeInfo.sorted { a, b in
+            (a.value.risk.map { $0.rank + 1 } ?? 0, a.key) < (b.value.risk.map { $0.rank + 1 } ?? 0, b.key)
+        }
+        for (key, edge) in ordered {
+            guard let device = deviceIndex[edge.device], let destination = destinationIndex[edge.address] else { continue }
+            edgeIndex[key] = edges.count
+            edges.append(Edge(device: device, destination: destination, bytes: edge.bytes, flows: edge.flows, risk: edge.risk,
+                              ports: edge.ports.sorted(), mapKey: key))
+        }
+    }
+}
+
+extension Severity {
+    var rank: Int { self == .low ? 0 : self == .medium ? 1 : 2 }
+}
+
+/// What is selected on the map (by key, so a refresh keeps it).
+public enum IoTMapSelection: Equatable, Sendable {
+    case device(String)
+    case destination(String)
+    case edge(device: String, address: String)
+
+    /// From a map key ("device:…", "dest:…", "edge:…|…").
+    public init?(mapKey: String) {
+        if mapKey.hasPrefix("device:") {
+            self = .device(String(mapKey.dropFirst(7)))
+        } else if mapKey.hasPrefix("dest:") {
+            self = .destination(String(mapKey.dropFirst(5)))
+        } else if mapKey.hasPrefix("edge:"), let bar = mapKey.lastIndex(of: "|") {
+            self = .edge(device: String(mapKey[mapKey.index(mapKey.startIndex, offsetBy: 5)..<bar]), address: String(mapKey[mapKey.index(after: bar)...]))
+        } else {
+            return nil
+        }
+    }
+
+    public var mapKey: String {
+        switch self {
+        case let .device(key): IoTMapGraph.deviceKey(key)
+        case let .destination(address): IoTMapGraph.destinationKey(address)
+        case let .edge(device, address): IoTMapGraph.edgeKey(device: device, address: address)
+        }
+    }
+}
+
+/// The IoT map without any UI: loads the inventory, destinations and anomalies from the store on
+/// a worker (at start, every `refreshInterval` seconds, after Refresh, after a LAN discovery and
+/// after a type change), correlating on the way the flow history rows not seen before (finished
+/// flows of the window's capture, the daemon, capture-window jobs) and, for the view only, the
+/// window capture's flows still open. UI thread only.
+public final class IoTMapModel {
+    public private(set) var snapshot = IoTMapSnapshot.empty
+    public private(set) var graph = IoTMapGraph()
+    /// Bumps with every new snapshot or grouping (tables and the map rebuild on it).
+    public private(set) var generation = 0
+    public var grouping = IoTMapGrouping.country {
+        didSet { if grouping != oldValue { rebuildGraph() } }
+    }
+    public var selection: IoTMapSelection?
+    /// The last load's failure (shown above the map until the next load succeeds).
+    public private(set) var loadError: String?
+    public var refreshInterval: Double = 30
+    public let hasStore: Bool
+
+    let database: NetScouterDatabase?
+    let capture: CaptureController?
+    let enricher: AddressEnricher
+    private let loader: BackgroundTask<LoadRequest, Never, Loaded>
+    private var lastRefreshAt: Double?
+    private var loadedOnce = false
+    struct CaptureState: Equatable {
+        var session: ObjectIdentifier?
+        var capturing: Bool
+    }
+    private var lastCaptureState: CaptureState?
+
+    struct LoadRequest: Sendable {
+        var liveFlows: [OutboundFlow]
+        /// The flows were captured here: this machine's own are not a LAN device's.
+        var excludeThisHost: Bool
+        /// A type override to save first (device key, type or nil for the rules' type).
+        var setType: (key: String, type: DeviceType?)?
+        /// The graph is built on the worker too (tens of milliseconds for thousands of edges).
+        var grouping: IoTMapGrouping
+    }
+
+    struct Loaded: Sendable {
+        var snapshot: IoTMapSnapshot
+        var graph: IoTMapGraph
+        var grouping: IoTMapGrouping
+    }
+
+    /// Loaded once on the worker: the MAC vendor registry and the rule files.
+    final class Resources: @unchecked Sendable {
+        var loaded = false
+        var vendors: MACVendors?
+        var typeRules = DeviceTypeRules.builtIn
+        var riskRules = IoTRiskRules.builtIn
+    }
+
+    public init(database: NetScouterDatabase?, capture: CaptureController?, enricher: AddressEnricher, inbox: UIInbox, toasts: ToastCenter?) {
+        self.database = database
+        self.capture = capture
+        self.enricher = enricher
+        hasStore = database != nil
+        let resources = Resources()
+        loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
+            let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
+            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping)
+        }
+    }
+
+    public var isLoading: Bool { loader.isRunning }
+
+    /// Shows `snapshot` (tests, the benchmark, and every finished load).
+    public func install(_ snapshot: IoTMapSnapshot) {
+        install(snapshot, graph: IoTMapGraph(snapshot, grouping: grouping))
+    }
+
+    private func install(_ snapshot: IoTMapSnapshot, graph: IoTMapGraph) {
+        self.snapshot = snapshot
+        loadedOnce = true
+        self.graph = graph
+        generation += 1
+        if let selection, !contains(selection) { self.selection = nil }
+    }
+
+    private func rebuildGraph() {
+        graph = IoTMapGraph(snapshot, grouping: grouping)
+        generation += 1
+        if let selection, !contains(selection) { self.selection = nil }
+    }
+
+    func contains(_ selection: IoTMapSelection) -> Bool {
+        switch selection {
+        case let .device(key): graph.deviceIndex[key] != nil
+        case let .destination(address): graph.destinationIndex[address] != nil
+        case let .edge(device, address): graph.edgeIndex[IoTMapGraph.edgeKey(device: device, address: address)] != nil
+        }
+    }
+
+    /// Called every frame the map shows (tab or kiosk): loads at first sight, then every
+    /// `refreshInterval` seconds.
+    public func tick(now: Double) {
+        guard hasStore else { return }
+        // A capture started, or one ended and its last packets were drained (a file read to its
+        // end): its flows change the picture.
+        let captureState = capture.map { CaptureState(session: $0.session.map(ObjectIdentifier.init), capturing: $0.isCapturing || ($0.session?.ring.count ?? 0) > 0) }
+        let captureChanged = captureState != lastCaptureState
+        lastCaptureState = captureState
+        if !captureChanged, let last = lastRefreshAt, now - last < refreshInterval { return }
+        lastRefreshAt = now
+        refresh()
+    }
+
+    /// Loads again now (Refresh, a finished discovery).
+    public func refresh() {
+        let (flows, live) = liveFlows()
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil, grouping: grouping))
+    }
+
+    /// A discovery saved new sightings: show them.
+    public func discoveryFinished() { refresh() }
+
+    /// Overrides a device's type (nil: back to what the rules say), saved, then reloaded.
+    public func setType(_ type: DeviceType?, for key: String) {
+        let (flows, live) = liveFlows()
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type), grouping: grouping))
+    }
+
+    private func start(_ request: LoadRequest) {
+        guard hasStore else { return }
+        loader.start(request) { [weak self] outcome in
+            guard let self else { return .shown }
+            switch outcome {
+            case let .success(loaded):
+                loadError = nil
+                // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
+                install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
+            case let .failure(error):
+                loadError = error.userText
+                return .unhandled
+            case .cancelled: break
+            }
+            return .shown
+        }
+    }
+
+    /// The window capture's flows the store does not have: a live capture's open flows (its
+    /// finished ones reach the flow history and are correlated from there, once), or every flow
+    /// of a capture file (files are not kept in the history). Shown, never saved.
+    func liveFlows() -> (flows: [OutboundFlow], live: Bool) {
+        guard let capture, let session = capture.session else { return ([], false) }
+        var flows: [OutboundFlow] = []
+        let add: (FlowStats) -> Void = { flow in
+            if let outbound = OutboundFlow(flow), outbound.isExternal { flows.append(outbound) }
+        }
+        if case .file = session.source {
+            capture.traffic.flows.forEachFlow(add)
+            return (flows, false)
+        }
+        guard capture.isCapturing else { return ([], true) }
+        capture.traffic.flows.forEach(add)
+        return (flows, true)
+    }
+
+    static func load(_ request: LoadRequest, database: NetScouterDatabase, enricher: AddressEnricher, resources: Resources) throws -> IoTMapSnapshot {
+        if !resources.loaded {
+            resources.vendors = try? MACVendors()
+            resources.typeRules = (try? DeviceTypeRules.load().rules) ?? .builtIn
+            resources.riskRules = (try? IoTRiskRules.load().rules) ?? .builtIn
+            resources.loaded = true
+        }
+        let engine = try IoTEngine(database: database, classifier: DeviceClassifier(rules: resources.typeRules), vendors: resources.vendors,
+                                   rules: resources.riskRules, enricher: enricher)
+        if let change = request.setType {
+            guard engine.inventory.setUserType(change.type, for: change.key) else {
+                throw UserError("The device \(change.key) is no longer in the inventory", remedy: "Refresh the map and pick it again.")
+            }
+        }
+        try engine.correlateStoredFlows()
+        try engine.save()
+        // Open flows count in what is shown, never in what is saved: the engine is dropped here.
+        if !request.liveFlows.isEmpty {
+            engine.correlator.correlate(request.liveFlows, inventory: engine.inventory, excluding: request.excludeThisHost ? IoTEngine.thisHostsAddresses() : [])
+        }
+        return IoTMapSnapshot(devices: engine.inventory.sorted, destinations: engine.correlator.sortedDestinations,
+                              anomalies: engine.correlator.sortedAnomalies, liveFlows: request.liveFlows.count, loadedAt: Date())
+    }
+
+    /// The inventory and anomalies as `netscouter iot export` writes them.
+    public func exportDocument(at time: Date = Date()) -> IoTExportDocument {
+        IoTExportDocument(generatedAt: time, devices: snapshot.devices, anomalies: snapshot.anomalies)
+    }
+
+    public var hasLoaded: Bool { loadedOnce }
+}

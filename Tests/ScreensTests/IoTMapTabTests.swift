@@ -1,0 +1,335 @@
+import Capture
+import Foundation
+import Intel
+import IoT
+import NetScouterTestSupport
+import Packets
+import Screens
+import Store
+import UI
+import XCTest
+
+/// The IoT Map tab with a real store: the engine's inventory, destinations and anomalies, as
+/// `netscouter iot` would have saved them, loaded by the tab's worker.
+final class IoTMapTabTests: XCTestCase {
+    private var fixture: ServicesFixture!
+    static let start = Date(timeIntervalSince1970: 1_764_000_000)
+    static let cameraMAC = "02:47:cc:10:20:30"
+    static let tvMAC = "02:cb:52:aa:bb:cc"
+    static let printerMAC = "02:80:77:44:55:66"
+    static let telnetHost = "45.33.32.156"
+    static let cloud = "142.250.74.78"
+
+    override func setUpWithError() throws { fixture = try ServicesFixture() }
+    override func tearDownWithError() throws { fixture.tearDown() }
+
+    /// Three devices typed by their own announcements (a host name, an mDNS service, a host name),
+    /// the camera talking to Google and to a telnet port (the built-in rules flag port 23).
+    static func populate(_ database: NetScouterDatabase, extraDevices: Int = 0) throws {
+        let locations = MapLocations(answers: [
+            IPAddress(telnetHost)!: LocationInfo(countryCode: "US", asn: 63949, asName: "Akamai Connected Cloud"),
+            IPAddress(cloud)!: LocationInfo(countryCode: "DE", asn: 15169, asName: "GOOGLE"),
+        ])
+        let engine = try IoTEngine(database: database, vendors: nil, enricher: AddressEnricher(location: locations))
+        engine.inventory.ingest(DeviceObservation(source: .dhcp, time: start, mac: MACAddress(cameraMAC), ip: IPAddress(192, 168, 1, 20), hostname: "porch-cam"))
+        engine.inventory.ingest(DeviceObservation(source: .mdns, time: start.addingTimeInterval(1), mac: MACAddress(tvMAC), ip: IPAddress(192, 168, 1, 21),
+                                                  hostname: "living-room", services: ["_googlecast._tcp"]))
+        engine.inventory.ingest(DeviceObservation(source: .dhcp, time: start.addingTimeInterval(2), mac: MACAddress(printerMAC), ip: IPAddress(192, 168, 1, 22),
+                                                  hostname: "office-printer"))
+        for index in 0..<extraDevices {
+            engine.inventory.ingest(DeviceObservation(source: .arp, time: start.addingTimeInterval(Double(10 + index)),
+                                                      mac: MACAddress(String(format: "02:00:00:00:01:%02x", index)), ip: IPAddress(192, 168, 2, UInt8(index + 1))))
+        }
+        let camera = IPAddress(192, 168, 1, 20)
+        engine.correlator.correlate([
+            OutboundFlow(deviceIP: camera, remoteIP: IPAddress(telnetHost)!, remotePort: 23, transport: "tcp", firstSeen: start.addingTimeInterval(10),
+                         lastSeen: start.addingTimeInterval(11), bytes: 300, answered: true),
+            OutboundFlow(deviceIP: camera, remoteIP: IPAddress(cloud)!, remotePort: 443, transport: "tcp", firstSeen: start.addingTimeInterval(12),
+                         lastSeen: start.addingTimeInterval(20), bytes: 50_000, answered: true),
+        ], inventory: engine.inventory)
+        try engine.save()
+    }
+
+    private func openTab(size: Size = Size(1400, 860)) throws -> (AppShell, IoTMapScreen, UIHarness) {
+        let shell = AppShell(capture: CaptureController(), services: fixture.services)
+        let screen = try XCTUnwrap(shell.screen(IoTMapScreen.self))
+        shell.selectedTab = .iotMap
+        let harness = UIHarness(size: size) { ui in shell.build(ui) }
+        XCTAssertTrue(runFrames(harness) { screen.model.hasLoaded && !screen.model.isLoading }, "the inventory loads")
+        harness.frames(2)
+        return (shell, screen, harness)
+    }
+
+    func testTheMapDrawsEveryDeviceWithItsTypeAndState() throws {
+        try Self.populate(fixture.database, extraDevices: 9)
+        let (_, screen, harness) = try openTab()
+        let devices = harness.items(ofRoleKind: "map device")
+        XCTAssertEqual(devices.count, 12, "every inventoried device is on the map")
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map device", name: Self.cameraMAC)), "porch-cam · camera · online")
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map device", name: Self.tvMAC)), "living-room · media · online")
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map device", name: Self.printerMAC)), "office-printer · printer · online")
+        XCTAssertEqual(Set(harness.items(ofRoleKind: "map destination").compactMap { $0.role?.name }), [Self.telnetHost, Self.cloud])
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map destination", name: Self.telnetHost)), "high")
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map destination", name: Self.cloud)), "none")
+        XCTAssertEqual(harness.items(ofRoleKind: "map edge").count, 2)
+        // Every node is inside the map, none on top of another.
+        let map = try XCTUnwrap(harness.item("IoT Map/Map"))
+        let rects = devices.map(\.rect)
+        for (index, rect) in rects.enumerated() {
+            XCTAssertTrue(map.rect.contains(rect.center))
+            for other in rects[(index + 1)...] { XCTAssertFalse(rect.insetBy(1, 1).intersects(other.insetBy(1, 1)), "\(rect) \(other)") }
+        }
+        // The side tables show the same inventory and the anomaly.
+        XCTAssertEqual(screen.inventoryTable.rows.count, 12)
+        XCTAssertEqual(screen.anomaliesTable.rows.map(\.rule), ["port:23"])
+        XCTAssertTrue(harness.labelTexts.contains("porch-cam"), "labels while few devices")
+        let before = devices.map(\.rect)
+        XCTAssertTrue(harness.labelTexts.contains("US (1)"), "destination groups by country: \(harness.labelTexts)")
+        XCTAssertTrue(harness.labelTexts.contains("DE (1)"))
+        harness.click("IoT Map/Group by")
+        harness.click("IoT Map/Group by/provider")
+        XCTAssertTrue(harness.labelTexts.contains("AS15169 GOOGLE (1)"), "or by provider: \(harness.labelTexts)")
+        XCTAssertEqual(harness.items(ofRoleKind: "map device").map(\.rect), before, "regrouping moves no device")
+        screen.model.refresh()
+        XCTAssertTrue(runFrames(harness) { !screen.model.isLoading })
+        harness.frame()
+        XCTAssertEqual(harness.items(ofRoleKind: "map device").map(\.rect), before, "a reload of the same data draws every node at the same place")
+    }
+
+    func testHoverShowsDetailsAndClickSelects() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        let camera = try XCTUnwrap(harness.item(ItemRole(kind: "map device", name: Self.cameraMAC)))
+        harness.moveMouse(to: camera.rect.center)
+        harness.frame()
+        let texts = harness.drawnTexts
+        XCTAssertTrue(texts.contains("porch-cam"))
+        XCTAssertTrue(texts.contains("Type: camera"), "\(texts)")
+        XCTAssertTrue(texts.contains { $0.contains("host name") && $0.contains("cam") }, "the type reason: \(texts)")
+        XCTAssertTrue(texts.contains("IP: 192.168.1.20"))
+        XCTAssertTrue(texts.contains("MAC: \(Self.cameraMAC) (randomised)"), "a locally administered MAC says so")
+
+        let destination = try XCTUnwrap(harness.item(ItemRole(kind: "map destination", name: Self.telnetHost)))
+        harness.moveMouse(to: destination.rect.center)
+        harness.frame()
+        XCTAssertTrue(harness.drawnTexts.contains("Risk: high"))
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("  · port:23: ") })
+
+        harness.click(at: camera.rect.center)
+        XCTAssertEqual(screen.model.selection, .device(Self.cameraMAC))
+        XCTAssertEqual(screen.inventoryTable.selectedKey, Self.cameraMAC, "the inventory follows the map")
+        harness.frame()
+        XCTAssertTrue(harness.item(ItemRole(kind: "map detail", name: IoTMapGraph.deviceKey(Self.cameraMAC)))?.value?.contains("Type: camera") == true)
+    }
+
+    /// Dragging pans the map, the wheel zooms about the cursor, Fit shows everything again.
+    func testDragPansAndTheWheelZooms() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        let role = ItemRole(kind: "map device", name: Self.tvMAC)
+        let fitted = try XCTUnwrap(harness.item(role)).rect
+        let map = try XCTUnwrap(harness.item("IoT Map/Map")).rect
+        let empty = Point(map.x + 20, map.maxY - 20)
+        harness.drag(from: empty, to: Point(empty.x + 60, empty.y - 40))
+        let panned = try XCTUnwrap(harness.item(role)).rect
+        XCTAssertEqual(panned.x - fitted.x, 60, accuracy: 0.5)
+        XCTAssertEqual(panned.y - fitted.y, -40, accuracy: 0.5)
+        XCTAssertNil(screen.model.selection, "a drag selects nothing")
+        harness.scroll(at: panned.center, lines: 3)
+        harness.frame()
+        let zoomed = try XCTUnwrap(harness.item(role)).rect
+        XCTAssertGreaterThan(zoomed.width, panned.width * 1.5, "bigger")
+        XCTAssertEqual(zoomed.center.x, panned.center.x, accuracy: 2, "about the cursor")
+        XCTAssertEqual(zoomed.center.y, panned.center.y, accuracy: 2)
+        harness.click("IoT Map/Map/Fit")
+        harness.frame()
+        XCTAssertEqual(try XCTUnwrap(harness.item(role)).rect, fitted)
+    }
+
+    func testClickingAFlaggedEdgeOrDestinationOffersBlock() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        var blocked: [String] = []
+        let flaggedEdge = IoTMapGraph.edgeKey(device: Self.cameraMAC, address: Self.telnetHost)
+        let blockButtons = { harness.items.filter { $0.kind == "button" && $0.path.contains("Block ") } }
+
+        // Without the firewall hook there is no Block button.
+        harness.click(at: try XCTUnwrap(harness.item(ItemRole(kind: "map edge", name: flaggedEdge))).rect.center)
+        XCTAssertEqual(screen.model.selection, .edge(device: Self.cameraMAC, address: Self.telnetHost))
+        harness.frame()
+        XCTAssertTrue(blockButtons().isEmpty)
+
+        screen.onBlock = { blocked.append($0) }
+        harness.frame()
+        let button = try XCTUnwrap(blockButtons().first, "a flagged edge offers Block")
+        harness.click(at: button.rect.center)
+        XCTAssertEqual(blocked, [Self.telnetHost], "the hook gets the remote address")
+
+        // An unflagged destination offers nothing; the flagged one does.
+        harness.click(at: try XCTUnwrap(harness.item(ItemRole(kind: "map destination", name: Self.cloud))).rect.center)
+        XCTAssertEqual(screen.model.selection, .destination(Self.cloud))
+        harness.frame()
+        XCTAssertTrue(blockButtons().isEmpty)
+        harness.click(at: try XCTUnwrap(harness.item(ItemRole(kind: "map destination", name: Self.telnetHost))).rect.center)
+        harness.frame()
+        harness.click(at: try XCTUnwrap(blockButtons().first).rect.center)
+        XCTAssertEqual(blocked, [Self.telnetHost, Self.telnetHost])
+    }
+
+    /// Export JSON writes `netscouter iot export`'s document: valid against the schema in
+    /// Assets/, and it reads back to what the tab shows.
+    func testExportJSONWritesTheDocumentedSchema() throws {
+        try Self.populate(fixture.database)
+        let (shell, screen, harness) = try openTab()
+        let path = fixture.directory.appendingPathComponent("iot.json").path
+        screen.exportPath = path
+        harness.click("IoT Map/Export JSON")
+        XCTAssertTrue(runFrames(harness) { !screen.isExportingJSON && FileManager.default.fileExists(atPath: path) })
+        harness.frame()
+        XCTAssertNotNil(harness.toastContaining("Exported 3 devices and 1 anomaly to \(path)"))
+        _ = shell
+        let document = try IoTExportDocument.decode(Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(Set(document.devices.compactMap(\.mac)), [Self.cameraMAC, Self.tvMAC, Self.printerMAC])
+        XCTAssertEqual(document.devices.first { $0.mac == Self.cameraMAC }?.deviceType, "camera")
+        XCTAssertEqual(document.anomalies.map { "\($0.remoteIP):\($0.remotePort) \($0.rule) \($0.severity)" }, ["\(Self.telnetHost):23 port:23 high"])
+        // The documented keys, with explicit nulls, checked by the reference validator.
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        XCTAssertNotNil(object["generated_at"] as? String)
+        let device = try XCTUnwrap((object["devices"] as? [[String: Any]])?.first)
+        for key in ["mac", "ip", "vendor", "hostname", "device_type", "type_reasons", "first_seen", "last_seen", "online"] {
+            XCTAssertTrue(device.keys.contains(key), key)
+        }
+        let anomaly = try XCTUnwrap((object["anomalies"] as? [[String: Any]])?.first)
+        for key in ["device_mac", "device_ip", "remote_ip", "remote_port", "country", "provider", "rule", "severity", "reason", "first_seen", "last_seen", "count"] {
+            XCTAssertTrue(anomaly.keys.contains(key), key)
+        }
+        let validation = try Self.validate(path)
+        XCTAssertEqual(validation.status, 0, validation.standardError + validation.standardOutput)
+        XCTAssertEqual(validation.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines), "valid")
+    }
+
+    static func validate(_ file: String) throws -> ExternalTools.Result {
+        let python = try ExternalTools.require("python3", package: "python3")
+        if try ExternalTools.run(python, ["-c", "import jsonschema"]).status != 0 {
+            _ = try? ExternalTools.run("/usr/bin/apt-get", ["install", "-y", "-qq", "python3-jsonschema"])
+        }
+        let assets = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Assets")
+        let script = """
+            import json, sys, jsonschema
+            schema = json.load(open(sys.argv[1]))
+            jsonschema.Draft202012Validator.check_schema(schema)
+            jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))
+            print("valid")
+            """
+        return try ExternalTools.run(python, ["-c", script, assets.appendingPathComponent("iot-export.schema.json").path, file])
+    }
+
+    /// The inventory and anomaly tables export what they show, through the tables' export bars.
+    func testTheSideTablesSortAndExport() throws {
+        try Self.populate(fixture.database, extraDevices: 2)
+        let (_, screen, harness) = try openTab()
+        XCTAssertEqual(screen.inventoryTable.rows.compactMap(\.ip), ["192.168.1.20", "192.168.1.21", "192.168.1.22", "192.168.2.1", "192.168.2.2"])
+        harness.click("Inventory/header:IP")
+        harness.frames(2)
+        XCTAssertEqual(screen.inventoryTable.rows.first?.ip, "192.168.2.2", "sorted by address, descending")
+        let exported = screen.inventoryTable.exportTable()
+        XCTAssertEqual(exported.columns.map(\.key), ["name", "ip", "mac", "vendor", "device_type", "online", "last_seen", "type_reasons", "first_seen"])
+        XCTAssertNotNil(screen.inventoryTable.exportBar)
+        XCTAssertNotNil(screen.anomaliesTable.exportBar)
+        XCTAssertEqual(screen.anomaliesTable.exportTable().count, 1)
+    }
+
+    /// The selected device's type can be overridden, as `netscouter iot set-type` does: saved,
+    /// and the map shows the new type.
+    func testTheTypeOfASelectedDeviceCanBeOverridden() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        harness.click(at: try XCTUnwrap(harness.item(ItemRole(kind: "map device", name: Self.printerMAC))).rect.center)
+        harness.frame()
+        harness.click("Device type")
+        harness.click("Device type/\(DeviceType.sensor.displayName)")
+        XCTAssertTrue(runFrames(harness) { screen.model.snapshot.devices.first { $0.key == Self.printerMAC }?.userType == .sensor })
+        harness.frame()
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map device", name: Self.printerMAC)), "office-printer · sensor · online")
+        XCTAssertEqual(try IoTStore(database: fixture.freshDatabase()).devices().first { $0.key == Self.printerMAC }?.userType, .sensor, "saved")
+        // Back to the rules.
+        harness.click("Device type")
+        harness.click("Device type/auto (rules: printer)")
+        XCTAssertTrue(runFrames(harness) { screen.model.snapshot.devices.first { $0.key == Self.printerMAC }?.userType == nil })
+    }
+
+    /// New flow history rows (a live capture's finished flows) are correlated on the next load,
+    /// once, and a capture file the window read counts in the picture without being saved.
+    func testFlowsFromTheStoreAndTheWindowCaptureReachTheMap() throws {
+        try Self.populate(fixture.database)
+        let (shell, screen, harness) = try openTab()
+        XCTAssertEqual(screen.model.graph.destinations.count, 2)
+        let history = FlowHistoryStore(database: fixture.database)
+        let captureID = try history.beginCapture(source: "eth0", at: Date())
+        let flow = StoredFlow(protocol: "TCP", initiator: "192.168.1.21", initiatorPort: 50_000, responder: "185.220.101.4", responderPort: 4444,
+                              state: "established", endReason: "fin", packetsForward: 3, packetsReverse: 2, bytesForward: 400, bytesReverse: 300,
+                              firstSeen: Self.start.timeIntervalSince1970 + 100, lastSeen: Self.start.timeIntervalSince1970 + 101)
+        try fixture.database.write { db in try FlowHistoryStore.append([flow], toCapture: captureID, in: db) }
+        // A finished discovery in the Scanner tab reloads the map (the shell wires the two).
+        let discoveryFinished = try XCTUnwrap(shell.scannerScreen?.model.onDiscoveryFinished)
+        discoveryFinished()
+        XCTAssertTrue(runFrames(harness) { screen.model.graph.destinations.count == 3 })
+        XCTAssertTrue(screen.model.snapshot.anomalies.contains { $0.remoteIP == "185.220.101.4" && $0.rule == "port:4444" })
+        screen.model.refresh()
+        XCTAssertTrue(runFrames(harness) { !screen.model.isLoading })
+        XCTAssertEqual(screen.model.snapshot.anomalies.first { $0.rule == "port:4444" }?.count, 1, "each history row once")
+
+        // The window reads a capture file: its flows show (not saved: the store has no such row).
+        let path = fixture.directory.appendingPathComponent("tv.pcap").path
+        let writer = try PcapFileWriter(path: path, linkType: .ethernet)
+        let tv = FrameBuilder.Endpoint(IPAddress(192, 168, 1, 21), 50_001), far = FrameBuilder.Endpoint(IPAddress(91, 92, 109, 43), 6667)
+        let mac = MACAddress(Self.tvMAC)!, gateway = MACAddress(value: 0x02_00_00_00_00_FE)
+        let frames = [
+            FrameBuilder.ethernetIP(from: tv, to: far, transport: .tcp, tcpFlags: [.syn], sourceMAC: mac, destinationMAC: gateway),
+            FrameBuilder.ethernetIP(from: far, to: tv, transport: .tcp, tcpFlags: [.syn, .ack], sourceMAC: gateway, destinationMAC: mac),
+            FrameBuilder.ethernetIP(from: tv, to: far, transport: .tcp, tcpFlags: [.ack], sourceMAC: mac, destinationMAC: gateway),
+        ]
+        for (index, frame) in frames.enumerated() { try writer.write(frame, timestamp: 1_764_000_200_000_000_000 + Int64(index) * 1_000_000) }
+        try writer.close()
+        XCTAssertTrue(shell.capture.start(.file(path: path), filter: nil))
+        runUntilCaptureFinished(shell, harness)
+        XCTAssertTrue(runFrames(harness) { screen.model.graph.destinationIndex["91.92.109.43"] != nil }, "the file's flow is on the map")
+        XCTAssertTrue(screen.model.snapshot.anomalies.contains { $0.remoteIP == "91.92.109.43" && $0.rule == "port:6667" })
+        XCTAssertFalse(try IoTStore(database: fixture.database).destinations().contains { $0.remoteIP == "91.92.109.43" }, "shown, not saved")
+    }
+
+    /// The map joins the kiosk rotation: the same devices, no controls.
+    func testTheMapIsAKioskPanelWithoutControls() throws {
+        try Self.populate(fixture.database)
+        let shell = AppShell(capture: CaptureController(), services: fixture.services)
+        let panel = try XCTUnwrap(shell.kioskPanels.first { $0.title == "IoT map" })
+        // The kiosk drains the window's inbox itself: the map's loads report through it.
+        let kiosk = KioskScreen(capture: shell.capture, panels: [panel], inbox: shell.inbox)
+        let harness = UIHarness(size: Size(1280, 720)) { ui in kiosk.build(ui) }
+        let screen = try XCTUnwrap(shell.screen(IoTMapScreen.self))
+        XCTAssertTrue(runFrames(harness) { screen.model.hasLoaded && !screen.model.isLoading }, "loaded \(screen.model.hasLoaded) loading \(screen.model.isLoading) error \(screen.model.loadError ?? "-") page \(kiosk.page) \(harness.items.map(\.path).prefix(10))")
+        harness.frame()
+        XCTAssertEqual(harness.items(ofRoleKind: "map device").count, 3)
+        XCTAssertEqual(harness.value(of: .counter("IoT map")), "3 devices · 3 online · 2 destinations · 1 flagged · 1 anomalies")
+        XCTAssertTrue(harness.items.filter { ["button", "textfield", "dropdown", "canvas"].contains($0.kind) }.isEmpty, "nothing to press on a wall")
+        XCTAssertTrue(harness.labelTexts.contains("porch-cam"), "labelled: \(harness.labelTexts)")
+        XCTAssertTrue(harness.labelTexts.contains("This host"))
+    }
+}
+
+/// A fixed location answer per address, standing in for libloc's database.
+struct MapLocations: LocationSource {
+    var answers: [IPAddress: LocationInfo]
+    func lookup(_ address: IPAddress) -> LocationInfo { answers[address] ?? LocationInfo() }
+}
+
+extension UIHarness {
+    /// The texts drawn with a halo (canvas labels) in the last frame.
+    var labelTexts: [String] {
+        ui.drawList.commands.compactMap { command in
+            if case let .haloText(text, _, _, _, _) = command { return text }
+            return nil
+        }
+    }
+}
