@@ -51,7 +51,7 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Connection attempts in flight at once (also bounded by the open-file limit).")
     var concurrency: Int = 2048
 
-    @Option(help: "Scan threads (epoll loops) sharing a scan of 4,096 ports or more: 0 for one per core, 1 for a single loop.")
+    @Option(help: "Scan threads (epoll loops) sharing a scan of 4,096 ports or more: 0 for one per core (at most 8), 1 for a single loop.")
     var workers: Int = 0
 
     @Option(help: "At most this many new connection attempts per second.")
@@ -76,7 +76,7 @@ struct ScanCommand: ParsableCommand {
         if timeout < 1 { throw ValidationError("--timeout \(timeout) is too small: give milliseconds, at least 1 (e.g. --timeout 500).") }
         if retries < 0 || retries > 10 { throw ValidationError("--retries \(retries) is out of range: give 0 to 10.") }
         if concurrency < 1 { throw ValidationError("--concurrency \(concurrency) is too small: give at least 1 (e.g. --concurrency 1000).") }
-        if workers < 0 || workers > 16 { throw ValidationError("--workers \(workers) is out of range: give 0 (one per core) to 16.") }
+        if workers < 0 || workers > 8 { throw ValidationError("--workers \(workers) is out of range: give 1 to 8, or 0 for one per core.") }
         if let rate, rate < 1 { throw ValidationError("--rate \(rate) is too small: give attempts per second, at least 1 (e.g. --rate 500).") }
         if targets.isEmpty && targetsFile == nil {
             throw ValidationError("No targets: give hosts (e.g. netscouter scan 192.168.1.0/24) or --targets-file FILE.")

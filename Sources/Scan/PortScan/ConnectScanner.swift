@@ -75,7 +75,7 @@ public final class ConnectScanner: Sendable {
     var workerCount: Int {
         let wanted = options.workers > 0 ? options.workers : ProcessInfo.processInfo.activeProcessorCount
         guard wanted > 1, options.packetsPerSecond == nil, total >= 4096, options.concurrency >= 64 * wanted else { return 1 }
-        return min(wanted, ProcessInfo.processInfo.activeProcessorCount, 16)
+        return min(wanted, ProcessInfo.processInfo.activeProcessorCount, 8)
     }
 
     /// Several engines, each on a thread of its own (started from this one, so in its network

@@ -48,7 +48,7 @@ public struct PortScanOptions: Sendable, Equatable {
     public var grabBanners: Bool = false
     public var bannerTimeoutMilliseconds: Int = 1500
     public var bannerBytes: Int = 512
-    /// Epoll loops (threads) sharing a large scan: 0 for one per core; 1 for a single loop.
+    /// Epoll loops (threads) sharing a large scan: 0 for one per core (at most 8); 1 for a single loop.
     /// Rate-limited scans and scans of fewer than 4,096 ports always use one.
     public var workers: Int = 0
 
