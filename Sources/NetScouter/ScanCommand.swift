@@ -51,6 +51,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Connection attempts in flight at once (also bounded by the open-file limit).")
     var concurrency: Int = 2048
 
+    @Option(help: "Scan threads (epoll loops) sharing a scan of 4,096 ports or more: 0 for one per core (at most 8), 1 for a single loop.")
+    var workers: Int = 0
+
     @Option(help: "At most this many new connection attempts per second.")
     var rate: Int?
 
@@ -73,6 +76,7 @@ struct ScanCommand: ParsableCommand {
         if timeout < 1 { throw ValidationError("--timeout \(timeout) is too small: give milliseconds, at least 1 (e.g. --timeout 500).") }
         if retries < 0 || retries > 10 { throw ValidationError("--retries \(retries) is out of range: give 0 to 10.") }
         if concurrency < 1 { throw ValidationError("--concurrency \(concurrency) is too small: give at least 1 (e.g. --concurrency 1000).") }
+        if workers < 0 || workers > 8 { throw ValidationError("--workers \(workers) is out of range: give 1 to 8, or 0 for one per core.") }
         if let rate, rate < 1 { throw ValidationError("--rate \(rate) is too small: give attempts per second, at least 1 (e.g. --rate 500).") }
         if targets.isEmpty && targetsFile == nil {
             throw ValidationError("No targets: give hosts (e.g. netscouter scan 192.168.1.0/24) or --targets-file FILE.")
@@ -97,7 +101,7 @@ struct ScanCommand: ParsableCommand {
             throw fail("\(hosts.count) hosts × \(portList.count) ports is more than the \(probeLimit) ports one scan keeps: scan fewer hosts or ports per run (e.g. --top 1000 on a /24).")
         }
         var options = PortScanOptions(timeoutMilliseconds: timeout, retries: retries, concurrency: concurrency,
-                                      packetsPerSecond: rate, grabBanners: banners)
+                                      packetsPerSecond: rate, grabBanners: banners, workers: workers)
         options.minimumTimeoutMilliseconds = min(100, timeout)
         let scanner = ConnectScanner(hosts: hosts, ports: portList, options: options)
         let database = noSave ? nil : try storage.openDatabase()
@@ -127,13 +131,31 @@ struct ScanCommand: ParsableCommand {
         if summary.cancelled { throw ExitCode(130) }
     }
 
+    /// Per host (in target order): the ports to list, sorted, and how many closed and filtered
+    /// ports the summary lines count. One pass over the results: a full-range scan has 65,535.
+    private func shownPorts(_ summary: PortScanSummary, hosts: [ScanHost]) -> [(shown: [PortResult], closed: Int, filtered: Int)] {
+        var hostIndex: [IPAddress: Int] = [:]
+        hostIndex.reserveCapacity(hosts.count)
+        for (index, host) in hosts.enumerated() where hostIndex[host.address] == nil { hostIndex[host.address] = index }
+        var perHost = Array(repeating: (shown: [PortResult](), closed: 0, filtered: 0), count: hosts.count)
+        for result in summary.results {
+            guard let index = hostIndex[result.host.address] else { continue }
+            switch result.state {
+            case .open: break
+            case .closed: perHost[index].closed += 1
+            case .filtered: perHost[index].filtered += 1
+            }
+            if allStates || result.state == .open { perHost[index].shown.append(result) }
+        }
+        for index in perHost.indices { perHost[index].shown.sort { $0.port < $1.port } }
+        return perHost
+    }
+
     private func printJSON(_ summary: PortScanSummary, hosts: [ScanHost]) throws {
         let services = ServiceNames.system
         var objects: [[String: Any]] = []
-        let byHost = Dictionary(grouping: summary.results, by: \.host.address)
-        for host in hosts {
-            let results = (byHost[host.address] ?? []).sorted { $0.port < $1.port }
-            for result in results where allStates || result.state == .open {
+        for (host, ports) in zip(hosts, shownPorts(summary, hosts: hosts)) {
+            for result in ports.shown {
                 var object: [String: Any] = [
                     "host": host.address.description, "port": Int(result.port), "state": result.state.rawValue,
                     "service": services.name(of: result.port) ?? NSNull(),
@@ -144,9 +166,7 @@ struct ScanCommand: ParsableCommand {
                 objects.append(object)
             }
             if !allStates {
-                for state in [PortState.closed, .filtered] {
-                    let count = results.filter { $0.state == state }.count
-                    guard count > 0 else { continue }
+                for (state, count) in [(PortState.closed, ports.closed), (.filtered, ports.filtered)] where count > 0 {
                     var object: [String: Any] = ["host": host.address.description, "port": NSNull(), "state": state.rawValue, "count": count,
                                                  "service": NSNull(), "rtt_ms": NSNull(), "banner": NSNull()]
                     if let name = host.name { object["hostname"] = name }
@@ -160,14 +180,11 @@ struct ScanCommand: ParsableCommand {
 
     private func printTable(_ summary: PortScanSummary, hosts: [ScanHost]) {
         let services = ServiceNames.system
-        let byHost = Dictionary(grouping: summary.results, by: \.host.address)
-        for host in hosts {
-            let results = (byHost[host.address] ?? []).sorted { $0.port < $1.port }
+        for (host, ports) in zip(hosts, shownPorts(summary, hosts: hosts)) {
             print("Host \(host)")
-            let shown = results.filter { allStates || $0.state == .open }
-            if !shown.isEmpty {
+            if !ports.shown.isEmpty {
                 print("  PORT       STATE     SERVICE          RTT        BANNER")
-                for result in shown {
+                for result in ports.shown {
                     let port = "\(result.port)/tcp".padding(toLength: 10, withPad: " ", startingAt: 0)
                     let state = result.state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
                     let service = (services.name(of: result.port) ?? "").padding(toLength: 16, withPad: " ", startingAt: 0)
@@ -175,10 +192,7 @@ struct ScanCommand: ParsableCommand {
                     print("  \(port) \(state) \(service) \(rtt) \(result.banner ?? "")")
                 }
             }
-            if !allStates {
-                let closed = results.filter { $0.state == .closed }.count, filtered = results.filter { $0.state == .filtered }.count
-                if closed + filtered > 0 { print("  Not shown: \(closed) closed, \(filtered) filtered") }
-            }
+            if !allStates && ports.closed + ports.filtered > 0 { print("  Not shown: \(ports.closed) closed, \(ports.filtered) filtered") }
         }
         print(ScanRecords.summary(of: summary, hosts: hosts.count))
     }

@@ -21,7 +21,9 @@ final class ConnectScanTests: XCTestCase {
     }
 
     /// Full 65,535-port scans of 127.0.0.1 and ::1 inside a fresh namespace: the listeners are
-    /// open, every other port closed, none filtered.
+    /// open, every other port closed, none filtered. IPv4 with one epoll loop and with two (threads
+    /// started from the namespace's thread), IPv6 with the default; either way the callbacks run
+    /// on the calling thread and each progress report counts exactly the results streamed so far.
     func testFullRangeLoopbackScanInNamespaceIPv4AndIPv6() throws {
         let namespace = try network.add("lo")
         let listening: [UInt16] = [22, 80, 443, 8080, 65535]
@@ -30,19 +32,38 @@ final class ConnectScanTests: XCTestCase {
         for address in [IPAddress("127.0.0.1")!, IPAddress("::1")!] {
             for port in listening { listeners.append(try TestListener(namespace: namespace, address: address, port: port)) }
         }
-        for address in [IPAddress("127.0.0.1")!, IPAddress("::1")!] {
-            let scanner = ConnectScanner(hosts: [ScanHost(address: address)], ports: try PortParser().parse("-"))
-            final class Counter: @unchecked Sendable { var streamed = 0; var progress: [ScanProgress] = [] }
+        for (address, workers) in [(IPAddress("127.0.0.1")!, 1), (IPAddress("127.0.0.1")!, 2), (IPAddress("::1")!, 0)] {
+            let scanner = ConnectScanner(hosts: [ScanHost(address: address)], ports: try PortParser().parse("-"),
+                                         options: PortScanOptions(workers: workers))
+            if workers == 2 && ProcessInfo.processInfo.activeProcessorCount >= 2 { XCTAssertEqual(scanner.workerCount, 2) }
+            if workers == 1 { XCTAssertEqual(scanner.workerCount, 1) }
+            final class Counter: @unchecked Sendable {
+                var streamed = 0
+                var progress: [ScanProgress] = []
+                var offThread = 0
+                var progressBehind = 0
+            }
             let counter = Counter()
             let summary = try NetworkNamespace.run(in: namespace) {
-                try scanner.run(onResult: { _ in counter.streamed += 1 }, onProgress: { counter.progress.append($0) })
+                let caller = pthread_self()
+                return try scanner.run(onResult: { _ in
+                    counter.streamed += 1
+                    if pthread_equal(pthread_self(), caller) == 0 { counter.offThread += 1 }
+                }, onProgress: {
+                    counter.progress.append($0)
+                    if pthread_equal(pthread_self(), caller) == 0 { counter.offThread += 1 }
+                    if $0.done != counter.streamed { counter.progressBehind += 1 }
+                })
             }
-            XCTAssertEqual(summary.results.count, 65535)
-            XCTAssertEqual(counter.streamed, 65535)
-            XCTAssertEqual(summary.ports(.open, host: address), listening, "open on \(address)")
-            XCTAssertEqual(summary.count(.closed), 65535 - listening.count, "closed on \(address)")
-            XCTAssertEqual(summary.count(.filtered), 0)
-            XCTAssertEqual(Set(summary.results.map(\.port)).count, 65535, "every port exactly once")
+            let label = "\(address), workers \(workers)"
+            XCTAssertEqual(summary.results.count, 65535, label)
+            XCTAssertEqual(counter.streamed, 65535, label)
+            XCTAssertEqual(counter.offThread, 0, "callbacks on the calling thread, \(label)")
+            XCTAssertEqual(counter.progressBehind, 0, "progress counts the results streamed, \(label)")
+            XCTAssertEqual(summary.ports(.open, host: address), listening, "open on \(label)")
+            XCTAssertEqual(summary.count(.closed), 65535 - listening.count, "closed on \(label)")
+            XCTAssertEqual(summary.count(.filtered), 0, label)
+            XCTAssertEqual(Set(summary.results.map(\.port)).count, 65535, "every port exactly once, \(label)")
             XCTAssertTrue(summary.results.filter { $0.state != .filtered }.allSatisfy { $0.rttMilliseconds != nil })
             let last = try XCTUnwrap(counter.progress.last)
             XCTAssertEqual(last.done, 65535)

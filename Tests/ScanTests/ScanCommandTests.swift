@@ -102,6 +102,7 @@ final class ScanCommandTests: XCTestCase {
             (["scan", "127.0.0.1", "-p", "80", "--top", "10"], "Give either -p PORTS or --top N, not both."),
             (["scan"], "No targets: give hosts (e.g. netscouter scan 192.168.1.0/24) or --targets-file FILE."),
             (["scan", "127.0.0.1", "--timeout", "0"], "--timeout 0 is too small: give milliseconds, at least 1 (e.g. --timeout 500)."),
+            (["scan", "127.0.0.1", "--workers", "9"], "--workers 9 is out of range: give 1 to 8, or 0 for one per core."),
             (["discover", "--interface", "nosuch0", "--no-save"], "netscouter: No interface \"nosuch0\": choose one of"),
         ]
         for (arguments, message) in cases {

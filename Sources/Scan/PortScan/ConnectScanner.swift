@@ -48,11 +48,113 @@ public final class ConnectScanner: Sendable {
 
     /// Scans every port of every host on the calling thread. `onResult` gets each port as it is
     /// decided; `onProgress` about ten times a second and once at the end.
+    /// Both callbacks run on the calling thread, never at the same time, and the last progress
+    /// report comes after the last result.
     public func run(onResult: @escaping (PortResult) -> Void = { _ in },
                     onProgress: (ScanProgress) -> Void = { _ in }) throws -> PortScanSummary {
-        var engine = try Engine(scanner: self, onResult: onResult)
-        defer { engine.closeAll() }
-        return engine.loop(onProgress: onProgress)
+        let workers = workerCount
+        guard workers > 1 else {
+            var engine = try Engine(scanner: self, onResult: onResult)
+            defer { engine.closeAll() }
+            return engine.loop(onProgress: onProgress)
+        }
+        return try runWorkers(workers, onResult: onResult, onProgress: onProgress)
+    }
+
+    /// The calling thread's network namespace (device and inode of /proc/thread-self/ns/net).
+    static func currentNetworkNamespace() -> [UInt64] {
+        var status = stat()
+        guard stat("/proc/thread-self/ns/net", &status) == 0 else { return [] }
+        return [UInt64(status.st_dev), UInt64(status.st_ino)]
+    }
+
+    /// How many epoll loops share the scan. Over loopback and fast links nearly all of a connect
+    /// scan's time is the kernel's work inside connect() (SYN out, reset in, socket reset), which
+    /// runs on the calling CPU: one loop per core (at most `options.workers`) spreads it. Small
+    /// scans and rate-limited ones keep one loop.
+    var workerCount: Int {
+        let wanted = options.workers > 0 ? options.workers : ProcessInfo.processInfo.activeProcessorCount
+        guard wanted > 1, options.packetsPerSecond == nil, total >= 4096, options.concurrency >= 64 * wanted else { return 1 }
+        return min(wanted, ProcessInfo.processInfo.activeProcessorCount, 8)
+    }
+
+    /// Several engines, each on a thread of its own (started from this one, so in its network
+    /// namespace) with every `workers`-th attempt and its share of the concurrency. They hand
+    /// their results over in batches (at their progress ticks, about ten a second, and at the
+    /// end); this thread passes them on to `onResult` and reports the combined progress.
+    private func runWorkers(_ workers: Int, onResult: @escaping (PortResult) -> Void,
+                            onProgress: (ScanProgress) -> Void) throws -> PortScanSummary {
+        final class Mailbox: @unchecked Sendable {
+            let lock = NSLock()
+            var pending: [PortResult] = []
+            var done = 0
+            var open = 0
+            var summaries: [PortScanSummary] = []
+            var errors: [Error] = []
+        }
+        final class Outbox: @unchecked Sendable { var results: [PortResult] = [] }
+        let mailbox = Mailbox()
+        let started = monotonicNanoseconds()
+        let share = max(1, ConnectScanner.descriptorBound(wanted: max(1, options.concurrency)) / workers)
+        // New threads start in the network namespace of the thread that creates them; checked
+        // all the same, as a worker elsewhere would scan another machine's view of the targets.
+        let namespace = Self.currentNetworkNamespace()
+        let group = DispatchGroup()
+        for worker in 0..<workers {
+            group.enter()
+            let thread = Thread { [self] in
+                defer { group.leave() }
+                let outbox = Outbox()
+                func handOver() {
+                    mailbox.lock.lock()
+                    mailbox.pending += outbox.results
+                    mailbox.done += outbox.results.count
+                    mailbox.open += outbox.results.reduce(0) { $0 + ($1.state == .open ? 1 : 0) }
+                    mailbox.lock.unlock()
+                    outbox.results.removeAll(keepingCapacity: true)
+                }
+                do {
+                    guard Self.currentNetworkNamespace() == namespace else {
+                        throw ScanError("A scan thread did not start in the scan's network namespace; the scan was stopped. Run it again with one worker (workers 1).")
+                    }
+                    var engine = try Engine(scanner: self, onResult: { outbox.results.append($0) },
+                                            worker: worker, workers: workers, concurrency: share)
+                    defer { engine.closeAll() }
+                    let summary = engine.loop(onProgress: { _ in handOver() })
+                    handOver()
+                    mailbox.lock.lock()
+                    mailbox.summaries.append(summary)
+                    mailbox.lock.unlock()
+                } catch {
+                    cancel()
+                    mailbox.lock.lock()
+                    mailbox.errors.append(error)
+                    mailbox.lock.unlock()
+                }
+            }
+            thread.name = "netscouter-scan-\(worker)"
+            thread.start()
+        }
+        func deliver() -> ScanProgress {
+            mailbox.lock.lock()
+            let batch = mailbox.pending
+            mailbox.pending.removeAll(keepingCapacity: true)
+            let done = mailbox.done, open = mailbox.open
+            mailbox.lock.unlock()
+            for result in batch { onResult(result) }
+            let elapsed = Double(monotonicNanoseconds() - started) / 1e9
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            return ScanProgress(done: done, total: total, open: open, portsPerSecond: rate,
+                                secondsRemaining: rate > 0 ? Double(total - done) / rate : nil)
+        }
+        while group.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            onProgress(deliver())
+        }
+        onProgress(deliver())
+        if let error = mailbox.errors.first { throw error }
+        return PortScanSummary(results: mailbox.summaries.flatMap(\.results), cancelled: isCancelled,
+                               elapsedSeconds: Double(monotonicNanoseconds() - started) / 1e9,
+                               concurrency: mailbox.summaries.reduce(0) { $0 + $1.concurrency })
     }
 
     /// Runs the scan on a new thread; `completion` gets the summary there.
@@ -114,18 +216,26 @@ private struct Engine {
     /// Reused sockets already bound to a local port of their own (`pinLocalPort`).
     var pinned = Set<Int32>()
 
-    init(scanner: ConnectScanner, onResult: @escaping (PortResult) -> Void) throws {
+    /// This engine's attempts are every `stride`-th of all (hosts × ports), from the `worker`-th.
+    let stride: Int
+
+    /// `concurrency`, when given, is this engine's share, already bounded by RLIMIT_NOFILE.
+    init(scanner: ConnectScanner, onResult: @escaping (PortResult) -> Void,
+         worker: Int = 0, workers: Int = 1, concurrency share: Int? = nil) throws {
         self.scanner = scanner
         self.onResult = onResult
+        stride = max(1, workers)
+        nextFresh = worker
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         guard epoll >= 0 else { throw ScanError("Cannot create an epoll instance: \(String(cString: strerror(errno))).") }
-        concurrency = max(1, min(ConnectScanner.descriptorBound(wanted: max(1, scanner.options.concurrency)), max(1, scanner.total)))
+        let bound = share ?? ConnectScanner.descriptorBound(wanted: max(1, scanner.options.concurrency))
+        concurrency = max(1, min(bound, max(1, scanner.total / stride)))
         slots = Array(repeating: Slot(), count: concurrency)
         freeSlots = (0..<Int32(concurrency)).reversed()
         timing = Array(repeating: HostTiming(), count: scanner.hosts.count)
         sendInterval = scanner.options.packetsPerSecond.map { $0 > 0 ? 1_000_000_000 / UInt64($0) : 0 } ?? 0
         bannerBuffer = [UInt8](repeating: 0, count: max(1, scanner.options.bannerBytes))
-        results.reserveCapacity(min(scanner.total, 1 << 20))
+        results.reserveCapacity(min(scanner.total / stride + 1, 1 << 20))
     }
 
     mutating func closeAll() {
@@ -168,7 +278,7 @@ private struct Engine {
         // Hosts interleaved: consecutive attempts go to different hosts.
         let hostCount = scanner.hosts.count
         let probe = Probe(host: Int32(nextFresh % hostCount), portIndex: Int32(nextFresh / hostCount), attempt: 0)
-        nextFresh += 1
+        nextFresh += stride
         return probe
     }
 
