@@ -247,7 +247,7 @@ struct ScreenshotCommand: ParsableCommand {
         // Settings and Scheduler show the real database (read only here: nothing is started).
         let services = (try? storage.openDatabase()).map { database in
             AppServices(database: database, writer: StoreWriter(database: database), secrets: try? SecretsFile(),
-                        scheduleService: ScheduleService(database: database), scheduler: nil)
+                        scheduleService: ScheduleService(database: database), scheduler: nil, firewall: .none)
         }
         defer { services?.writer.stop() }
         let shell = AppShell(capture: capture, services: services)

@@ -2,6 +2,7 @@ import Foundation
 import Intel
 import Packets
 import Store
+import Synchronization
 import Traffic
 
 /// Whether a provider has an API key, and where it comes from. Never the key itself.
@@ -69,6 +70,8 @@ public final class IntelModel {
     public private(set) var manualAddresses: [IPAddress] = []
     /// Bumps with every delivered answer, so tables sorted by a verdict know to re-sort.
     public private(set) var resultCount = 0
+    /// Told every answer on the lookup worker as it arrives (the window's auto-block).
+    public let observers = ReputationObservers()
 
     private var engine: Engine?
     private let configurer: BackgroundTask<ConfigurationRequest, Never, Configured>
@@ -238,9 +241,11 @@ public final class IntelModel {
         let inbox = inbox
         let model = UIThreadReference(self)
         let handle = QueueHandle()
+        let observers = observers
         let queue = ReputationLookupQueue(service: service) { reputation in
             // On the lookup worker: the tables see the verdict at once; the rest goes to the UI.
             enricher.record(reputation)
+            observers.notify(reputation)
             let risk = rules.evaluate(reputation.riskSubject)
             // The quota only moves when a provider was asked (reading it is a store transaction).
             let asked = reputation.answers.values.contains { answer in
@@ -438,5 +443,18 @@ enum ProviderTime {
         if seconds < 3600 { return "\(Int(seconds / 60)) min ago" }
         if seconds < 86_400 { return "\(Int(seconds / 3600)) h ago" }
         return "\(Int(seconds / 86_400)) d ago"
+    }
+}
+
+/// Who hears of reputation answers as they arrive, on the lookup worker. Thread-safe.
+public final class ReputationObservers: Sendable {
+    private let observers = Mutex<[@Sendable (AddressReputation) -> Void]>([])
+
+    public func add(_ observer: @escaping @Sendable (AddressReputation) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func notify(_ reputation: AddressReputation) {
+        for observer in observers.withLock({ $0 }) { observer(reputation) }
     }
 }
