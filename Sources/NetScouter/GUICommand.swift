@@ -170,7 +170,7 @@ extension GUICommand {
         let (scheduler, heldLock, lockProblem) = AppServices.schedulerForWindow(database: database)
         if let lockProblem { problems.append((lockProblem.message, lockProblem.kind)) }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
-                                   scheduleService: ScheduleService(database: database), scheduler: scheduler)
+                                   scheduleService: ScheduleService(database: database), scheduler: scheduler, firewall: .system)
         return (services, heldLock, problems)
     }
 
@@ -247,7 +247,7 @@ struct ScreenshotCommand: ParsableCommand {
         // Settings and Scheduler show the real database (read only here: nothing is started).
         let services = (try? storage.openDatabase()).map { database in
             AppServices(database: database, writer: StoreWriter(database: database), secrets: try? SecretsFile(),
-                        scheduleService: ScheduleService(database: database), scheduler: nil, firewall: .none)
+                        scheduleService: ScheduleService(database: database), scheduler: nil)
         }
         defer { services?.writer.stop() }
         let shell = AppShell(capture: capture, services: services)

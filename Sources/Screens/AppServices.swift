@@ -18,8 +18,9 @@ import UI
 ///   your own observer before constructing the shell, not after.
 /// - `environment`: where API keys from environment variables are looked up (tests pass `[:]`).
 /// - `firewall`: makes the ban service the Firewall tab, the Block dialog and the window's
-///   auto-block use (called on workers only: it reads the settings and looks for `nft`). Nil:
-///   this session changes no firewall (screenshots), so no Block action is offered.
+///   auto-block use (called on workers only: it reads the settings and looks for `nft`). Nil
+///   (`.none`, the default: screenshots, tests): this session changes no firewall, so no Block
+///   action and no auto-block; the window passes `.system`.
 public struct AppServices: Sendable {
     public let database: NetScouterDatabase
     public let writer: StoreWriter
@@ -31,7 +32,7 @@ public struct AppServices: Sendable {
 
     public init(database: NetScouterDatabase, writer: StoreWriter, secrets: SecretsFile?, scheduleService: ScheduleService,
                 scheduler: Scheduler?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                firewall: FirewallFactory = .system) {
+                firewall: FirewallFactory = .none) {
         self.database = database
         switch firewall {
         case .system: self.firewall = { try AppServices.systemFirewall(database: database) }
