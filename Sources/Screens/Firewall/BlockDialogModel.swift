@@ -82,8 +82,8 @@ public final class BlockDialogModel {
 
     /// The settings' block duration preselected, when it is one of the choices.
     public func apply(_ settings: AppSettings) {
-        let preferred = settings.blockDurationHours == 0 ? "permanent" : BanDuration.text(settings.blockDurationHours * 3600)
-        if let index = Self.durationChoices.firstIndex(of: preferred) { durationIndex = index }
+        let preferred: BanDuration = settings.blockDurationHours == 0 ? .permanent : .seconds(settings.blockDurationHours * 3600)
+        if let index = Self.durationChoices.firstIndex(where: { (try? BanDuration(parsing: $0)) == preferred }) { durationIndex = index }
     }
 
     public var durationText: String { Self.durationChoices[min(max(0, durationIndex), Self.durationChoices.count - 1)] }

@@ -41,4 +41,9 @@ public final class BlockRequests {
 public struct BlockRequest: Equatable, Sendable {
     public let address: String
     public let place: String
+
+    public init(address: String, place: String) {
+        self.address = address
+        self.place = place
+    }
 }
