@@ -24,11 +24,8 @@ public final class BlockDialog {
         let theme = ui.theme
         let viewport = ui.viewport
         let width = min(560, viewport.width - 40)
-        let problem: String? = switch model.phase {
-        case let .refused(reason), let .failed(reason): reason
-        default: nil
-        }
-        let problemLines = problem.map { ui.wrap($0, width: width - 4 * theme.padding) } ?? []
+        let problem = model.problem
+        let problemLines = problem.map { ui.wrap($0, width: width - 4 * theme.padding, role: .small) } ?? []
         let lineHeight = theme.rowHeight
         let height = 2 * theme.padding + 30 + theme.spacing + 5 * (lineHeight + theme.spacing)
             + Float(max(1, problemLines.count)) * 18 + theme.spacing + lineHeight + theme.padding

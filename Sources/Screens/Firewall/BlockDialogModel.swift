@@ -104,7 +104,15 @@ public final class BlockDialogModel {
         return intel.isFlagged(consensus)
     }
 
-    public var backendText: String { backendName ?? backendProblem.map { "none: \($0)" } ?? "…" }
+    public var backendText: String { backendName ?? (backendProblem == nil ? "…" : "none") }
+
+    /// What to show under the fields: the last refusal or failure, else why there is no backend.
+    public var problem: String? {
+        switch phase {
+        case let .refused(reason), let .failed(reason): reason
+        default: backendName == nil ? backendProblem : nil
+        }
+    }
 
     /// Blocks the address for the chosen duration on a worker.
     public func confirm() {
