@@ -174,6 +174,38 @@ final class BlockDialogTests: XCTestCase {
         XCTAssertEqual(try lab.audit(), [])
     }
 
+    /// Dry run: Block shows exactly the nft script that would run and changes nothing; without
+    /// it the same dialog then blocks.
+    func testDryRunShowsTheCommandsAndChangesNothing() throws {
+        let (shell, harness) = makeShell()
+        let dialog = try XCTUnwrap(shell.blockDialog)
+        try openCapture(shell, harness)
+        try selectFlaggedFlow(harness)
+        harness.click("Block##\(Self.flagged)")
+        XCTAssertTrue(frames(harness) { value(harness, "Backend") == "nftables" })
+        harness.click("\(BlockDialog.title)/Dry run: show the commands, change nothing")
+        XCTAssertTrue(dialog.model.dryRun)
+        harness.frame()
+        XCTAssertEqual(value(harness, "Backend"), "nftables (dry run: nothing is changed)")
+        harness.press(.enter)
+        XCTAssertTrue(frames(harness) { !dialog.model.isBlocking && !shell.hasPendingWork })
+        harness.frame()
+        XCTAssertTrue(dialog.model.isOpen, "a dry run keeps the dialog open")
+        let commands = try XCTUnwrap(harness.item("\(BlockDialog.title)/Commands")?.value)
+        XCTAssertTrue(commands.hasPrefix("nft -f - <<'EOF'"), commands)
+        XCTAssertTrue(commands.contains("add element inet netscouter") && commands.contains(Self.flagged) && commands.contains("timeout 86400s"), commands)
+        XCTAssertFalse(try kernelHasFlagged())
+        XCTAssertTrue(try pingsFromFlagged())
+        XCTAssertEqual(try BlockStore(database: lab.database).active(at: Date()), [])
+        XCTAssertEqual(try lab.audit(), [])
+
+        harness.click("\(BlockDialog.title)/Dry run: show the commands, change nothing")
+        harness.press(.enter)
+        XCTAssertTrue(frames(harness) { !dialog.model.isOpen && !shell.hasPendingWork })
+        XCTAssertTrue(try kernelHasFlagged())
+        XCTAssertFalse(try pingsFromFlagged())
+    }
+
     /// An allowlisted address: Confirm is refused by the safety policy, the dialog stays open
     /// with the reason, nothing reaches the kernel; the refusal is audited.
     func testARefusedAddressShowsTheReasonInTheDialog() throws {

@@ -7,7 +7,8 @@ import UI
 ///
 /// IDs: "Block address/Duration", "Block address/Cancel", "Block address/Block"; the shown
 /// values are items "Block address/Address value", "…/Verdict value", "…/Duration value",
-/// "…/Backend value" with kind "value", and the refusal or failure "…/Problem".
+/// "…/Backend value" with kind "value", the refusal or failure "…/Problem" and a dry run's
+/// commands "…/Commands"; the dry-run checkbox "…/Dry run: show the commands, change nothing".
 public final class BlockDialog {
     public static let title = "Block address"
     public let model: BlockDialogModel
@@ -26,9 +27,10 @@ public final class BlockDialog {
         let width = min(560, viewport.width - 40)
         let problem = model.problem
         let problemLines = problem.map { ui.wrap($0, width: width - 4 * theme.padding, role: .small) } ?? []
+        let commandLines = model.dryRunLines.flatMap { ui.wrap($0, width: width - 4 * theme.padding, role: .small) }
         let lineHeight = theme.rowHeight
-        let height = 2 * theme.padding + 30 + theme.spacing + 5 * (lineHeight + theme.spacing)
-            + Float(max(1, problemLines.count)) * 18 + theme.spacing + lineHeight + theme.padding
+        let height = 2 * theme.padding + 30 + theme.spacing + 6 * (lineHeight + theme.spacing)
+            + Float(max(1, problemLines.count + commandLines.count)) * 18 + theme.spacing + lineHeight + theme.padding
         let box = Rect(x: viewport.center.x - width / 2, y: viewport.center.y - height / 2, width: width, height: height)
         var confirmed = false, cancelled = false
         ui.onOverlay(blocking: viewport, modal: true) {
@@ -45,11 +47,22 @@ public final class BlockDialog {
                 ui.itemAdd(durationRect, id: 0, label: "Duration value", kind: "value", value: model.durationText)
                 field(ui, "Backend", model.backendText, color: model.backendName == nil ? theme.mutedText : theme.text)
                 field(ui, "Asked from", request.place, color: theme.mutedText)
-                if problemLines.isEmpty {
+                ui.row([.fixed(110), .flex(1)])
+                _ = ui.nextRect()
+                ui.checkbox("Dry run: show the commands, change nothing", isOn: &model.dryRun)
+                if !commandLines.isEmpty {
+                    let rect = Rect(x: box.x + theme.padding, y: ui.remainingRect.y, width: width - 2 * theme.padding, height: Float(commandLines.count) * 18)
+                    ui.itemAdd(rect, id: 0, label: "Commands", kind: "value", value: model.dryRunLines.joined(separator: "\n"))
+                    for line in commandLines {
+                        ui.row([.fill], height: .fixed(18))
+                        ui.label(line, color: theme.mutedText, role: .small)
+                    }
+                }
+                if problemLines.isEmpty && commandLines.isEmpty {
                     ui.row([.fill], height: .fixed(18))
                     let text = model.phase == .blocking ? "Blocking…" : "Enter blocks, Escape cancels. The ban is recorded in the audit log."
                     ui.label(text, color: theme.mutedText, role: .small)
-                } else {
+                } else if !problemLines.isEmpty {
                     let rect = Rect(x: box.x + theme.padding, y: ui.remainingRect.y, width: width - 2 * theme.padding, height: Float(problemLines.count) * 18)
                     ui.itemAdd(rect, id: 0, label: "Problem", kind: "value", value: problem)
                     for line in problemLines {

@@ -25,6 +25,10 @@ public final class BlockDialogModel {
     public private(set) var phase = Phase.closed
     public private(set) var request: BlockRequest?
     public var durationIndex = 1
+    /// Confirm shows exactly what would run instead of changing the firewall.
+    public var dryRun = false
+    /// The commands the last dry run would have run, one line each.
+    public private(set) var dryRunLines: [String] = []
     /// Resolved on a worker when the dialog opens: "nftables", "iptables+ipset" …
     public private(set) var backendName: String?
     /// Why there is no backend (nothing installed), when there is none.
@@ -43,6 +47,7 @@ public final class BlockDialogModel {
         let address: String
         let duration: BanDuration
         let reason: String
+        let dryRun: Bool
     }
 
     public init(firewall: @escaping @Sendable () throws -> FirewallService, intel: IntelModel?, inbox: UIInbox, toasts: ToastCenter) {
@@ -50,7 +55,7 @@ public final class BlockDialogModel {
         self.toasts = toasts
         describer = BackgroundTask("block-dialog-backend", policy: .coalesce, inbox: inbox) { _, _ in try firewall().backend.name }
         blocker = BackgroundTask("block-dialog", policy: .ignoreWhileRunning, inbox: inbox) { job, _ in
-            try firewall().block([job.address], duration: job.duration, reason: job.reason, origin: .user, allOrNothing: true)
+            try firewall().block([job.address], duration: job.duration, reason: job.reason, origin: .user, dryRun: job.dryRun, allOrNothing: true)
         }
     }
 
@@ -65,6 +70,8 @@ public final class BlockDialogModel {
         phase = .editing
         backendName = nil
         backendProblem = nil
+        dryRun = false
+        dryRunLines = []
         opening += 1
         let current = opening
         // The verdict shows as it arrives: ask about the address now if nobody has.
@@ -104,7 +111,10 @@ public final class BlockDialogModel {
         return intel.isFlagged(consensus)
     }
 
-    public var backendText: String { backendName ?? (backendProblem == nil ? "…" : "none") }
+    public var backendText: String {
+        guard let backendName else { return backendProblem == nil ? "…" : "none" }
+        return dryRun ? "\(backendName) (dry run: nothing is changed)" : backendName
+    }
 
     /// What to show under the fields: the last refusal or failure, else why there is no backend.
     public var problem: String? {
@@ -123,7 +133,8 @@ public final class BlockDialogModel {
             return
         }
         phase = .blocking
-        let job = BlockJob(address: request.address, duration: duration, reason: "Block from \(request.place)")
+        dryRunLines = []
+        let job = BlockJob(address: request.address, duration: duration, reason: "Block from \(request.place)", dryRun: dryRun)
         blocker.start(job) { [weak self] outcome in
             guard let self else { return .shown }
             switch outcome {
@@ -144,6 +155,9 @@ public final class BlockDialogModel {
             phase = .refused("Refused: \(invalid)")
         } else if result.blocked.isEmpty, let skipped = result.skipped.first {
             phase = .refused("Nothing to do: \(skipped.target) is \(skipped.reason).")
+        } else if result.dryRun {
+            phase = .editing
+            dryRunLines = result.commands.flatMap { $0.description.split(separator: "\n").map(String.init) }
         } else {
             let target = result.blocked.first?.target.description ?? request.address
             phase = .closed
