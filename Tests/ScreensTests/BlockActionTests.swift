@@ -63,6 +63,7 @@ final class BlockActionTests: XCTestCase {
         XCTAssertFalse(harness.exists("Block##185.220.101.4"), "only the selected row has the button")
         intel.table.selectedKey = address
         harness.frame()
+        XCTAssertTrue(harness.ui.statusBarRightContains(BlockRequests.hint), "the status bar names the B shortcut")
         harness.click("Block##185.220.101.4")
         XCTAssertEqual(harness.item("Block address/Verdict value")?.value, "3/3 (3 of 3 providers answered)")
         assertDialog(shell, harness, address: "185.220.101.4", place: "Intel tab")
@@ -138,6 +139,7 @@ final class BlockActionTests: XCTestCase {
         screen.anomaliesTable.selectedKey = try XCTUnwrap(screen.anomaliesTable.rows.first).identity
         harness.frames(2)
         XCTAssertNil(screen.onBlock)
+        XCTAssertFalse(harness.ui.statusBarRightContains(BlockRequests.hint))
         XCTAssertFalse(harness.items.contains { $0.kind == "button" && $0.path.contains("Block") })
     }
 }

@@ -643,7 +643,7 @@ extension DashboardScreen: TabScreen {
     }
 
     public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices || capture.transition != nil }
-    public var shortcutHints: [String] { ["/ filter"] }
+    public var shortcutHints: [String] { ["/ filter"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : []) }
 
     public func handleShortcuts(_ ui: UIContext) {
         let input = ui.input

@@ -13,6 +13,9 @@ public final class BlockRequests {
 
     public var isAvailable: Bool { handler != nil }
 
+    /// The status bar's hint on tabs whose rows offer Block.
+    public static let hint = "B block selected"
+
     /// Asks to block `address`; `place` says where it was asked ("Dashboard flows"), for the
     /// audit log's reason.
     public func request(_ address: String, from place: String) {

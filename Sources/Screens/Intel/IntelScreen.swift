@@ -119,7 +119,9 @@ public final class IntelScreen: TabScreen {
     // MARK: Screen
 
     public var hasPendingWork: Bool { model.isConfiguring || exportBar.isExporting }
-    public var shortcutHints: [String] { ["Enter look up", "Ctrl+R refresh selected"] }
+    public var shortcutHints: [String] {
+        ["Enter look up", "Ctrl+R refresh selected"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : [])
+    }
 
     public func apply(_ settings: AppSettings) {
         exportBar.directory = ExportBar.resolveDirectory(settings.exportDirectory)

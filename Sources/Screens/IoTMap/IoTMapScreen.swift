@@ -107,7 +107,9 @@ public final class IoTMapScreen: TabScreen {
     // MARK: Screen
 
     public var hasPendingWork: Bool { model.isLoading || exporter.isRunning || inventoryTable.isExporting || anomaliesTable.isExporting }
-    public var shortcutHints: [String] { ["Drag to pan", "Wheel zooms", "Ctrl+R refresh"] }
+    public var shortcutHints: [String] {
+        ["Drag to pan", "Wheel zooms", "Ctrl+R refresh"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : [])
+    }
 
     public func apply(_ settings: AppSettings) {
         exportDirectory = ExportBar.resolveDirectory(settings.exportDirectory)

@@ -405,10 +405,11 @@ public final class ScannerScreen: TabScreen {
     public var statusText: String? { model.statusText }
 
     public var shortcutHints: [String] {
+        let block = blockRequests?.isAvailable == true ? [BlockRequests.hint] : []
         switch model.view {
-        case .portScan: model.isScanning ? ["Esc cancel scan"] : ["Enter start scan"]
-        case .connections: ["Enter scan remote"]
-        case .lan: model.isDiscovering ? ["Esc cancel discovery"] : ["Enter scan host"]
+        case .portScan: return (model.isScanning ? ["Esc cancel scan"] : ["Enter start scan"]) + block
+        case .connections: return ["Enter scan remote"] + block
+        case .lan: return model.isDiscovering ? ["Esc cancel discovery"] : ["Enter scan host"]
         }
     }
 
