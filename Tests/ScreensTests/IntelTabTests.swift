@@ -341,6 +341,21 @@ final class IntelTabTests: XCTestCase {
         apply("")
         XCTAssertEqual(shell.intel.locationNotices, before, "back to libloc alone")
         XCTAssertFalse(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database") })
+
+        // Broken again, then mended in place: Apply with the same path opens it this time.
+        apply(bogus)
+        XCTAssertTrue(shell.intel.locationNotices.first?.hasPrefix("Cannot use the MaxMind database \(bogus)") == true)
+        try Data(MMDBWriter.database([(0x0808_0800, 24, .map([("country", .map([("iso_code", .string("ZZ"))]))]))]))
+            .write(to: URL(fileURLWithPath: bogus))
+        // The path is unchanged: any other change applied opens it again.
+        shell.selectedTab = .settings
+        harness.frame()
+        XCTAssertNoThrow(try revealSettingsField(harness, "flowHistoryRetentionDays"))
+        harness.replaceText(in: "flowHistoryRetentionDays", with: "31")
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.intel.locationNotices == before && !shell.intel.isConfiguring }, "\(shell.intel.locationNotices)")
+        XCTAssertEqual(shell.intel.enricher.locationInfo(IPAddress(8, 8, 8, 8))?.countryCode, "ZZ", "the mended .mmdb answers")
     }
 
     /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables
