@@ -303,7 +303,10 @@ final class IntelTabTests: XCTestCase {
         harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
         harness.press(.enter)
         let key = Self.attacker.description
-        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" },
+        // 2/3 shows as soon as VirusTotal and OTX answered: wait for AbuseIPDB's answer too.
+        XCTAssertTrue(runFrames(harness) {
+            harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" && harness.value(of: .cell(key, "abuseipdb state")) != "looking up…"
+        },
                       "AbuseIPDB's 92 is under 95: \(String(describing: harness.value(of: .cell(key, IntelColumns.consensusTitle))))")
         XCTAssertEqual(harness.value(of: .cell(key, "abuseipdb state")), "not flagged")
         XCTAssertEqual(harness.value(of: .cell(key, "virustotal state")), "flagged")
