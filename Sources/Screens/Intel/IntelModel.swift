@@ -50,6 +50,7 @@ public final class IntelModel {
     /// The Settings `.mmdb` the location data was last opened with ("" for none; nil: the
     /// environment's, at start).
     private var openedMMDB: String?
+    private var openedMMDBFailed = false
     public let inbox: UIInbox
     let toasts: ToastCenter
     let services: AppServices?
@@ -101,6 +102,7 @@ public final class IntelModel {
     struct Configured: Sendable {
         /// The notices of location data opened again (nil when it was kept).
         var locationNotices: [String]? = nil
+        var mmdbFailed = false
         let service: ReputationService
         let keyStatus: [ReputationProvider: IntelKeyStatus]
         let quota: [QuotaStatus]
@@ -126,14 +128,17 @@ public final class IntelModel {
         let enricher = enricher
         configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { request, _ in
             var notices: [String]?
+            var mmdbFailed = false
             if let mmdb = request.mmdb {
                 // Opening maps files and may read a large .mmdb: here, not on the UI thread.
-                let opened = LocationSources.open(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
+                let opened = LocationSources.opening(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
                 enricher.replaceLocation(opened.source)
                 notices = opened.notices
+                mmdbFailed = opened.mmdbFailed
             }
             var configured = try Self.configure(settings: request.settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
             configured.locationNotices = notices
+            configured.mmdbFailed = mmdbFailed
             return configured
         }
         quotaReader = BackgroundTask("intel-quota", policy: .ignoreWhileRunning, inbox: inbox) { service, _ in service.quota() }
@@ -156,7 +161,8 @@ public final class IntelModel {
         var mmdb: String?
         if environment[MaxMindDatabase.environmentVariable].map({ $0.isEmpty }) ?? true {
             let wanted = (settings.mmdbPath.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
-            if wanted != (openedMMDB ?? "") { mmdb = wanted }
+            // A file that failed to open is tried again at the next Apply: the user may have fixed it.
+            if wanted != (openedMMDB ?? "") || openedMMDBFailed { mmdb = wanted }
         }
         configurer.start(ConfigurationRequest(settings: settings, mmdb: mmdb)) { [weak self] outcome in
             guard let self else { return .shown }
@@ -164,6 +170,7 @@ public final class IntelModel {
             case let .success(configured):
                 if let notices = configured.locationNotices {
                     openedMMDB = mmdb
+                    openedMMDBFailed = configured.mmdbFailed
                     locationNotices = notices
                 }
                 // Said once where it shows whichever tab is open; the Intel tab keeps it in view.

@@ -202,6 +202,7 @@ public final class IoTMapScreen: TabScreen {
                 ui.label(error, color: ui.theme.danger)
             } else {
                 ui.label(model.isLoading ? "Loading…" : model.hasLoaded ? "Updated \(Self.time(model.snapshot.loadedAt))" : "", color: ui.theme.mutedText)
+                if let notice = model.notice { ui.label(notice, color: ui.theme.warning) }
             }
             ui.textField("JSON path", text: &exportPath, placeholder: resolvedExportPath)
             if ui.button("Export JSON", enabled: !exporter.isRunning).contains(.pressed) { exportJSON() }
