@@ -125,6 +125,7 @@ final class BlockDialogTests: XCTestCase {
 
         harness.press(.enter)
         XCTAssertTrue(frames(harness) { !dialog.model.isOpen && !shell.hasPendingWork }, "phase: \(dialog.model.phase)")
+        XCTAssertEqual(shell.dashboard.tableTab, 0, "Enter was the dialog's: the flow row did not open its packets")
         XCTAssertTrue(try kernelHasFlagged(), "in the kernel set inside A")
         XCTAssertFalse(try pingsFromFlagged(), "the flagged address can no longer reach A")
         XCTAssertTrue(try lab.pings(FirewallLab.addressA), "B's own address still can")
@@ -256,6 +257,22 @@ final class BlockDialogTests: XCTestCase {
         shell.selectedTab = .firewall
         let firewall = try XCTUnwrap(shell.screen(FirewallScreen.self))
         XCTAssertTrue(frames(harness) { firewall.banTable.rows.map(\.target) == [Self.flagged] })
+    }
+
+    /// Auto-block on, but only two of three providers flag it: below the threshold, not blocked.
+    func testWindowAutoBlockTwoOfThreeIsNotBlocked() throws {
+        try SettingsStore(database: lab.database).save(AppSettings(autoBlockEnabled: true))
+        servers = try FakeReputationServers(flagged: [Self.flagged], otx: { request in
+            FakeHTTPServer.Response(body: ProviderBodies.otx(address: ProviderBodies.address(of: request), pulses: []))
+        })
+        let (shell, harness) = makeShell()
+        let autoBlock = try XCTUnwrap(shell.autoBlock)
+        try openCapture(shell, harness)
+        XCTAssertTrue(frames(harness) { autoBlock.decisions[Self.flagged] != nil && !shell.hasPendingWork })
+        XCTAssertEqual(autoBlock.decisions[Self.flagged], .belowThreshold(flagged: 2, threshold: 3))
+        XCTAssertFalse(try kernelHasFlagged())
+        XCTAssertEqual(try BlockStore(database: lab.database).active(at: Date()), [])
+        XCTAssertEqual(try lab.audit(), [])
     }
 
     /// Auto-block off (the default): the same 3/3 verdict arrives and nothing is blocked.
