@@ -78,6 +78,35 @@ final class ScreenModelTests: XCTestCase {
         XCTAssertEqual(model.applied, AppSettings.defaults)
     }
 
+    /// The form is declared once: every number and text field sits in it exactly once, and the
+    /// first problem reported is the first in the order drawn (a later section's field is not
+    /// reported before an earlier one's).
+    func testTheSettingsFormHoldsEveryFieldOnceInTheOrderItIsDrawn() {
+        var keys: [String] = []
+        for section in SettingsModel.form {
+            for item in section.items {
+                switch item {
+                case let .number(field): keys.append(field.key)
+                case let .text(field): keys.append(field.key)
+                default: break
+                }
+            }
+        }
+        XCTAssertEqual(keys.sorted(), (SettingsModel.numberFields.map(\.key) + SettingsModel.textFields.map(\.key)).sorted())
+        XCTAssertEqual(Set(keys).count, keys.count)
+
+        let model = settingsModel(UIInbox(), ToastCenter())
+        model.numberDrafts["otxPerDay"] = "x"          // flag rules and rate limits
+        model.numberDrafts["captureSnapLength"] = "y"  // capture and export, after it
+        model.draft.mmdbPath = "relative.mmdb"         // reputation and scanning, before both
+        XCTAssertFalse(model.apply())
+        XCTAssertEqual(Set(model.fieldErrors.keys), ["otxPerDay", "captureSnapLength", "mmdbPath"])
+        XCTAssertEqual(model.firstFieldError?.hasPrefix("MaxMind .mmdb for country/AS (optional): "), true, model.firstFieldError ?? "nil")
+        model.draft.mmdbPath = ""
+        XCTAssertFalse(model.apply())
+        XCTAssertEqual(model.firstFieldError?.hasPrefix("OTX requests per day (0 = no limit): "), true, model.firstFieldError ?? "nil")
+    }
+
     func testASettingsSaveThatFailsReachesTheUserAndAppliesNothing() throws {
         let inbox = UIInbox(), toasts = ToastCenter()
         let model = settingsModel(inbox, toasts)

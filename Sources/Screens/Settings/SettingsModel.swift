@@ -76,6 +76,57 @@ public final class SettingsModel {
         TextField(key: "mmdbPath", title: "MaxMind .mmdb for country/AS (optional)", keyPath: \.mmdbPath),
     ]
 
+    /// One row (or block of rows) of the form. The form's order is declared once, in `form`: the
+    /// screen draws it and `firstFieldError` reports problems in the same order.
+    public enum FormItem: Sendable {
+        /// The provider key rows, the secrets hint.
+        case apiKeys
+        case number(NumberField)
+        case text(TextField)
+        case autoBlockToggle, firewallAction, promiscuousToggle, theme
+
+        /// The key its validation problem is filed under, and the title that names it.
+        var validated: (key: String, title: String)? {
+            switch self {
+            case let .number(field): (field.key, field.title)
+            case let .text(field): (field.key, field.title)
+            case .firewallAction: ("firewallAction", "Firewall action")
+            case .theme: ("theme", "Theme")
+            case .apiKeys, .autoBlockToggle, .promiscuousToggle: nil
+            }
+        }
+    }
+
+    public struct FormSection: Sendable {
+        public let title: String
+        public let items: [FormItem]
+    }
+
+    private static func number(_ key: String) -> FormItem {
+        guard let field = numberFields.first(where: { $0.key == key }) else { preconditionFailure("no number field \(key)") }
+        return .number(field)
+    }
+
+    private static func text(_ key: String) -> FormItem {
+        guard let field = textFields.first(where: { $0.key == key }) else { preconditionFailure("no text field \(key)") }
+        return .text(field)
+    }
+
+    public static let form: [FormSection] = [
+        FormSection(title: "Threat-intelligence API keys", items: [.apiKeys, text("abuseIPDBBaseURL"), text("virusTotalBaseURL"), text("otxBaseURL")]),
+        FormSection(title: "Firewall", items: [.autoBlockToggle, number("consensusThreshold"), number("blockDurationHours"), .firewallAction]),
+        FormSection(title: "Reputation and scanning", items: [number("reputationCacheHours"), number("scanTimeoutMilliseconds"), number("scanConcurrency"),
+                                                              text("mmdbPath")]),
+        // The free tiers by default; intel.json in the config folder, where it sets them, wins.
+        FormSection(title: "Reputation flag rules and rate limits", items: [
+            "abuseIPDBFlagScore", "virusTotalFlagMalicious", "virusTotalFlagMaliciousPlusSuspicious", "otxFlagPulses", "abuseIPDBPerMinute",
+            "abuseIPDBPerDay", "virusTotalPerMinute", "virusTotalPerDay", "otxPerMinute", "otxPerDay",
+        ].map(number)),
+        FormSection(title: "Capture and export", items: [text("captureInterface"), .promiscuousToggle, number("captureSnapLength"),
+                                                         number("pcapRotateMegabytes"), number("flowHistoryRetentionDays"), text("exportDirectory")]),
+        FormSection(title: "Appearance", items: [.theme]),
+    ]
+
     /// Reads the settings once (before the first frame).
     public init(backend: SettingsBackend, inbox: UIInbox, toasts: ToastCenter) {
         self.backend = backend
@@ -115,13 +166,11 @@ public final class SettingsModel {
     /// The first field problem in form order, with the field's title ("Capture snap length
     /// (bytes): …"), for the line that is always in view.
     public var firstFieldError: String? {
-        let titled = Self.textFields.prefix(3).map { ($0.key, $0.title) } + [("firewallAction", "Firewall action")]
-            + Self.numberFields.prefix(5).map { ($0.key, $0.title) }
-            + [Self.textFields[5]].map { ($0.key, $0.title) }
-            + Self.numberFields.dropFirst(8).map { ($0.key, $0.title) }
-            + [Self.textFields[3]].map { ($0.key, $0.title) } + Self.numberFields.dropFirst(5).prefix(3).map { ($0.key, $0.title) }
-            + [Self.textFields[4]].map { ($0.key, $0.title) } + [("theme", "Theme")]
-        for (key, title) in titled { if let error = fieldErrors[key] { return "\(title): \(error.userText)" } }
+        for section in Self.form {
+            for item in section.items {
+                if let (key, title) = item.validated, let error = fieldErrors[key] { return "\(title): \(error.userText)" }
+            }
+        }
         return nil
     }
 

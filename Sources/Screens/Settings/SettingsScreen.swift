@@ -65,7 +65,43 @@ public final class SettingsScreen: TabScreen {
             ui.fieldError(error, key: "form")
             ui.space(6)
         }
-        section(ui, "Threat-intelligence API keys")
+        for formSection in SettingsModel.form {
+            section(ui, formSection.title)
+            for item in formSection.items { formItem(ui, item) }
+        }
+    }
+
+    func formItem(_ ui: UIContext, _ item: SettingsModel.FormItem) {
+        switch item {
+        case .apiKeys:
+            apiKeyRows(ui)
+        case let .number(field):
+            numberRow(ui, field)
+        case let .text(field):
+            textRow(ui, field)
+        case .autoBlockToggle:
+            ui.row([.fill])
+            ui.toggle("Auto-block by consensus", isOn: &model.draft.autoBlockEnabled)
+        case .firewallAction:
+            // What blocked traffic gets; the firewall rules take it at the next block.
+            ui.row([.fixed(420), .fixed(170), .fixed(190), .flex(1)])
+            ui.label("Blocked traffic is", color: ui.theme.mutedText)
+            ui.radio("Dropped silently", value: "drop", selection: &model.draft.firewallAction)
+            ui.radio("Rejected (ICMP / TCP reset)", value: "reject", selection: &model.draft.firewallAction)
+            _ = ui.nextRect()
+            inlineError(ui, "firewallAction")
+        case .promiscuousToggle:
+            ui.row([.fill])
+            ui.toggle("Promiscuous mode", isOn: &model.draft.capturePromiscuous)
+        case .theme:
+            ui.row([.fixed(120), .fixed(120), .flex(1)])
+            ui.radio("Dark theme", value: "dark", selection: &model.draft.theme)
+            ui.radio("Light theme", value: "light", selection: &model.draft.theme)
+            inlineError(ui, "theme")
+        }
+    }
+
+    func apiKeyRows(_ ui: UIContext) {
         for provider in APIKeyProvider.allCases {
             ui.row([.fixed(260), .flex(1)])
             ui.label(provider.displayName + " API key", color: ui.theme.mutedText)
@@ -79,40 +115,6 @@ public final class SettingsScreen: TabScreen {
         }
         ui.row([.fill], height: .fixed(20))
         ui.label(secretsHint, color: ui.theme.mutedText, role: .small)
-        for field in SettingsModel.textFields.prefix(3) { textRow(ui, field) }
-
-        section(ui, "Firewall")
-        ui.row([.fill])
-        ui.toggle("Auto-block by consensus", isOn: &model.draft.autoBlockEnabled)
-        for field in SettingsModel.numberFields.prefix(2) { numberRow(ui, field) }
-        // What blocked traffic gets; the firewall rules take it at the next block.
-        ui.row([.fixed(420), .fixed(170), .fixed(190), .flex(1)])
-        ui.label("Blocked traffic is", color: ui.theme.mutedText)
-        ui.radio("Dropped silently", value: "drop", selection: &model.draft.firewallAction)
-        ui.radio("Rejected (ICMP / TCP reset)", value: "reject", selection: &model.draft.firewallAction)
-        _ = ui.nextRect()
-        inlineError(ui, "firewallAction")
-
-        section(ui, "Reputation and scanning")
-        for field in SettingsModel.numberFields.dropFirst(2).prefix(3) { numberRow(ui, field) }
-        textRow(ui, SettingsModel.textFields[5])
-
-        // The free tiers by default; intel.json in the config folder, where it sets them, wins.
-        section(ui, "Reputation flag rules and rate limits")
-        for field in SettingsModel.numberFields.dropFirst(8) { numberRow(ui, field) }
-
-        section(ui, "Capture and export")
-        textRow(ui, SettingsModel.textFields[3])
-        ui.row([.fill])
-        ui.toggle("Promiscuous mode", isOn: &model.draft.capturePromiscuous)
-        for field in SettingsModel.numberFields.dropFirst(5).prefix(3) { numberRow(ui, field) }
-        textRow(ui, SettingsModel.textFields[4])
-
-        section(ui, "Appearance")
-        ui.row([.fixed(120), .fixed(120), .flex(1)])
-        ui.radio("Dark theme", value: "dark", selection: &model.draft.theme)
-        ui.radio("Light theme", value: "light", selection: &model.draft.theme)
-        inlineError(ui, "theme")
     }
 
     var secretsHint: String {
