@@ -175,17 +175,42 @@ public final class NftablesBackend: FirewallBackend {
 
     /// `add element` statements for `entries`, each to the set of its family and prefix length.
     public func elementScript(_ entries: [BanEntry]) -> String {
-        var lines: [String] = []
+        // Written as bytes: for 20,000 entries string interpolation and joins cost several ms.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.count * 32)
         for (set, members) in Dictionary(grouping: entries, by: { BanSet($0.target) }).sorted(by: { $0.key < $1.key }) {
             for chunk in members.chunked(Self.elementsPerStatement) {
-                let elements = chunk.map { entry in
-                    let element = BanSet.element(entry.target)
-                    return entry.timeoutSeconds.map { "\(element) timeout \($0)s" } ?? element
+                bytes += "add element inet \(Self.table) \(set.name) { ".utf8
+                for index in chunk.indices {
+                    if index != chunk.startIndex { bytes += ", ".utf8 }
+                    Self.appendElement(chunk[index].target, to: &bytes)
+                    if let timeout = chunk[index].timeoutSeconds {
+                        bytes += " timeout ".utf8
+                        Self.appendDecimal(timeout, to: &bytes)
+                        bytes.append(UInt8(ascii: "s"))
+                    }
                 }
-                lines.append("add element inet \(Self.table) \(set.name) { \(elements.joined(separator: ", ")) }")
+                bytes += " }\n".utf8
             }
         }
-        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `BanSet.element(target)`, appended.
+    private static func appendElement(_ target: BlockTarget, to bytes: inout [UInt8]) {
+        let address = target.address
+        guard address.isIPv4 else { return bytes += address.description.utf8 }
+        let value = address.ipv4Value
+        appendDecimal(Int(value >> 24), to: &bytes)
+        for shift: UInt32 in [16, 8, 0] {
+            bytes.append(UInt8(ascii: "."))
+            appendDecimal(Int(value >> shift & 0xFF), to: &bytes)
+        }
+    }
+
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// `delete element` statements: each (set name, element) pair given.
