@@ -262,13 +262,18 @@ public final class NftablesBackend: FirewallBackend {
             // Chains for every set already there, or bans in them would stop being enforced.
             sets.formUnion(listing?.banSets ?? [])
             var moved: [BanEntry] = []
+            var counts = ""
             if let listing, !listing.legacySets.isEmpty, let full = try self.listing(elements: true) {
                 let new = Set(entries.map(\.target))
-                moved = full.legacyBans.filter { !new.contains($0.target) }
-                    .map { BanEntry(target: $0.target, timeoutSeconds: $0.expiresInSeconds.map { max(1, $0) }) }
+                let legacy = full.legacyBans.filter { !new.contains($0.target) }
+                moved = legacy.map { BanEntry(target: $0.target, timeoutSeconds: $0.expiresInSeconds.map { max(1, $0) }) }
                 sets.formUnion(Self.sets(for: moved))
+                // Their hits so far go along: a counter element can be added with its values.
+                counts = legacy.filter { ($0.packets ?? 0) > 0 }.map { ban in
+                    "add element inet \(Self.table) \(BanSet(ban.target).hitsName) { \(BanSet.element(ban.target)) counter packets \(ban.packets ?? 0) bytes \(ban.bytes ?? 0) }\n"
+                }.joined()
             }
-            script = setupScript(sets: sets, chains: true, deleting: listing?.legacySets ?? []) + elementScript(moved)
+            script = setupScript(sets: sets, chains: true, deleting: listing?.legacySets ?? []) + elementScript(moved) + counts
         }
         try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: script + elementScript(entries)))
         readySets.withLock { $0 = sets }
