@@ -70,41 +70,83 @@ final class BackendCommandTests: XCTestCase {
         XCTAssertEqual(commands.map(\.argv), [["nft", "-f", "-"]], "one nft process, one atomic transaction")
         XCTAssertEqual(commands[0].standardInput, """
             add table inet netscouter
-            add set inet netscouter blocked4 { type ipv4_addr; flags timeout; counter; }
-            add set inet netscouter blocked4net { type ipv4_addr; flags interval, timeout; counter; }
-            add set inet netscouter blocked6 { type ipv6_addr; flags timeout; counter; }
-            add set inet netscouter blocked6net { type ipv6_addr; flags interval, timeout; counter; }
+            add set inet netscouter ban4 { type ipv4_addr; flags timeout; }
+            add set inet netscouter hit4 { type ipv4_addr; flags dynamic; }
+            add set inet netscouter ban4_24 { type ipv4_addr; flags timeout; }
+            add set inet netscouter hit4_24 { type ipv4_addr; flags dynamic; }
+            add set inet netscouter ban6_48 { type ipv6_addr; flags timeout; }
+            add set inet netscouter hit6_48 { type ipv6_addr; flags dynamic; }
             add chain inet netscouter input { type filter hook input priority -10; policy accept; }
             flush chain inet netscouter input
             add chain inet netscouter output { type filter hook output priority -10; policy accept; }
             flush chain inet netscouter output
             add chain inet netscouter forward { type filter hook forward priority -10; policy accept; }
             flush chain inet netscouter forward
-            add rule inet netscouter input ip saddr @blocked4 counter drop
-            add rule inet netscouter input ip saddr @blocked4net counter drop
-            add rule inet netscouter input ip6 saddr @blocked6 counter drop
-            add rule inet netscouter input ip6 saddr @blocked6net counter drop
-            add rule inet netscouter output ip daddr @blocked4 counter drop
-            add rule inet netscouter output ip daddr @blocked4net counter drop
-            add rule inet netscouter output ip6 daddr @blocked6 counter drop
-            add rule inet netscouter output ip6 daddr @blocked6net counter drop
-            add rule inet netscouter forward ip saddr @blocked4 counter drop
-            add rule inet netscouter forward ip saddr @blocked4net counter drop
-            add rule inet netscouter forward ip6 saddr @blocked6 counter drop
-            add rule inet netscouter forward ip6 saddr @blocked6net counter drop
-            add rule inet netscouter forward ip daddr @blocked4 counter drop
-            add rule inet netscouter forward ip daddr @blocked4net counter drop
-            add rule inet netscouter forward ip6 daddr @blocked6 counter drop
-            add rule inet netscouter forward ip6 daddr @blocked6net counter drop
-            add element inet netscouter blocked4 { 203.0.113.9 timeout 30s, 203.0.113.10 }
-            add element inet netscouter blocked4net { 198.51.100.0/24 }
-            add element inet netscouter blocked6net { 2001:db8:bad::/48 timeout 604800s }
+            add chain inet netscouter ban4_saddr
+            flush chain inet netscouter ban4_saddr
+            add rule inet netscouter ban4_saddr update @hit4 { ip saddr counter }
+            add rule inet netscouter ban4_saddr counter drop
+            add chain inet netscouter ban4_daddr
+            flush chain inet netscouter ban4_daddr
+            add rule inet netscouter ban4_daddr update @hit4 { ip daddr counter }
+            add rule inet netscouter ban4_daddr counter drop
+            add chain inet netscouter ban4_24_saddr
+            flush chain inet netscouter ban4_24_saddr
+            add rule inet netscouter ban4_24_saddr update @hit4_24 { ip saddr & 255.255.255.0 counter }
+            add rule inet netscouter ban4_24_saddr counter drop
+            add chain inet netscouter ban4_24_daddr
+            flush chain inet netscouter ban4_24_daddr
+            add rule inet netscouter ban4_24_daddr update @hit4_24 { ip daddr & 255.255.255.0 counter }
+            add rule inet netscouter ban4_24_daddr counter drop
+            add chain inet netscouter ban6_48_saddr
+            flush chain inet netscouter ban6_48_saddr
+            add rule inet netscouter ban6_48_saddr update @hit6_48 { ip6 saddr & ffff:ffff:ffff:: counter }
+            add rule inet netscouter ban6_48_saddr counter drop
+            add chain inet netscouter ban6_48_daddr
+            flush chain inet netscouter ban6_48_daddr
+            add rule inet netscouter ban6_48_daddr update @hit6_48 { ip6 daddr & ffff:ffff:ffff:: counter }
+            add rule inet netscouter ban6_48_daddr counter drop
+            add rule inet netscouter input ip saddr @ban4 jump ban4_saddr
+            add rule inet netscouter input ip saddr & 255.255.255.0 @ban4_24 jump ban4_24_saddr
+            add rule inet netscouter input ip6 saddr & ffff:ffff:ffff:: @ban6_48 jump ban6_48_saddr
+            add rule inet netscouter output ip daddr @ban4 jump ban4_daddr
+            add rule inet netscouter output ip daddr & 255.255.255.0 @ban4_24 jump ban4_24_daddr
+            add rule inet netscouter output ip6 daddr & ffff:ffff:ffff:: @ban6_48 jump ban6_48_daddr
+            add rule inet netscouter forward ip saddr @ban4 jump ban4_saddr
+            add rule inet netscouter forward ip saddr & 255.255.255.0 @ban4_24 jump ban4_24_saddr
+            add rule inet netscouter forward ip6 saddr & ffff:ffff:ffff:: @ban6_48 jump ban6_48_saddr
+            add rule inet netscouter forward ip daddr @ban4 jump ban4_daddr
+            add rule inet netscouter forward ip daddr & 255.255.255.0 @ban4_24 jump ban4_24_daddr
+            add rule inet netscouter forward ip6 daddr & ffff:ffff:ffff:: @ban6_48 jump ban6_48_daddr
+            add element inet netscouter ban4 { 203.0.113.9 timeout 30s, 203.0.113.10 }
+            add element inet netscouter ban4_24 { 198.51.100.0 }
+            add element inet netscouter ban6_48 { 2001:db8:bad:: timeout 604800s }
 
             """)
         XCTAssertEqual(backend.unblockCommands([try BlockTarget(parsing: "198.51.100.0/24")]).map(\.standardInput),
-                       ["delete element inet netscouter blocked4net { 198.51.100.0/24 }\n"])
+                       ["delete element inet netscouter ban4_24 { 198.51.100.0 }\n"])
         XCTAssertEqual(NftablesBackend.listCommand.argv, ["nft", "-j", "list", "table", "inet", "netscouter"])
-        XCTAssertTrue(NftablesBackend(action: .reject).setupScript(chains: true).contains("add rule inet netscouter output ip daddr @blocked4net ct state new counter reject"))
+        let reject = try XCTUnwrap(NftablesBackend(action: .reject).blockCommands(try entries([("198.51.100.0/24", nil)])).first?.standardInput)
+        XCTAssertTrue(reject.contains("add rule inet netscouter output ip daddr & 255.255.255.0 @ban4_24 ct state new jump ban4_24_daddr\n"), reject)
+        XCTAssertTrue(reject.contains("add rule inet netscouter ban4_24_daddr counter reject\n"), reject)
+    }
+
+    /// Every prefix length gets its mask; networks are keyed by their network address.
+    func testNftablesMasksPerPrefixLength() throws {
+        func script(_ target: String) throws -> String {
+            try XCTUnwrap(NftablesBackend().blockCommands(try entries([(target, nil)])).first?.standardInput)
+        }
+        for (target, key, element) in [("10.0.0.0/8", "ip saddr & 255.0.0.0 @ban4_8", "ban4_8 { 10.0.0.0 }"),
+                                       ("192.0.2.128/25", "ip saddr & 255.255.255.128 @ban4_25", "ban4_25 { 192.0.2.128 }"),
+                                       ("192.0.2.2/31", "ip saddr & 255.255.255.254 @ban4_31", "ban4_31 { 192.0.2.2 }"),
+                                       ("2001:db8::/32", "ip6 saddr & ffff:ffff:: @ban6_32", "ban6_32 { 2001:db8:: }"),
+                                       ("2001:db8:1:2::/64", "ip6 saddr & ffff:ffff:ffff:ffff:: @ban6_64", "ban6_64 { 2001:db8:1:2:: }"),
+                                       ("2001:db8::2/127", "ip6 saddr & ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe @ban6_127", "ban6_127 { 2001:db8::2 }"),
+                                       ("2001:db8::1", "ip6 saddr @ban6", "ban6 { 2001:db8::1 }")] {
+            let text = try script(target)
+            XCTAssertTrue(text.contains("add rule inet netscouter input \(key) jump "), "\(target): \(text)")
+            XCTAssertTrue(text.contains("add element inet netscouter \(element)\n"), "\(target): \(text)")
+        }
     }
 
     func testDryRunTextQuotesArguments() {

@@ -110,7 +110,7 @@ final class NamespaceBlockTests: XCTestCase {
         XCTAssertTrue(try lab.pings(FirewallLab.addressA), "B's 10.213.0.2 is not")
         XCTAssertEqual(try service.block(["10.213.1.3"], duration: .permanent, reason: "x", origin: .user).skipped.first?.reason,
                        "already blocked by 10.213.1.2/31")
-        // A wider ban replaces the narrower one inside it (an interval set holds no overlaps).
+        // A wider ban replaces the narrower one inside it (one ban per address, so its hits count once).
         let wider = try service.block(["10.213.1.2/31", "10.213.1.2"], duration: .permanent, reason: "again", origin: .user)
         XCTAssertEqual(wider.skipped.map(\.target), ["10.213.1.2"], "inside 10.213.1.2/31 of the same request")
         XCTAssertEqual(wider.blocked.map(\.target.description), ["10.213.1.2/31"], "blocking it again renews it")
@@ -209,5 +209,79 @@ final class NamespaceBlockTests: XCTestCase {
         daemon.waitUntilExit()
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains("firewall: 2 ban(s) re-applied"), log)
+    }
+
+    /// Hit counters live in dynamic sets the rules fill; when one is full the counting fails
+    /// but the ban must still drop (the counting chain falls through to the verdict).
+    func testFullHitSetStillDrops() throws {
+        // A hit set made elsewhere with room for one element, already taken; `add set` keeps it as it is.
+        let script = """
+            add table inet netscouter
+            add set inet netscouter hit4 { type ipv4_addr; flags dynamic; size 1; }
+            add element inet netscouter hit4 { 192.0.2.99 }
+
+            """
+        try lab.runnerA.check(FirewallCommand("nft", ["-f", "-"], standardInput: script))
+        let service = lab.service()
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .permanent, reason: "full", origin: .user).failure)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA), "dropped although its hit could not be counted")
+        XCTAssertFalse(try lab.connects(FirewallLab.addressA, port: 8080))
+        XCTAssertEqual(try lab.kernelBans()[BlockTarget(parsing: FirewallLab.addressB)]?.packets, 0, "no room for its counter")
+        XCTAssertGreaterThanOrEqual(try service.backend.status().droppedPackets, 2, "the verdict rule counted them")
+    }
+
+    /// A ban the kernel expired leaves its hit counter behind; a new ban on the same address
+    /// must start from zero, not from the old ban's hits.
+    func testNewBanAfterExpiryCountsFromZero() throws {
+        let service = lab.service()
+        let started = Date()
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .seconds(2), reason: "first", origin: .user).failure)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertGreaterThanOrEqual(try lab.kernelBans()[BlockTarget(parsing: FirewallLab.addressB)]?.packets ?? 0, 1)
+        Thread.sleep(forTimeInterval: max(0, 2.3 - Date().timeIntervalSince(started)))
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA), "expired in the kernel")
+        // Not swept yet: the new ban sweeps first.
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .permanent, reason: "second", origin: .user).failure)
+        XCTAssertEqual(try lab.kernelBans()[BlockTarget(parsing: FirewallLab.addressB)]?.packets, 0, "the first ban's hits are gone")
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertEqual(try service.activeBans().map(\.packets), [1])
+        XCTAssertEqual(try lab.audit().map(\.action), ["block", "expire", "block"])
+    }
+
+    /// A table written by an earlier version (interval sets with per-element counters) moves
+    /// to the new sets with the next change; its bans stay enforced and keep their time left.
+    func testEarlierVersionTableMovesToNewSets() throws {
+        let old = """
+            add table inet netscouter
+            add set inet netscouter blocked4 { type ipv4_addr; flags timeout; counter; }
+            add set inet netscouter blocked4net { type ipv4_addr; flags interval, timeout; counter; }
+            add set inet netscouter blocked6 { type ipv6_addr; flags timeout; counter; }
+            add set inet netscouter blocked6net { type ipv6_addr; flags interval, timeout; counter; }
+            add chain inet netscouter input { type filter hook input priority -10; policy accept; }
+            add rule inet netscouter input ip saddr @blocked4 counter drop
+            add rule inet netscouter input ip saddr @blocked4net counter drop
+            add rule inet netscouter input ip6 saddr @blocked6 counter drop
+            add rule inet netscouter input ip6 saddr @blocked6net counter drop
+            add element inet netscouter blocked4 { \(FirewallLab.addressB) timeout 600s }
+            add element inet netscouter blocked6net { fd13::2/127 }
+
+            """
+        try lab.runnerA.check(FirewallCommand("nft", ["-f", "-"], standardInput: old))
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), [FirewallLab.addressB, "fd13::2/127"], "listed before the move")
+
+        XCTAssertNil(try lab.service().block(["198.51.100.0/24"], duration: .permanent, reason: "new", origin: .user).failure)
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), [FirewallLab.addressB, "fd13::2/127", "198.51.100.0/24"])
+        let sets = try lab.runnerA.check(FirewallCommand("nft", ["list", "sets", "table", "inet", "netscouter"])).standardOutput
+        XCTAssertFalse(sets.contains("blocked"), sets)
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA), "still dropped after the move")
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        let kernel = try lab.kernelBans()
+        XCTAssertTrue((590...600).contains(kernel[try BlockTarget(parsing: FirewallLab.addressB)]?.expiresInSeconds ?? 0), "kept its time left")
+        XCTAssertNil(kernel[try BlockTarget(parsing: "fd13::2/127")]?.expiresInSeconds, "still permanent")
+        XCTAssertGreaterThanOrEqual(kernel[try BlockTarget(parsing: FirewallLab.addressB)]?.packets ?? 0, 2,
+                                    "the hit before the move came along and the one after it was counted")
+        try lab.service().backend.unblock([try BlockTarget(parsing: FirewallLab.addressB)])
+        XCTAssertTrue(try lab.pings(FirewallLab.addressA))
     }
 }

@@ -33,7 +33,7 @@ final class PrivilegeTests: XCTestCase {
 
         let dryRun = try asNobody(["block", "203.0.113.9", "--for", "5m", "--dry-run"])
         XCTAssertEqual(dryRun.status, 0, dryRun.standardError)
-        XCTAssertTrue(dryRun.standardOutput.contains("add element inet netscouter blocked4 { 203.0.113.9 timeout 300s }"), dryRun.standardOutput)
+        XCTAssertTrue(dryRun.standardOutput.contains("add element inet netscouter ban4 { 203.0.113.9 timeout 300s }"), dryRun.standardOutput)
         let database = try NetScouterDatabase(directory: directory)
         XCTAssertEqual(try BlockStore(database: database).active(at: Date()), [], "a dry run records nothing")
     }

@@ -120,8 +120,8 @@ final class SafetyTests: XCTestCase {
         XCTAssertEqual(outcome.commands.count, 1)
         XCTAssertEqual(outcome.commands[0].argv, ["nft", "-f", "-"])
         XCTAssertTrue(outcome.commands[0].standardInput!.hasSuffix("""
-            add element inet netscouter blocked4 { 203.0.113.9 timeout 3600s }
-            add element inet netscouter blocked6net { 2a00:1450::/32 timeout 3600s }
+            add element inet netscouter ban4 { 203.0.113.9 timeout 3600s }
+            add element inet netscouter ban6_32 { 2a00:1450:: timeout 3600s }
 
             """))
         XCTAssertEqual(try BlockStore(database: database).active(at: Date()), [])

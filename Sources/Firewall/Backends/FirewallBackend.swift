@@ -75,6 +75,14 @@ public protocol FirewallBackend: Sendable {
     func unblock(_ targets: [BlockTarget]) throws
     func list() throws -> [KernelBan]
     func status() throws -> FirewallStatus
+    /// Called for bans whose time ran out (after the backend expired them itself): drops what
+    /// the backend keeps beside the ban, so a new ban on the same target starts afresh.
+    func forgetExpired(_ targets: [BlockTarget]) throws
+}
+
+extension FirewallBackend {
+    /// Nothing is kept beside a ban by default.
+    public func forgetExpired(_ targets: [BlockTarget]) throws {}
 }
 
 extension Array {

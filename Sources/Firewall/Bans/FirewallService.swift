@@ -104,7 +104,7 @@ public final class FirewallService: Sendable {
                 outcome.skipped.append(Skipped(target: target.description, reason: "already blocked by \(activeSorted[start - 1])"))
                 continue
             }
-            // Narrower active bans inside this one would conflict in the kernel's interval set: this one replaces them.
+            // Narrower active bans inside this one: this one replaces them (one ban per address, so hits count once).
             var index = start
             while index < activeSorted.count, target.contains(activeSorted[index]) {
                 if activeSorted[index] != target { superseded.append(activeSorted[index]) }
@@ -118,8 +118,15 @@ public final class FirewallService: Sendable {
             outcome.blocked = entries
             return outcome
         }
+        // A ban on one of these ran out but was not swept yet: sweep first, so its leftovers
+        // (store record, hit counter) are gone before the new ban goes in, not after.
+        let entryTargets = Set(entries.map(\.target))
+        let lapsed = try BlockStore(database: database).expired(at: now).contains { record in
+            (try? BlockTarget(parsing: record.address)).map(entryTargets.contains) ?? false
+        }
         do {
             try privilegeCheck()
+            if lapsed { try sweepExpired(at: now) }
             if !superseded.isEmpty { try backend.unblock(superseded) }
             try backend.block(entries)
         } catch {
@@ -194,13 +201,21 @@ public final class FirewallService: Sendable {
     /// them from it). Returns how many.
     @discardableResult
     public func sweepExpired() throws -> Int {
-        let now = clock()
+        try sweepExpired(at: clock())
+    }
+
+    @discardableResult
+    private func sweepExpired(at now: Date) throws -> Int {
         let expired = try BlockStore(database: database).expired(at: now)
         guard !expired.isEmpty else { return 0 }
         let targets = expired.compactMap { try? BlockTarget(parsing: $0.address) }
         if !backend.expiresEntriesItself {
             try privilegeCheck()
             try backend.unblock(targets)
+        } else {
+            // Only hit counters go (the kernel already removed the bans): without the privilege
+            // the store is still brought up to date.
+            if (try? privilegeCheck()) != nil { try? backend.forgetExpired(targets) }
         }
         try database.write { db in
             for record in expired { try BlockStore.remove(id: record.id!, at: now, in: db) }
