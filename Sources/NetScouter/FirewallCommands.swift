@@ -1,6 +1,7 @@
 import ArgumentParser
 import Firewall
 import Foundation
+import Packets
 import Store
 
 /// Options every firewall command shares: the database and the backend.
@@ -46,7 +47,7 @@ struct BlockCommand: ParsableCommand {
             when one of them is invalid or refused; a --from-file list skips such lines and blocks the rest
             as one batch (FireHOL and Spamhaus DROP formats, # and ; comments).
             Changing the firewall needs CAP_NET_ADMIN:
-              sudo setcap cap_net_admin+eip "$(command -v netscouter)"   (or run with sudo)
+              \(CapabilityHint.setcap())   (or run with sudo)
             Examples:
               netscouter block 203.0.113.9 --for 1h --reason "ssh brute force"
               netscouter block 198.51.100.0/24 2001:db8:bad::/48 --dry-run

@@ -109,6 +109,17 @@ public final class NftablesBackend: FirewallBackend {
         return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
     }
 
+    /// For re-blocked targets: `add` (a no-op when present, so the `delete` cannot fail when the
+    /// kernel already expired it) then `delete`, so the `add element` that follows in the same
+    /// transaction creates the element anew with its new timeout or none.
+    public func replaceScript(_ entries: [BanEntry]) -> String {
+        let replaced = entries.filter(\.replacesExisting).map(\.target)
+        guard !replaced.isEmpty else { return "" }
+        return deleteScript(replaced).split(separator: "\n").map { line in
+            "add" + line.dropFirst("delete".count) + "\n" + line + "\n"
+        }.joined()
+    }
+
     public func deleteScript(_ targets: [BlockTarget]) -> String {
         var lines: [String] = []
         let bySet = Dictionary(grouping: targets, by: Self.set(for:))
@@ -121,7 +132,7 @@ public final class NftablesBackend: FirewallBackend {
     }
 
     public func blockCommands(_ entries: [BanEntry]) -> [FirewallCommand] {
-        [FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: true) + elementScript(entries))]
+        [FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: true) + replaceScript(entries) + elementScript(entries))]
     }
 
     public func unblockCommands(_ targets: [BlockTarget]) -> [FirewallCommand] {
@@ -134,7 +145,7 @@ public final class NftablesBackend: FirewallBackend {
 
     public func block(_ entries: [BanEntry]) throws {
         let chains = try !chainsAreReady()
-        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: chains) + elementScript(entries)))
+        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: chains) + replaceScript(entries) + elementScript(entries)))
         chainsReady.withLock { $0 = true }
     }
 
@@ -157,13 +168,17 @@ public final class NftablesBackend: FirewallBackend {
     }
 
     public func status() throws -> FirewallStatus {
+        try listWithStatus().status
+    }
+
+    public func listWithStatus() throws -> (bans: [KernelBan], status: FirewallStatus) {
         guard let listing = try listing() else {
-            return FirewallStatus(backend: name, installed: false, action: nil, entries: 0, droppedPackets: 0, droppedBytes: 0,
-                                  detail: "table inet \(Self.table) is not installed (it is created by the first block)")
+            return ([], FirewallStatus(backend: name, installed: false, action: nil, entries: 0, droppedPackets: 0, droppedBytes: 0,
+                                       detail: "table inet \(Self.table) is not installed (it is created by the first block)"))
         }
-        return FirewallStatus(backend: name, installed: listing.rules > 0, action: listing.action, entries: listing.bans.count,
-                              droppedPackets: listing.packets, droppedBytes: listing.bytes,
-                              detail: "table inet \(Self.table): \(listing.rules) rules at priority \(Self.priority), \(listing.bans.count) entries")
+        return (listing.bans, FirewallStatus(backend: name, installed: listing.rules > 0, action: listing.action, entries: listing.bans.count,
+                                             droppedPackets: listing.packets, droppedBytes: listing.bytes,
+                                             detail: "table inet \(Self.table): \(listing.rules) rules at priority \(Self.priority), \(listing.bans.count) entries"))
     }
 
     /// Rules there and with the configured action: no need to rewrite the chains.

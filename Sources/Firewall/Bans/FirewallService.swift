@@ -23,9 +23,20 @@ public final class FirewallService: Sendable {
                 privilegeCheck: @escaping @Sendable () throws -> Void = { try NetAdminCapability.require() }) {
         self.backend = backend
         self.database = database
-        self.facts = facts ?? { try HostFacts.gather() }
+        let runner = Self.hostRunner(of: backend)
+        self.facts = facts ?? { try HostFacts.gather(runner: runner) }
         self.clock = clock
         self.privilegeCheck = privilegeCheck
+    }
+
+    /// The runner the backend's commands go through (a namespaced one in tests and benchmarks),
+    /// so the lock-out protections see the addresses of the machine the firewall runs on.
+    static func hostRunner(of backend: any FirewallBackend) -> any CommandRunner {
+        switch backend {
+        case let nftables as NftablesBackend: nftables.runner
+        case let iptables as IptablesIpsetBackend: iptables.runner
+        default: ProcessCommandRunner()
+        }
     }
 
     // MARK: Block
@@ -90,6 +101,7 @@ public final class FirewallService: Sendable {
             }
         }
         let now = clock()
+        let newExpiry = duration.timeInterval.map { now.addingTimeInterval($0) }
         let active = try BlockStore(database: database).active(at: now)
         var activeByTarget: [BlockTarget: [BlockRecord]] = [:]
         for record in active { if let target = try? BlockTarget(parsing: record.address) { activeByTarget[target, default: []].append(record) } }
@@ -104,14 +116,33 @@ public final class FirewallService: Sendable {
                 outcome.skipped.append(Skipped(target: target.description, reason: "already blocked by \(activeSorted[start - 1])"))
                 continue
             }
-            // Narrower active bans inside this one would conflict in the kernel's interval set: this one replaces them.
+            // Narrower active bans inside this one would conflict in the kernel's interval set: this
+            // one replaces them, but only those it outlasts (or a permanent ban would be lost when
+            // a wider temporary one expires).
+            var inside: [BlockTarget] = []
             var index = start
             while index < activeSorted.count, target.contains(activeSorted[index]) {
-                if activeSorted[index] != target { superseded.append(activeSorted[index]) }
+                if activeSorted[index] != target { inside.append(activeSorted[index]) }
                 index += 1
             }
-            entries.append(BanEntry(target: target, timeoutSeconds: duration.timeInterval.map { Int($0) }))
+            if let longer = Self.longerBan(inside, than: newExpiry, records: activeByTarget, now: now) {
+                outcome.refused.append(Refusal(target: target.description, kind: .longerBanInside, reason: longer))
+                continue
+            }
+            superseded += inside
+            entries.append(BanEntry(target: target, timeoutSeconds: duration.timeInterval.map { Int($0) },
+                                    replacesExisting: activeByTarget[target] != nil))
         }
+        let longerInside = outcome.refused.filter { $0.kind == .longerBanInside }
+        if !dryRun && !longerInside.isEmpty {
+            try database.write { db in
+                for refusal in longerInside.prefix(Self.perTargetAuditLimit) {
+                    try AuditLog.append(actor: origin.actor, action: "block.refused", subject: refusal.target,
+                                        detail: "\(origin.why); \(refusal.kind.rawValue): \(refusal.reason)", at: now, in: db)
+                }
+            }
+        }
+        if allOrNothing && !longerInside.isEmpty { return outcome }
         if entries.isEmpty { return outcome }
         if dryRun {
             outcome.commands = backend.unblockCommands(superseded) + backend.blockCommands(entries)
@@ -147,6 +178,24 @@ public final class FirewallService: Sendable {
         }
         outcome.blocked = entries
         return outcome
+    }
+
+    /// Why the narrower bans `inside` a new ban ending at `newExpiry` (nil: permanent) must not be
+    /// replaced by it: the first one that lasts longer; nil when the new ban outlasts them all.
+    static func longerBan(_ inside: [BlockTarget], than newExpiry: Date?, records: [BlockTarget: [BlockRecord]], now: Date) -> String? {
+        guard let newExpiry else { return nil }
+        for narrower in inside {
+            for record in records[narrower] ?? [] {
+                guard let expiry = record.expiresAt else {
+                    return "\(narrower) is banned permanently; unblock it first or block the network permanently"
+                }
+                if expiry > newExpiry {
+                    let left = BanDuration.text(max(1, Int(expiry.timeIntervalSince(now).rounded(.up))))
+                    return "\(narrower) is banned for another \(left), longer than this ban; unblock it first or block the network for longer"
+                }
+            }
+        }
+        return nil
     }
 
     /// The first index whose element satisfies `isAfter` (elements before it do not): binary search.
@@ -198,7 +247,11 @@ public final class FirewallService: Sendable {
         let expired = try BlockStore(database: database).expired(at: now)
         guard !expired.isEmpty else { return 0 }
         let targets = expired.compactMap { try? BlockTarget(parsing: $0.address) }
-        if !backend.expiresEntriesItself {
+        // Bans longer than the kernel's longest timeout went in permanent: lifted here.
+        let outlivedKernelTimeout = backend.longestKernelTimeout.map { longest in
+            expired.contains { record in record.expiresAt.map { $0.timeIntervalSince(record.createdAt) > TimeInterval(longest) } ?? false }
+        } ?? false
+        if !backend.expiresEntriesItself || outlivedKernelTimeout {
             try privilegeCheck()
             try backend.unblock(targets)
         }
@@ -260,14 +313,21 @@ public final class FirewallService: Sendable {
 
     /// Active bans from the store, with the firewall's hit counters when it can be read.
     public func activeBans(includeKernel: Bool = true) throws -> [BanStatus] {
+        try activeBans(kernelBans: includeKernel ? try? backend.list() : nil)
+    }
+
+    /// Active bans and the firewall's status (nil when it cannot be read) from one reading of it.
+    public func overview() throws -> (bans: [BanStatus], status: FirewallStatus?) {
+        let kernel = try? backend.listWithStatus()
+        return (try activeBans(kernelBans: kernel?.bans), kernel?.status)
+    }
+
+    private func activeBans(kernelBans: [KernelBan]?) throws -> [BanStatus] {
         let now = clock()
         let records = try BlockStore(database: database).active(at: now)
         var kernel: [BlockTarget: KernelBan] = [:]
-        var kernelKnown = false
-        if includeKernel, let bans = try? backend.list() {
-            kernelKnown = true
-            for ban in bans { kernel[ban.target] = ban }
-        }
+        let kernelKnown = kernelBans != nil
+        for ban in kernelBans ?? [] { kernel[ban.target] = ban }
         return records.map { record in
             let target = try? BlockTarget(parsing: record.address)
             let ban = target.flatMap { kernel[$0] }
@@ -318,8 +378,5 @@ public final class FirewallService: Sendable {
     }
 
     /// Reasons are free text from users and lists: printable, one line, bounded.
-    static func clean(_ text: String) -> String {
-        let line = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
-        return line.count > 200 ? String(line.prefix(200)) : line
-    }
+    static func clean(_ text: String) -> String { FirewallError.clean(text, limit: 200) }
 }

@@ -12,6 +12,9 @@ public struct Refusal: Equatable, Sendable, CustomStringConvertible {
         case gateway = "default gateway"
         case resolver = "DNS resolver"
         case allowlisted = "allowlist"
+        /// A narrower ban inside the requested network lasts longer than the new one would:
+        /// replacing it would lift it early.
+        case longerBanInside = "longer ban inside"
     }
 
     public var target: String
