@@ -21,11 +21,9 @@ struct FirewallOptions: ParsableArguments {
 
     func openService() throws -> FirewallService {
         let database = try storage.openDatabase()
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-        let chosen = action.flatMap(BlockAction.init(rawValue:)) ?? BlockAction(settings: settings)
         do {
-            let backend = try BackendChoice(rawValue: backend)!.make(action: chosen)
-            return FirewallService(backend: backend, database: database)
+            return try FirewallService.configured(database: database, choice: BackendChoice(rawValue: backend)!,
+                                                  action: action.flatMap(BlockAction.init(rawValue:)))
         } catch { throw fail("\(error)") }
     }
 }
@@ -85,6 +83,8 @@ struct BlockCommand: ParsableCommand {
         let service = try firewall.openService()
         var outcome: FirewallService.BlockOutcome
         var unreadable: [String] = []
+        // Explicit addresses are all or nothing, also next to a --from-file list.
+        var explicitProblem = false
         do {
             if let fromFile {
                 let imported = try service.importBlocklist(path: fromFile, duration: duration, reason: reason.isEmpty ? nil : reason, dryRun: dryRun)
@@ -92,6 +92,7 @@ struct BlockCommand: ParsableCommand {
                 unreadable = imported.list.unreadable
                 if !targets.isEmpty {
                     let more = try service.block(targets, duration: duration, reason: reason, origin: .user, dryRun: dryRun, allOrNothing: true)
+                    explicitProblem = !more.invalid.isEmpty || !more.refused.isEmpty
                     outcome.blocked += more.blocked
                     outcome.refused += more.refused
                     outcome.invalid += more.invalid
@@ -101,6 +102,7 @@ struct BlockCommand: ParsableCommand {
                 }
             } else {
                 outcome = try service.block(targets, duration: duration, reason: reason, origin: .user, dryRun: dryRun, allOrNothing: true)
+                explicitProblem = !outcome.invalid.isEmpty || !outcome.refused.isEmpty
             }
         } catch { throw fail("\(error)") }
 
@@ -108,8 +110,7 @@ struct BlockCommand: ParsableCommand {
         for refusal in outcome.refused { printError("netscouter: \(refusal)") }
         for line in unreadable.prefix(20) { printError("netscouter: skipped unreadable \(line)") }
         for skipped in outcome.skipped.prefix(20) { print("\(skipped.target): skipped, \(skipped.reason)") }
-        let explicitProblem = fromFile == nil && (!outcome.invalid.isEmpty || !outcome.refused.isEmpty)
-        if explicitProblem {
+        if explicitProblem && fromFile == nil {
             throw fail("nothing was blocked: fix or remove the addresses above (the allowlist and protections are explained in `netscouter block --help`).")
         }
         if let failure = outcome.failure {
@@ -127,6 +128,9 @@ struct BlockCommand: ParsableCommand {
         }
         if fromFile != nil {
             print("\(outcome.refused.count) refused, \(outcome.invalid.count) invalid, \(outcome.skipped.count) skipped, \(unreadable.count) unreadable lines")
+        }
+        if explicitProblem {
+            throw fail("the list was imported, but none of the addresses given on the command line was blocked: fix or remove those above.")
         }
     }
 }
@@ -236,6 +240,10 @@ struct AllowlistCommand: ParsableCommand {
                 do {
                     let result = try service.allow(target, note: note)
                     print(result.added ? "allowlisted \(result.entry)" : "\(result.entry) was already on the allowlist")
+                    if !result.overlappingBans.isEmpty {
+                        printError("netscouter: active bans overlap \(result.entry) and stay in force: \(result.overlappingBans.joined(separator: ", ")). "
+                                   + "The allowlist only stops new bans; lift these with `netscouter unblock`.")
+                    }
                 } catch { throw fail("\(error)") }
             }
         }

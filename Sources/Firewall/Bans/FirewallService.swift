@@ -220,7 +220,11 @@ public final class FirewallService: Sendable {
     public func unblock(_ text: String, actor: String = "user", reason: String = "", dryRun: Bool = false) throws -> UnblockOutcome {
         let target = try BlockTarget(parsing: text)
         let now = clock()
-        let records = try BlockStore(database: database).active(at: now).filter { $0.address == target.description }
+        let active = try BlockStore(database: database).active(at: now)
+        let records = active.filter { $0.address == target.description }
+        if records.isEmpty, let covering = active.compactMap({ try? BlockTarget(parsing: $0.address) }).first(where: { $0 != target && $0.contains(target) }) {
+            throw FirewallError.other("\(target) has no ban of its own: it is inside the ban on \(covering). Unblock \(covering) to let it through (and block the rest again if needed).")
+        }
         if dryRun { return UnblockOutcome(target: target, liftedRecords: records.count, commands: backend.unblockCommands([target])) }
         do {
             try privilegeCheck()
@@ -343,12 +347,17 @@ public final class FirewallService: Sendable {
         try AllowlistStore(database: database).all().compactMap { try? BlockTarget(parsing: $0.entry) }
     }
 
-    /// Adds an address or CIDR to the allowlist. Returns the canonical entry and whether it was new.
+    /// Adds an address or CIDR to the allowlist. Returns the canonical entry, whether it was new,
+    /// and the active bans that overlap it: the allowlist stops new bans, it lifts none.
     @discardableResult
-    public func allow(_ text: String, note: String = "", actor: String = "user") throws -> (entry: String, added: Bool) {
+    public func allow(_ text: String, note: String = "", actor: String = "user") throws -> (entry: String, added: Bool, overlappingBans: [String]) {
         let target = try BlockTarget(parsing: text)
-        let added = try AllowlistStore(database: database).add(target.description, note: Self.clean(note), actor: actor, at: clock())
-        return (target.description, added)
+        let now = clock()
+        let added = try AllowlistStore(database: database).add(target.description, note: Self.clean(note), actor: actor, at: now)
+        let overlapping = try BlockStore(database: database).active(at: now).map(\.address).filter { address in
+            (try? BlockTarget(parsing: address)).map(target.overlaps) ?? false
+        }
+        return (target.description, added, Array(Set(overlapping)).sorted())
     }
 
     @discardableResult

@@ -13,6 +13,8 @@ public final class FirewallModel {
         public var status: String = ""
         /// When it was read: time left counts down from here.
         public var readAt = Date()
+        /// What the change that produced this snapshot wants the user to know (posted as a toast).
+        public var notice: String?
     }
 
     enum Change: Sendable {
@@ -29,20 +31,29 @@ public final class FirewallModel {
     /// Both share one queue: they never run at the same time.
     private let refresher: BackgroundTask<Void, Never, Snapshot>
     private let changes: BackgroundTask<Change, Never, Snapshot>
+    private let toasts: ToastCenter
 
     public init(firewall: @escaping @Sendable () throws -> FirewallService, inbox: UIInbox, toasts: ToastCenter) {
+        self.toasts = toasts
         let queue = DispatchQueue(label: "netscouter.task.firewall", qos: .userInitiated)
         refresher = BackgroundTask("firewall.refresh", policy: .coalesce, queue: queue, inbox: inbox, toasts: toasts) { _, _ in
             try Self.read(try firewall())
         }
         changes = BackgroundTask("firewall.change", policy: .serial, queue: queue, inbox: inbox, toasts: toasts) { change, _ in
             let service = try firewall()
+            var notice: String?
             switch change {
             case let .unblock(target): try service.unblock(target, actor: "user", reason: "Firewall tab")
-            case let .allow(text, note): try service.allow(text, note: note)
+            case let .allow(text, note):
+                let result = try service.allow(text, note: note)
+                if !result.overlappingBans.isEmpty {
+                    notice = "\(result.entry) is allowlisted, but active bans overlap it and stay in force: \(result.overlappingBans.joined(separator: ", ")). Unblock them to let it through."
+                }
             case let .disallow(text): try service.disallow(text)
             }
-            return try Self.read(service)
+            var snapshot = try Self.read(service)
+            snapshot.notice = notice
+            return snapshot
         }
     }
 
@@ -82,11 +93,13 @@ public final class FirewallModel {
     public func disallow(_ entry: String) { send(.disallow(entry)) }
 
     private func send(_ change: Change) {
+        let toasts = toasts
         changes.start(change) { [weak self] outcome in
             switch outcome {
             case let .success(snapshot):
                 self?.loaded(snapshot)
                 self?.problem = nil
+                if let notice = snapshot.notice { toasts.post(notice, kind: .info) }
             case let .failure(error):
                 self?.problem = error.userText
                 // The change may have half happened (in the firewall, not the store): show what is.

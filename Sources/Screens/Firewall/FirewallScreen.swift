@@ -50,10 +50,8 @@ public final class FirewallScreen: TabScreen {
                                      lines: ["Active bans with time left and hits, the allowlist and the audit log."])
         }
         let database = services.database
-        let model = FirewallModel(firewall: {
-            let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-            return FirewallService(backend: try BackendChoice.auto.make(action: BlockAction(settings: settings)), database: database)
-        }, inbox: environment.inbox, toasts: environment.toasts)
+        let model = FirewallModel(firewall: { try FirewallService.configured(database: database) },
+                                  inbox: environment.inbox, toasts: environment.toasts)
         return FirewallScreen(model: model)
     }
 
