@@ -34,6 +34,13 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A command failed because our table, chain or set is not there (nft: "No such file or
+    /// directory"; ipset: "does not exist"): the firewall was reloaded under us.
+    var isMissingObject: Bool {
+        guard case let .commandFailed(_, _, output) = self else { return false }
+        return output.contains("No such file or directory") || output.contains("does not exist")
+    }
+
     /// User text shown back in a message or stored as a reason: control characters (newlines,
     /// escapes) become spaces, and it is cut to `limit` characters (with an ellipsis).
     static func clean(_ text: String, limit: Int = 70) -> String {

@@ -73,7 +73,17 @@ public final class IptablesIpsetBackend: FirewallBackend {
     }
 
     public func block(_ entries: [BanEntry]) throws {
-        if !rulesReady.withLock({ $0 }) {
+        do {
+            try block(entries, setUp: !rulesReady.withLock { $0 })
+        } catch let error as FirewallError where rulesReady.withLock({ $0 }) && error.isMissingObject {
+            // A firewall reload destroyed our sets since this instance created them: again, once.
+            rulesReady.withLock { $0 = false }
+            try block(entries, setUp: true)
+        }
+    }
+
+    private func block(_ entries: [BanEntry], setUp: Bool) throws {
+        if setUp {
             for command in createSetCommands() { try runner.check(command) }
             for rule in ruleSpecifications() {
                 // -C exits 1 when the rule is absent; insert it then, at the top.

@@ -144,10 +144,22 @@ public final class NftablesBackend: FirewallBackend {
     // MARK: Running
 
     public func block(_ entries: [BanEntry]) throws {
-        let chains = try !chainsAreReady()
-        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: chains) + replaceScript(entries) + elementScript(entries)))
+        let ready = try chainsAreReady()
+        do {
+            // With the chains taken as ready, `list chain` makes the transaction fail (applying
+            // nothing) when they are gone, instead of filling sets no rule looks at.
+            try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: !ready) + (ready ? Self.chainCheckScript : "")
+                                                + replaceScript(entries) + elementScript(entries)))
+        } catch let error as FirewallError where ready && error.isMissingObject {
+            // A firewall reload (`nft flush ruleset`, a restarted firewall service) removed our
+            // chains since this instance saw them: write them again, once.
+            chainsReady.withLock { $0 = false }
+            try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(chains: true) + replaceScript(entries) + elementScript(entries)))
+        }
         chainsReady.withLock { $0 = true }
     }
+
+    static let chainCheckScript = ["input", "output", "forward"].map { "list chain inet \(table) \($0)\n" }.joined()
 
     /// Installs the table, sets and chains (used at start-up even when there is nothing to re-apply).
     public func install() throws {
