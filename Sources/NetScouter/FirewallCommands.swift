@@ -40,8 +40,9 @@ struct BlockCommand: ParsableCommand {
         abstract: "Block addresses or networks in the firewall (nftables table inet netscouter).",
         discussion: """
             Refused, with the reason: loopback, this machine's addresses, the default gateways, the DNS
-            resolvers of /etc/resolv.conf, link-local, multicast, ranges wider than /8 (IPv6 /16) and
-            anything on the allowlist (`netscouter allowlist`). With explicit addresses nothing is blocked
+            resolvers (/etc/resolv.conf and systemd-resolved's upstream servers), link-local, multicast,
+            ranges wider than /8 (IPv6 /16) and anything on the allowlist (`netscouter allowlist`); a
+            temporary network ban is refused over a longer ban inside it. With explicit addresses nothing is blocked
             when one of them is invalid or refused; a --from-file list skips such lines and blocks the rest
             as one batch (FireHOL and Spamhaus DROP formats, # and ; comments).
             Changing the firewall needs CAP_NET_ADMIN:

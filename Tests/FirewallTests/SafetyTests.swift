@@ -25,7 +25,7 @@ final class SafetyTests: XCTestCase {
             ("2001:db8:1::20", .ownAddress, "this machine's address"),
             ("192.168.1.1", .gateway, "192.168.1.1 is a default gateway"),
             ("2001:db8:1::1", .gateway, "default gateway"),
-            ("9.9.9.9", .resolver, "9.9.9.9 is a DNS resolver in /etc/resolv.conf"),
+            ("9.9.9.9", .resolver, "9.9.9.9 is a configured DNS resolver (resolv.conf)"),
             ("9.9.0.0/16", .resolver, "DNS resolver"),
             ("2620:fe::fe", .resolver, "DNS resolver"),
             ("169.254.10.10", .linkLocal, "link-local"),

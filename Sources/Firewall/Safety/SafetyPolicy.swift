@@ -71,7 +71,7 @@ public struct SafetyPolicy: Sendable {
             return refuse(.gateway, "\(gateway) is a default gateway; blocking it cuts this machine off the network")
         }
         if let resolver = facts.resolvers.first(where: target.contains) {
-            return refuse(.resolver, "\(resolver) is a DNS resolver in /etc/resolv.conf; blocking it breaks name resolution")
+            return refuse(.resolver, "\(resolver) is a configured DNS resolver (resolv.conf); blocking it breaks name resolution")
         }
         if let entry = allowlist.first(where: { $0.overlaps(target) }) {
             return refuse(.allowlisted, "it overlaps the allowlist entry \(entry); remove it from the allowlist first")
