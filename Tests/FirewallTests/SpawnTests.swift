@@ -1,4 +1,4 @@
-import Firewall
+@testable import Firewall
 import Foundation
 import NetScouterTestSupport
 import Packets
@@ -67,6 +67,45 @@ final class SpawnTests: XCTestCase {
         XCTAssertEqual(mask("SigIgn").map { $0 & ~(UInt64(3) << 31) }, 0, status)
         XCTAssertEqual(mask("SigIgn").map { $0 & (1 << (SIGPIPE - 1)) }, 0, "SIGPIPE is back to default")
         XCTAssertEqual(mask("SigBlk"), 0, status)
+    }
+
+    private static func field(_ name: String, _ status: String) -> UInt64? {
+        status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+            .flatMap { UInt64($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces), radix: 16) }
+    }
+
+    /// CAP_NET_ADMIN reaches the child it was raised for and no later one: the spawning
+    /// thread's ambient and inheritable sets are back as they were right after the spawn.
+    func testOnlyTheFirewallChildGetsTheAmbientCapability() throws {
+        guard NetAdminCapability.isEffective() else { throw XCTSkip("Needs CAP_NET_ADMIN in this test process.") }
+        let netAdmin: UInt64 = 1 << 12
+        final class Box: @unchecked Sendable {
+            var results: [String: UInt64?] = [:]
+            var failure: (any Error)?
+        }
+        let box = Box()
+        // Capabilities are per thread: a thread of its own, so no other test sees a change.
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            defer { done.signal() }
+            do {
+                let before = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+                let child = try Spawn.run(executable: "/bin/cat", arguments: ["cat", "/proc/self/status"], environment: [], input: nil, passNetAdmin: true)
+                let after = try String(contentsOfFile: "/proc/thread-self/status", encoding: .utf8)
+                let later = try Spawn.run(executable: "/bin/cat", arguments: ["cat", "/proc/self/status"], environment: [], input: nil)
+                box.results = ["child": Self.field("CapAmb", child.standardOutput), "later": Self.field("CapAmb", later.standardOutput),
+                               "ambientBefore": Self.field("CapAmb", before), "ambientAfter": Self.field("CapAmb", after),
+                               "inheritableBefore": Self.field("CapInh", before), "inheritableAfter": Self.field("CapInh", after)]
+            } catch { box.failure = error }
+        }
+        thread.start()
+        done.wait()
+        let results = box.results, failure = box.failure
+        if let failure { throw failure }
+        XCTAssertEqual(results["child"].flatMap { $0 }.map { $0 & netAdmin }, netAdmin, "the firewall child has it in its ambient set")
+        XCTAssertEqual(results["later"].flatMap { $0 }.map { $0 & netAdmin }, 0, "a later child does not")
+        XCTAssertEqual(results["ambientAfter"], results["ambientBefore"])
+        XCTAssertEqual(results["inheritableAfter"], results["inheritableBefore"])
     }
 
     /// The real deployment: a copy of netscouter with file capabilities, run as the user nobody
