@@ -27,13 +27,18 @@ final class FirewallModelTests: XCTestCase {
         XCTAssertEqual(opened.load(ordering: .relaxed), 1)
         XCTAssertEqual(toasts.pending.count, 1)
         XCTAssertTrue(model.problem?.contains("nft is not installed") == true, model.problem ?? "")
+        // The tab's next periodic refresh fails the same way: shown inline, no second toast.
+        model.refresh()
+        XCTAssertTrue(drain(inbox) { !model.hasPendingWork })
+        XCTAssertEqual(opened.load(ordering: .relaxed), 2)
+        XCTAssertEqual(toasts.pending.count, 1)
 
         // A failed change refreshes once (to show what is), and that refresh's failure stops there.
         model.allow("192.0.2.1", note: "")
         XCTAssertTrue(drain(inbox) { !model.hasPendingWork })
         for _ in 0..<50 { _ = inbox.drain(); usleep(2_000) }
         XCTAssertFalse(model.hasPendingWork)
-        XCTAssertEqual(opened.load(ordering: .relaxed), 3, "the first refresh, the change, one refresh after it")
+        XCTAssertEqual(opened.load(ordering: .relaxed), 4, "two refreshes, the change, one refresh after it")
     }
 
     func testRefreshesCoalesceWhileOneRuns() throws {

@@ -80,8 +80,12 @@ public final class FirewallModel {
         refresher.start(()) { [weak self] outcome in
             switch outcome {
             case let .success(snapshot): self?.loaded(snapshot)
-            // Shown, and not retried: the next periodic refresh tries again.
-            case let .failure(error): self?.problem = error.userText
+            case let .failure(error):
+                // Shown, and not retried: the next periodic refresh tries again. The same problem
+                // again (nft still missing) stays inline instead of a toast every 5 s.
+                let repeated = self?.problem == error.userText
+                self?.problem = error.userText
+                return repeated ? .shown : .unhandled
             case .cancelled: break
             }
             return .unhandled
