@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "ScanTests", dependencies: ["Scan", "Packets", "Store", "Jobs", "Schedule", "NetScouterTestSupport"]),
         .testTarget(name: "IoTTests", dependencies: ["IoT", "Packets", "Store", "Intel", "Traffic", "Jobs", "Scan", "NetScouterTestSupport",
                                                 .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "Screens", "UI", "NetScouterTestSupport",
+        .testTarget(name: "FirewallTests", dependencies: ["Firewall", "Store", "Packets", "Intel", "HTTP", "Scan", "Jobs", "Schedule", "Screens", "UI", "NetScouterTestSupport", "Traffic",
                                                          .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "EndToEndTests", dependencies: ["Packets", "Store", "NetScouterTestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
     ]

@@ -90,20 +90,34 @@ public struct CombinedLocation: LocationSource {
 }
 
 public enum LocationSources {
+    /// What `opening` found: the combined source, notices for the user, and whether the .mmdb
+    /// asked for could not be opened (so a caller can try the same path again once it is fixed).
+    public struct Opening {
+        public let source: (any LocationSource)?
+        public let notices: [String]
+        public let mmdbFailed: Bool
+    }
+
     /// libloc, plus the user's .mmdb (`mmdbPath`, else `NETSCOUTER_MMDB`) in front of it when
     /// given. Problems come back as notices for the user, never as failures.
     public static func open(mmdbPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> (source: (any LocationSource)?, notices: [String]) {
+        let opened = opening(mmdbPath: mmdbPath, environment: environment)
+        return (opened.source, opened.notices)
+    }
+
+    public static func opening(mmdbPath: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) -> Opening {
         var sources: [any LocationSource] = []
         var notices: [String] = []
+        var mmdbFailed = false
         if let path = mmdbPath ?? environment[MaxMindDatabase.environmentVariable].flatMap({ $0.isEmpty ? nil : $0 }) {
-            do { sources.append(try MaxMindDatabase(path: path)) } catch { notices.append("\(error)") }
+            do { sources.append(try MaxMindDatabase(path: path)) } catch { notices.append("\(error)"); mmdbFailed = true }
         }
         switch LocationDatabase.openDefault(environment: environment) {
         case let .success(database): sources.append(database)
         case let .failure(notice): notices.append(notice.message)
         }
-        if sources.isEmpty { return (nil, notices) }
-        return (sources.count == 1 ? sources[0] : CombinedLocation(sources), notices)
+        let source: (any LocationSource)? = sources.isEmpty ? nil : sources.count == 1 ? sources[0] : CombinedLocation(sources)
+        return Opening(source: source, notices: notices, mmdbFailed: mmdbFailed)
     }
 }

@@ -170,7 +170,7 @@ extension GUICommand {
         let (scheduler, heldLock, lockProblem) = AppServices.schedulerForWindow(database: database)
         if let lockProblem { problems.append((lockProblem.message, lockProblem.kind)) }
         let services = AppServices(database: database, writer: StoreWriter(database: database), secrets: secrets,
-                                   scheduleService: ScheduleService(database: database), scheduler: scheduler)
+                                   scheduleService: ScheduleService(database: database), scheduler: scheduler, firewall: .system)
         return (services, heldLock, problems)
     }
 
@@ -291,7 +291,7 @@ extension GUICommand {
                 inbox.post { toasts.object?.post(line, kind: isError ? .error : .info) }
             }
         } catch {
-            let line = "firewall: \(error) Stored bans are not re-applied and auto-block is off."
+            let line = "firewall: \(error) Stored bans are not re-applied."
             var standardError = StandardError()
             print("netscouter: \(line)", to: &standardError)
             if let stored = try? BlockStore(database: database).active(at: Date()), !stored.isEmpty {

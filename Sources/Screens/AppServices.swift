@@ -1,3 +1,4 @@
+import Firewall
 import Foundation
 import Jobs
 import Schedule
@@ -16,6 +17,10 @@ import UI
 ///   `scheduler.onChange` (calling any observer set before `AppShell` was created first), so set
 ///   your own observer before constructing the shell, not after.
 /// - `environment`: where API keys from environment variables are looked up (tests pass `[:]`).
+/// - `firewall`: makes the ban service the Firewall tab, the Block dialog and the window's
+///   auto-block use (called on workers only: it reads the settings and looks for `nft`). Nil
+///   (`.none`, the default: screenshots, tests): this session changes no firewall, so no Block
+///   action and no auto-block; the window passes `.system`.
 public struct AppServices: Sendable {
     public let database: NetScouterDatabase
     public let writer: StoreWriter
@@ -23,10 +28,17 @@ public struct AppServices: Sendable {
     public let scheduleService: ScheduleService
     public let scheduler: Scheduler?
     public let environment: [String: String]
+    public let firewall: (@Sendable () throws -> FirewallService)?
 
     public init(database: NetScouterDatabase, writer: StoreWriter, secrets: SecretsFile?, scheduleService: ScheduleService,
-                scheduler: Scheduler?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+                scheduler: Scheduler?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                firewall: FirewallFactory = .none) {
         self.database = database
+        switch firewall {
+        case .system: self.firewall = { try AppServices.systemFirewall(database: database) }
+        case let .custom(make): self.firewall = make
+        case .none: self.firewall = nil
+        }
         self.writer = writer
         self.secrets = secrets
         self.scheduleService = scheduleService
@@ -35,7 +47,24 @@ public struct AppServices: Sendable {
     }
 }
 
+/// Where a window's ban service comes from.
+public enum FirewallFactory: Sendable {
+    /// This machine's firewall: nftables, else iptables + ipset, with the settings' action.
+    case system
+    /// Tests: a backend in a network namespace.
+    case custom(@Sendable () throws -> FirewallService)
+    /// No firewall changes from this session.
+    case none
+}
+
 extension AppServices {
+    /// The ban service on this machine's own firewall, with the action the settings name.
+    /// Blocking: reads the settings and looks for `nft` / `iptables`; an unreadable settings
+    /// table is reported, not guessed (`FirewallService.configured`).
+    public static func systemFirewall(database: NetScouterDatabase) throws -> FirewallService {
+        try FirewallService.configured(database: database)
+    }
+
     /// The scheduler a window runs, if no daemon (or other window) runs the jobs already: it
     /// takes the scheduler lock next to the database. A lock that is held is an answer (this
     /// window then only shows the jobs); a lock that cannot be taken at all is a problem the user

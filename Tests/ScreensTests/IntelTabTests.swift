@@ -303,7 +303,10 @@ final class IntelTabTests: XCTestCase {
         harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
         harness.press(.enter)
         let key = Self.attacker.description
-        XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" },
+        // 2/3 shows as soon as VirusTotal and OTX answered: wait for AbuseIPDB's answer too.
+        XCTAssertTrue(runFrames(harness) {
+            harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "2/3" && harness.value(of: .cell(key, "abuseipdb state")) != "looking up…"
+        },
                       "AbuseIPDB's 92 is under 95: \(String(describing: harness.value(of: .cell(key, IntelColumns.consensusTitle))))")
         XCTAssertEqual(harness.value(of: .cell(key, "abuseipdb state")), "not flagged")
         XCTAssertEqual(harness.value(of: .cell(key, "virustotal state")), "flagged")
@@ -341,6 +344,21 @@ final class IntelTabTests: XCTestCase {
         apply("")
         XCTAssertEqual(shell.intel.locationNotices, before, "back to libloc alone")
         XCTAssertFalse(harness.drawnTexts.contains { $0.hasPrefix("Cannot use the MaxMind database") })
+
+        // Broken again, then mended in place: Apply with the same path opens it this time.
+        apply(bogus)
+        XCTAssertTrue(shell.intel.locationNotices.first?.hasPrefix("Cannot use the MaxMind database \(bogus)") == true)
+        try Data(MMDBWriter.database([(0x0808_0800, 24, .map([("country", .map([("iso_code", .string("ZZ"))]))]))]))
+            .write(to: URL(fileURLWithPath: bogus))
+        // The path is unchanged: any other change applied opens it again.
+        shell.selectedTab = .settings
+        harness.frame()
+        XCTAssertNoThrow(try revealSettingsField(harness, "flowHistoryRetentionDays"))
+        harness.replaceText(in: "flowHistoryRetentionDays", with: "31")
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { shell.intel.locationNotices == before && !shell.intel.isConfiguring }, "\(shell.intel.locationNotices)")
+        XCTAssertEqual(shell.intel.enricher.locationInfo(IPAddress(8, 8, 8, 8))?.countryCode, "ZZ", "the mended .mmdb answers")
     }
 
     /// The dashboard's flows and hosts exports carry the Consensus, Country and AS the tables

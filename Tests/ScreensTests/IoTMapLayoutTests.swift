@@ -29,20 +29,36 @@ final class IoTMapLayoutTests: XCTestCase {
         XCTAssertEqual(first.destinations.count, 90)
     }
 
-    /// A new device (the newest) takes a free slot and moves nobody, with one ring or several.
+    /// A new device (the newest) takes a free slot and moves no other device, with one ring or
+    /// several. The outer ring stays put too, except when the newcomer opens a new device ring:
+    /// then every destination moves straight outwards, keeping its angle (and so its order).
     func testAddingOneDeviceMovesNoOtherNode() {
-        for count in [1, 3, 20, 21, 150, 499] {
-            let devices = Self.devices(count), destinations = Self.destinations(50)
+        let destinations = Self.destinations(50)
+        var ringOpenings = 0
+        for count in Array(1...200) + [499] {
+            let devices = Self.devices(count)
             let before = IoTMapLayout.compute(devices: devices, destinations: destinations)
             let after = IoTMapLayout.compute(devices: devices + Self.devices(1, from: count), destinations: destinations)
             for (key, position) in before.devices {
                 XCTAssertEqual(after.devices[key], position, "\(count) devices: \(key) stayed put")
             }
-            XCTAssertEqual(after.destinations, before.destinations, "\(count) devices: the outer ring did not move")
+            if after.deviceRings.count == before.deviceRings.count {
+                XCTAssertEqual(after.destinations, before.destinations, "\(count) devices: the outer ring did not move")
+            } else {
+                ringOpenings += 1
+                for (key, old) in before.destinations {
+                    let new = after.destinations[key]!
+                    let center = Point(0, 0)
+                    XCTAssertEqual(atan2(new.y - center.y, new.x - center.x), atan2(old.y - center.y, old.x - center.x), accuracy: 1e-4,
+                                   "\(count) devices: \(key) keeps its angle")
+                    XCTAssertGreaterThanOrEqual(hypotf(new.x, new.y), hypotf(old.x, old.y) - 1e-3, "\(count) devices: \(key) moves outwards only")
+                }
+            }
             let newKey = Self.devices(1, from: count)[0].key
             let newPosition = try! XCTUnwrap(after.devices[newKey])
             XCTAssertFalse(before.devices.values.contains(newPosition), "it has a place of its own")
         }
+        XCTAssertGreaterThanOrEqual(ringOpenings, 2, "the counts tried open new rings")
     }
 
     /// Devices keep a node's width apart, however many there are; the centre stays free.

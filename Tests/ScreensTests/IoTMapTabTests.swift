@@ -259,6 +259,44 @@ final class IoTMapTabTests: XCTestCase {
         XCTAssertTrue(runFrames(harness) { screen.model.snapshot.devices.first { $0.key == Self.printerMAC }?.userType == nil })
     }
 
+    /// Loads coalesce (only the latest waiting one runs): a type change asked for while a load
+    /// runs, followed by a refresh before it started, is still saved.
+    func testATypeChangeIsNotLostToALaterRefresh() throws {
+        try Self.populate(fixture.database)
+        let (_, screen, harness) = try openTab()
+        screen.model.refresh()
+        XCTAssertTrue(screen.model.isLoading)
+        screen.model.setType(.camera, for: Self.printerMAC)
+        screen.model.refresh()
+        XCTAssertTrue(runFrames(harness) { !screen.model.isLoading && screen.model.snapshot.devices.first { $0.key == Self.printerMAC }?.userType == .camera })
+        XCTAssertEqual(try IoTStore(database: fixture.freshDatabase()).devices().first { $0.key == Self.printerMAC }?.userType, .camera, "saved")
+    }
+
+    /// A rules file the user broke fails the load with its message, instead of classifying with
+    /// the built-in rules and saving that.
+    func testABrokenRulesFileIsShownNotReplacedByTheBuiltInRules() throws {
+        try Self.populate(fixture.database)
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("netscouter"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        try Data("{ not json".utf8).write(to: config.appendingPathComponent("netscouter/\(DeviceTypeRules.fileName)"))
+        let previous = ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"]
+        setenv("XDG_CONFIG_HOME", config.path, 1)
+        defer { if let previous { setenv("XDG_CONFIG_HOME", previous, 1) } else { unsetenv("XDG_CONFIG_HOME") } }
+
+        let shell = AppShell(capture: CaptureController(), services: fixture.services)
+        let screen = try XCTUnwrap(shell.screen(IoTMapScreen.self))
+        shell.selectedTab = .iotMap
+        let harness = UIHarness(size: Size(1400, 860)) { ui in shell.build(ui) }
+        XCTAssertTrue(runFrames(harness) { screen.model.loadError != nil })
+        let error = try XCTUnwrap(screen.model.loadError)
+        XCTAssertTrue(error.contains(DeviceTypeRules.fileName), error)
+        harness.frame()
+        XCTAssertEqual(screen.statusText, "IoT map: \(error)")
+        XCTAssertTrue(harness.drawnTexts.contains { $0.hasPrefix("The device type rules file") }, "shown above the map")
+        XCTAssertFalse(screen.model.hasLoaded, "nothing classified with other rules")
+    }
+
     /// New flow history rows (a live capture's finished flows) are correlated on the next load,
     /// once, and a capture file the window read counts in the picture without being saved.
     func testFlowsFromTheStoreAndTheWindowCaptureReachTheMap() throws {

@@ -192,6 +192,31 @@ final class SettingsTabTests: XCTestCase {
         XCTAssertEqual(try storedSettings(), AppSettings.defaults)
     }
 
+    /// The firewall action is chosen in the Firewall section and saved on Apply; a value that is
+    /// neither drop nor reject (an edited database) is refused with its message beside the field
+    /// and named in the bar.
+    func testFirewallActionIsSavedAndAnInvalidOneIsRefusedWithItsMessage() throws {
+        let (shell, harness) = makeShell()
+        let settings = try XCTUnwrap(shell.settingsScreen)
+        XCTAssertEqual(settings.draft.firewallAction, "drop")
+        harness.click("Rejected (ICMP / TCP reset)")
+        XCTAssertEqual(settings.draft.firewallAction, "reject")
+        harness.click("Settings/Apply Settings")
+        XCTAssertTrue(runFrames(harness) { !settings.isSaving && settings.applied.firewallAction == "reject" })
+        XCTAssertEqual(try storedSettings().firewallAction, "reject")
+
+        settings.model.draft.firewallAction = "block"
+        harness.frame()
+        harness.click("Settings/Apply Settings")
+        harness.frames(2)
+        let message = "Firewall action must be \"drop\" or \"reject\" (it is \"block\")."
+        XCTAssertEqual(settings.problems, [message])
+        let error = try XCTUnwrap(harness.items.first { $0.kind == "error" })
+        XCTAssertTrue(error.path.contains(message), error.path)
+        XCTAssertTrue(harness.items.contains { $0.kind == "label" && $0.path.contains("Not applied — Firewall action: \(message)") })
+        XCTAssertEqual(try storedSettings().firewallAction, "reject", "the invalid value is not saved")
+    }
+
     /// The hint under the key fields names the secrets file actually used (here under the
     /// fixture's XDG_CONFIG_HOME), not a fixed ~/.config path.
     func testTheKeysHintNamesTheSecretsFileInUse() throws {

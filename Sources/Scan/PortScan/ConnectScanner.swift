@@ -6,8 +6,9 @@ import Synchronization
 import Glibc
 #endif
 
-/// TCP connect scan: non-blocking sockets, all driven by one `epoll` instance on the thread that
-/// calls `run` (no thread per socket). Thread-safe: `cancel()` from anywhere.
+/// TCP connect scan: non-blocking sockets driven by `epoll` (no thread per socket) — one loop on
+/// the thread that calls `run`, or for large scans one loop per core (see `workerCount`).
+/// Thread-safe: `cancel()` from anywhere.
 public final class ConnectScanner: Sendable {
     public let hosts: [ScanHost]
     public let ports: [UInt16]

@@ -505,12 +505,16 @@ public final class DashboardScreen {
         let built = flowTable.build(ui, in: rect) { [self] row, flow in
             intelCell?(row, flow)
             scanButton(ui, row, flow.responder)
+            blockRequests?.rowAction(ui, row, address: IntelColumns.remoteAddress(flow) ?? flow.responder, place: "Dashboard flows",
+                                     rightInset: onScan == nil ? 0 : 64)
         }
         if built.contains(.submitted), let flow = flowTable.selectedRow { showPackets(of: flow) }
     }
 
     /// Set by the shell: puts an address into the Scanner's target and shows that tab.
     public var onScan: ((String) -> Void)?
+    /// "Block" (and `B`) on the selected flow or host row: the shell's confirm-block dialog.
+    public var blockRequests: BlockRequests?
 
     /// A "Scan" button at the right end of the selected host or flow row (a flow scans its responder).
     private func scanButton(_ ui: UIContext, _ row: TableRow, _ address: IPAddress) {
@@ -546,6 +550,7 @@ public final class DashboardScreen {
         hostTable.build(ui, in: rect) { [self] row, host in
             intelCell?(row, host)
             scanButton(ui, row, host.address)
+            blockRequests?.rowAction(ui, row, address: host.address, place: "Dashboard hosts", rightInset: onScan == nil ? 0 : 64)
         }
     }
 
@@ -632,11 +637,13 @@ extension DashboardScreen: TabScreen {
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
         environment.capture.attach(inbox: environment.inbox)
-        return DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts, intel: environment.intel)
+        let screen = DashboardScreen(capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts, intel: environment.intel)
+        screen.blockRequests = environment.blockRequests
+        return screen
     }
 
     public var hasPendingWork: Bool { isExporting || capture.isRefreshingDevices || capture.transition != nil }
-    public var shortcutHints: [String] { ["/ filter"] }
+    public var shortcutHints: [String] { ["/ filter"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : []) }
 
     public func handleShortcuts(_ ui: UIContext) {
         let input = ui.input

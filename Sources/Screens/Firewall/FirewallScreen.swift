@@ -50,7 +50,7 @@ public final class FirewallScreen: TabScreen {
                                      lines: ["Active bans with time left and hits, the allowlist and the audit log."])
         }
         let database = services.database
-        let model = FirewallModel(firewall: { try FirewallService.configured(database: database) },
+        let model = FirewallModel(firewall: services.firewall ?? { try AppServices.systemFirewall(database: database) },
                                   inbox: environment.inbox, toasts: environment.toasts)
         return FirewallScreen(model: model)
     }

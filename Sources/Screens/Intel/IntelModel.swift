@@ -2,6 +2,7 @@ import Foundation
 import Intel
 import Packets
 import Store
+import Synchronization
 import Traffic
 
 /// Whether a provider has an API key, and where it comes from. Never the key itself.
@@ -49,6 +50,7 @@ public final class IntelModel {
     /// The Settings `.mmdb` the location data was last opened with ("" for none; nil: the
     /// environment's, at start).
     private var openedMMDB: String?
+    private var openedMMDBFailed = false
     public let inbox: UIInbox
     let toasts: ToastCenter
     let services: AppServices?
@@ -69,6 +71,8 @@ public final class IntelModel {
     public private(set) var manualAddresses: [IPAddress] = []
     /// Bumps with every delivered answer, so tables sorted by a verdict know to re-sort.
     public private(set) var resultCount = 0
+    /// Told every answer on the lookup worker as it arrives (the window's auto-block).
+    public let observers = ReputationObservers()
 
     private var engine: Engine?
     private let configurer: BackgroundTask<ConfigurationRequest, Never, Configured>
@@ -98,6 +102,7 @@ public final class IntelModel {
     struct Configured: Sendable {
         /// The notices of location data opened again (nil when it was kept).
         var locationNotices: [String]? = nil
+        var mmdbFailed = false
         let service: ReputationService
         let keyStatus: [ReputationProvider: IntelKeyStatus]
         let quota: [QuotaStatus]
@@ -123,14 +128,17 @@ public final class IntelModel {
         let enricher = enricher
         configurer = BackgroundTask("intel-configuration", policy: .coalesce, inbox: inbox) { request, _ in
             var notices: [String]?
+            var mmdbFailed = false
             if let mmdb = request.mmdb {
                 // Opening maps files and may read a large .mmdb: here, not on the UI thread.
-                let opened = LocationSources.open(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
+                let opened = LocationSources.opening(mmdbPath: mmdb.isEmpty ? nil : mmdb, environment: environment)
                 enricher.replaceLocation(opened.source)
                 notices = opened.notices
+                mmdbFailed = opened.mmdbFailed
             }
             var configured = try Self.configure(settings: request.settings, environment: environment, secrets: secrets, cache: cache, enricher: enricher)
             configured.locationNotices = notices
+            configured.mmdbFailed = mmdbFailed
             return configured
         }
         quotaReader = BackgroundTask("intel-quota", policy: .ignoreWhileRunning, inbox: inbox) { service, _ in service.quota() }
@@ -153,7 +161,8 @@ public final class IntelModel {
         var mmdb: String?
         if environment[MaxMindDatabase.environmentVariable].map({ $0.isEmpty }) ?? true {
             let wanted = (settings.mmdbPath.trimmingCharacters(in: .whitespaces) as NSString).expandingTildeInPath
-            if wanted != (openedMMDB ?? "") { mmdb = wanted }
+            // A file that failed to open is tried again at the next Apply: the user may have fixed it.
+            if wanted != (openedMMDB ?? "") || openedMMDBFailed { mmdb = wanted }
         }
         configurer.start(ConfigurationRequest(settings: settings, mmdb: mmdb)) { [weak self] outcome in
             guard let self else { return .shown }
@@ -161,6 +170,7 @@ public final class IntelModel {
             case let .success(configured):
                 if let notices = configured.locationNotices {
                     openedMMDB = mmdb
+                    openedMMDBFailed = configured.mmdbFailed
                     locationNotices = notices
                 }
                 // Said once where it shows whichever tab is open; the Intel tab keeps it in view.
@@ -238,9 +248,11 @@ public final class IntelModel {
         let inbox = inbox
         let model = UIThreadReference(self)
         let handle = QueueHandle()
+        let observers = observers
         let queue = ReputationLookupQueue(service: service) { reputation in
             // On the lookup worker: the tables see the verdict at once; the rest goes to the UI.
             enricher.record(reputation)
+            observers.notify(reputation)
             let risk = rules.evaluate(reputation.riskSubject)
             // The quota only moves when a provider was asked (reading it is a store transaction).
             let asked = reputation.answers.values.contains { answer in
@@ -438,5 +450,18 @@ enum ProviderTime {
         if seconds < 3600 { return "\(Int(seconds / 60)) min ago" }
         if seconds < 86_400 { return "\(Int(seconds / 3600)) h ago" }
         return "\(Int(seconds / 86_400)) d ago"
+    }
+}
+
+/// Who hears of reputation answers as they arrive, on the lookup worker. Thread-safe.
+public final class ReputationObservers: Sendable {
+    private let observers = Mutex<[@Sendable (AddressReputation) -> Void]>([])
+
+    public func add(_ observer: @escaping @Sendable (AddressReputation) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    func notify(_ reputation: AddressReputation) {
+        for observer in observers.withLock({ $0 }) { observer(reputation) }
     }
 }

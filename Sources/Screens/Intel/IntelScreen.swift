@@ -35,8 +35,13 @@ public final class IntelScreen: TabScreen {
     public private(set) var lookupError: String?
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
-        IntelScreen(model: environment.intel, capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
+        let screen = IntelScreen(model: environment.intel, capture: environment.capture, inbox: environment.inbox, toasts: environment.toasts)
+        screen.blockRequests = environment.blockRequests
+        return screen
     }
+
+    /// "Block" (and `B`) on the selected address: the shell's confirm-block dialog.
+    public var blockRequests: BlockRequests?
 
     public init(model: IntelModel, capture: CaptureController, inbox: UIInbox, toasts: ToastCenter, exportDirectory: String = "") {
         self.model = model
@@ -114,7 +119,9 @@ public final class IntelScreen: TabScreen {
     // MARK: Screen
 
     public var hasPendingWork: Bool { model.isConfiguring || exportBar.isExporting }
-    public var shortcutHints: [String] { ["Enter look up", "Ctrl+R refresh selected"] }
+    public var shortcutHints: [String] {
+        ["Enter look up", "Ctrl+R refresh selected"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : [])
+    }
 
     public func apply(_ settings: AppSettings) {
         exportBar.directory = ExportBar.resolveDirectory(settings.exportDirectory)
@@ -198,8 +205,9 @@ public final class IntelScreen: TabScreen {
                 let tableRect = ui.remainingRect
                 let decorate = IntelColumns.decorator(ui, columns: table.columns, intel: model, address: { $0.address })
                 let riskColumn = table.columns.firstIndex { $0.title == "Risk" }
-                table.build(ui, in: tableRect, cell: { [model] tableRow, row in
+                table.build(ui, in: tableRect, cell: { [model, blockRequests] tableRow, row in
                     decorate(tableRow, row)
+                    blockRequests?.rowAction(ui, tableRow, address: row.address, place: "Intel tab")
                     let hits = model.riskHits(row.address, ports: row.ports)
                     if let riskColumn, let rect = tableRow.cellRect(riskColumn), !hits.isEmpty, ui.mouseOver(rect) {
                         ui.showTooltip(hits.map { "\($0.rule): \($0.reason)" }.joined(separator: "\n"))

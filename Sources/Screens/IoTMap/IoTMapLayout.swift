@@ -13,6 +13,8 @@ import UI
 ///   moves nobody.
 /// - destinations sit in one sector per group (groups in name order, sector width by the
 ///   group's size), so adding a destination shifts its neighbours within the outer ring only.
+///   The outer ring lies outside the outermost device ring: when a new device ring opens, every
+///   destination moves straight outwards, keeping its angle and order.
 public struct IoTMapLayout: Equatable, Sendable {
     public struct DeviceInput: Sendable {
         public var key: String

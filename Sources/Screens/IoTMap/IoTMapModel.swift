@@ -200,6 +200,8 @@ public final class IoTMapModel {
     public var selection: IoTMapSelection?
     /// The last load's failure (shown above the map until the next load succeeds).
     public private(set) var loadError: String?
+    /// Something the map works without but the user should know (no MAC vendor registry).
+    public private(set) var notice: String?
     public var refreshInterval: Double = 30
     public let hasStore: Bool
 
@@ -214,13 +216,22 @@ public final class IoTMapModel {
         var capturing: Bool
     }
     private var lastCaptureState: CaptureState?
+    /// Type overrides not yet saved. Every load carries all of them: loads coalesce (only the
+    /// latest waiting request runs), so a change asked for while one runs is never dropped.
+    private var pendingTypeChanges: [TypeChange] = []
+
+    struct TypeChange: Sendable, Equatable {
+        let key: String
+        /// nil: back to what the rules say.
+        let type: DeviceType?
+    }
 
     struct LoadRequest: Sendable {
         var liveFlows: [OutboundFlow]
         /// The flows were captured here: this machine's own are not a LAN device's.
         var excludeThisHost: Bool
-        /// A type override to save first (device key, type or nil for the rules' type).
-        var setType: (key: String, type: DeviceType?)?
+        /// Type overrides to save first, oldest first.
+        var typeChanges: [TypeChange]
         /// The graph is built on the worker too (tens of milliseconds for thousands of edges).
         var grouping: IoTMapGrouping
     }
@@ -229,6 +240,8 @@ public final class IoTMapModel {
         var snapshot: IoTMapSnapshot
         var graph: IoTMapGraph
         var grouping: IoTMapGrouping
+        var typeChanges: [TypeChange]
+        var notice: String?
     }
 
     /// Loaded once on the worker: the MAC vendor registry and the rule files.
@@ -237,6 +250,7 @@ public final class IoTMapModel {
         var vendors: MACVendors?
         var typeRules = DeviceTypeRules.builtIn
         var riskRules = IoTRiskRules.builtIn
+        var notice: String?
     }
 
     public init(database: NetScouterDatabase?, capture: CaptureController?, enricher: AddressEnricher, inbox: UIInbox, toasts: ToastCenter?) {
@@ -247,7 +261,8 @@ public final class IoTMapModel {
         let resources = Resources()
         loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
             let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
-            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping)
+            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping,
+                          typeChanges: request.typeChanges, notice: resources.notice)
         }
     }
 
@@ -297,7 +312,7 @@ public final class IoTMapModel {
     /// Loads again now (Refresh, a finished discovery).
     public func refresh() {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil, grouping: grouping))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, typeChanges: pendingTypeChanges, grouping: grouping))
     }
 
     /// A discovery saved new sightings: show them.
@@ -305,8 +320,9 @@ public final class IoTMapModel {
 
     /// Overrides a device's type (nil: back to what the rules say), saved, then reloaded.
     public func setType(_ type: DeviceType?, for key: String) {
-        let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type), grouping: grouping))
+        pendingTypeChanges.removeAll { $0.key == key }
+        pendingTypeChanges.append(TypeChange(key: key, type: type))
+        refresh()
     }
 
     private func start(_ request: LoadRequest) {
@@ -316,15 +332,24 @@ public final class IoTMapModel {
             switch outcome {
             case let .success(loaded):
                 loadError = nil
+                notice = loaded.notice
+                settle(loaded.typeChanges)
                 // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
                 install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
             case let .failure(error):
                 loadError = error.userText
+                // Not asked again with every later load: the error says what to do.
+                settle(request.typeChanges)
                 return .unhandled
             case .cancelled: break
             }
             return .shown
         }
+    }
+
+    /// Forgets the changes a finished load carried, unless asked again with another type since.
+    private func settle(_ changes: [TypeChange]) {
+        pendingTypeChanges.removeAll { changes.contains($0) }
     }
 
     /// The window capture's flows the store does not have: a live capture's open flows (its
@@ -347,14 +372,20 @@ public final class IoTMapModel {
 
     static func load(_ request: LoadRequest, database: NetScouterDatabase, enricher: AddressEnricher, resources: Resources) throws -> IoTMapSnapshot {
         if !resources.loaded {
-            resources.vendors = try? MACVendors()
-            resources.typeRules = (try? DeviceTypeRules.load().rules) ?? .builtIn
-            resources.riskRules = (try? IoTRiskRules.load().rules) ?? .builtIn
+            // A broken rules file fails the load with its message (as `netscouter iot` does):
+            // classifying with the built-in rules instead would save types the user did not ask for.
+            resources.typeRules = try DeviceTypeRules.load().rules
+            resources.riskRules = try IoTRiskRules.load().rules
+            do {
+                resources.vendors = try MACVendors()
+            } catch {
+                resources.notice = "No MAC vendors: \(error)"
+            }
             resources.loaded = true
         }
         let engine = try IoTEngine(database: database, classifier: DeviceClassifier(rules: resources.typeRules), vendors: resources.vendors,
                                    rules: resources.riskRules, enricher: enricher)
-        if let change = request.setType {
+        for change in request.typeChanges {
             guard engine.inventory.setUserType(change.type, for: change.key) else {
                 throw UserError("The device \(change.key) is no longer in the inventory", remedy: "Refresh the map and pick it again.")
             }

@@ -18,9 +18,11 @@ public final class IoTMapScreen: TabScreen {
     public let model: IoTMapModel
     public let inventoryTable: DataTable<IoTDevice, String>
     public let anomaliesTable: DataTable<IoTAnomaly, String>
-    /// Asks to block an address (the lead wires it to the firewall's confirmation dialog). The
+    /// Asks to block an address (the shell wires it to the confirm-block dialog). The map's
     /// Block button shows only when it is set.
     public var onBlock: ((String) -> Void)?
+    /// "Block" (and `B`) on the selected anomaly's remote address: the confirm-block dialog.
+    public var blockRequests: BlockRequests?
     /// Where "Export JSON" writes; empty: `netscouter-iot.json` in the export folder.
     public var exportPath = ""
     public private(set) var exportDirectory: String
@@ -42,7 +44,9 @@ public final class IoTMapScreen: TabScreen {
         }
         let model = IoTMapModel(database: services.database, capture: environment.capture, enricher: environment.intel.enricher,
                                 inbox: environment.inbox, toasts: environment.toasts)
-        return IoTMapScreen(model: model, inbox: environment.inbox, toasts: environment.toasts)
+        let screen = IoTMapScreen(model: model, inbox: environment.inbox, toasts: environment.toasts)
+        screen.blockRequests = environment.blockRequests
+        return screen
     }
 
     public init(model: IoTMapModel, inbox: UIInbox, toasts: ToastCenter?, exportDirectory: String = "") {
@@ -103,7 +107,9 @@ public final class IoTMapScreen: TabScreen {
     // MARK: Screen
 
     public var hasPendingWork: Bool { model.isLoading || exporter.isRunning || inventoryTable.isExporting || anomaliesTable.isExporting }
-    public var shortcutHints: [String] { ["Drag to pan", "Wheel zooms", "Ctrl+R refresh"] }
+    public var shortcutHints: [String] {
+        ["Drag to pan", "Wheel zooms", "Ctrl+R refresh"] + (blockRequests?.isAvailable == true ? [BlockRequests.hint] : [])
+    }
 
     public func apply(_ settings: AppSettings) {
         exportDirectory = ExportBar.resolveDirectory(settings.exportDirectory)
@@ -173,7 +179,10 @@ public final class IoTMapScreen: TabScreen {
                 }
             }
             ui.panel("Anomalies", rect: side[2]) {
-                if anomaliesTable.build(ui, in: ui.remainingRect).contains(.changed), let anomaly = anomaliesTable.selectedRow {
+                let anomalies = anomaliesTable.build(ui, in: ui.remainingRect) { [blockRequests] row, anomaly in
+                    blockRequests?.rowAction(ui, row, address: IPAddress(anomaly.remoteIP), place: "IoT Map anomalies")
+                }
+                if anomalies.contains(.changed), let anomaly = anomaliesTable.selectedRow {
                     model.selection = .edge(device: anomaly.deviceKey, address: anomaly.remoteIP)
                 }
             }
@@ -193,6 +202,7 @@ public final class IoTMapScreen: TabScreen {
                 ui.label(error, color: ui.theme.danger)
             } else {
                 ui.label(model.isLoading ? "Loading…" : model.hasLoaded ? "Updated \(Self.time(model.snapshot.loadedAt))" : "", color: ui.theme.mutedText)
+                if let notice = model.notice { ui.label(notice, color: ui.theme.warning) }
             }
             ui.textField("JSON path", text: &exportPath, placeholder: resolvedExportPath)
             if ui.button("Export JSON", enabled: !exporter.isRunning).contains(.pressed) { exportJSON() }

@@ -16,9 +16,14 @@ public final class ScannerScreen: TabScreen {
     public static let title = "Scanner"
 
     public static func make(_ environment: ScreenEnvironment) -> any Screen {
-        ScannerScreen(model: ScannerModel(database: environment.services?.database, inbox: environment.inbox, toasts: environment.toasts),
-                      intel: environment.intel)
+        let screen = ScannerScreen(model: ScannerModel(database: environment.services?.database, inbox: environment.inbox, toasts: environment.toasts),
+                                   intel: environment.intel)
+        screen.blockRequests = environment.blockRequests
+        return screen
     }
+
+    /// "Block" (and `B`) on the selected scan result or connection: the shell's confirm-block dialog.
+    public var blockRequests: BlockRequests?
 
     public let model: ScannerModel
 
@@ -189,8 +194,9 @@ public final class ScannerScreen: TabScreen {
                             source: { model.shownResults })
         let parts = ui.columns(ui.remainingRect, [.flex(1), .fixed(320)])
         let resultsIntel = intelCell(ui, resultsTable) { $0.host.address }
-        resultsTable.build(ui, in: parts[0]) { tableRow, result in
+        resultsTable.build(ui, in: parts[0]) { [blockRequests] tableRow, result in
             resultsIntel?(tableRow, result)
+            blockRequests?.rowAction(ui, tableRow, address: result.host.address, place: "Scanner results")
             ui.itemAdd(tableRow.rect, id: 0, label: "port:\(result.host.address) \(result.port)", kind: "scanrow",
                        role: .row("\(result.host.address) \(result.port)"), value: result.state.rawValue)
         }
@@ -287,8 +293,9 @@ public final class ScannerScreen: TabScreen {
                                 streaming: false, source: { model.connections })
         let parts = ui.columns(ui.remainingRect, [.flex(1), .fixed(320)])
         let connectionsIntel = intelCell(ui, connectionsTable, address: Self.remoteAddress)
-        let activated = connectionsTable.build(ui, in: parts[0]) { tableRow, entry in
+        let activated = connectionsTable.build(ui, in: parts[0]) { [blockRequests] tableRow, entry in
             connectionsIntel?(tableRow, entry)
+            blockRequests?.rowAction(ui, tableRow, address: Self.remoteAddress(entry), place: "Scanner connections")
             let key = "\(entry.transport.rawValue) \(Self.socketEndpoint(entry.local, entry.localPort)) \(Self.socketEndpoint(entry.remote, entry.remotePort))"
             ui.itemAdd(tableRow.rect, id: 0, label: "socket:" + key, kind: "socketrow", role: .row(key), value: entry.process.map { "\($0.pid)" })
         }
@@ -398,10 +405,11 @@ public final class ScannerScreen: TabScreen {
     public var statusText: String? { model.statusText }
 
     public var shortcutHints: [String] {
+        let block = blockRequests?.isAvailable == true ? [BlockRequests.hint] : []
         switch model.view {
-        case .portScan: model.isScanning ? ["Esc cancel scan"] : ["Enter start scan"]
-        case .connections: ["Enter scan remote"]
-        case .lan: model.isDiscovering ? ["Esc cancel discovery"] : ["Enter scan host"]
+        case .portScan: return (model.isScanning ? ["Esc cancel scan"] : ["Enter start scan"]) + block
+        case .connections: return ["Enter scan remote"] + block
+        case .lan: return model.isDiscovering ? ["Esc cancel discovery"] : ["Enter scan host"]
         }
     }
 

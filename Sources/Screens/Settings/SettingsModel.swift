@@ -108,14 +108,15 @@ public final class SettingsModel {
 
     /// Every validation problem, in form order (field errors, then the form's own).
     public var problems: [String] {
-        let order = ["theme"] + Self.textFields.map(\.key) + Self.numberFields.map(\.key)
+        let order = ["theme", "firewallAction"] + Self.textFields.map(\.key) + Self.numberFields.map(\.key)
         return order.compactMap { fieldErrors[$0]?.userText } + (formError.map { [$0.userText] } ?? [])
     }
 
     /// The first field problem in form order, with the field's title ("Capture snap length
     /// (bytes): …"), for the line that is always in view.
     public var firstFieldError: String? {
-        let titled = Self.textFields.prefix(3).map { ($0.key, $0.title) } + Self.numberFields.prefix(5).map { ($0.key, $0.title) }
+        let titled = Self.textFields.prefix(3).map { ($0.key, $0.title) } + [("firewallAction", "Firewall action")]
+            + Self.numberFields.prefix(5).map { ($0.key, $0.title) }
             + [Self.textFields[5]].map { ($0.key, $0.title) }
             + Self.numberFields.dropFirst(8).map { ($0.key, $0.title) }
             + [Self.textFields[3]].map { ($0.key, $0.title) } + Self.numberFields.dropFirst(5).prefix(3).map { ($0.key, $0.title) }
@@ -163,6 +164,7 @@ public final class SettingsModel {
         for field in Self.numberFields { check(field.key) { $0[keyPath: field.keyPath] = candidate[keyPath: field.keyPath] } }
         for field in Self.textFields { check(field.key) { $0[keyPath: field.keyPath] = candidate[keyPath: field.keyPath] } }
         check("theme") { $0.theme = candidate.theme }
+        check("firewallAction") { $0.firewallAction = candidate.firewallAction }
         fieldErrors = errors
         formError = nil
         guard errors.isEmpty else { return false }

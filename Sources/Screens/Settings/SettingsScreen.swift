@@ -85,6 +85,13 @@ public final class SettingsScreen: TabScreen {
         ui.row([.fill])
         ui.toggle("Auto-block by consensus", isOn: &model.draft.autoBlockEnabled)
         for field in SettingsModel.numberFields.prefix(2) { numberRow(ui, field) }
+        // What blocked traffic gets; the firewall rules take it at the next block.
+        ui.row([.fixed(420), .fixed(170), .fixed(190), .flex(1)])
+        ui.label("Blocked traffic is", color: ui.theme.mutedText)
+        ui.radio("Dropped silently", value: "drop", selection: &model.draft.firewallAction)
+        ui.radio("Rejected (ICMP / TCP reset)", value: "reject", selection: &model.draft.firewallAction)
+        _ = ui.nextRect()
+        inlineError(ui, "firewallAction")
 
         section(ui, "Reputation and scanning")
         for field in SettingsModel.numberFields.dropFirst(2).prefix(3) { numberRow(ui, field) }

@@ -56,6 +56,12 @@ public final class AppShell {
     public let capture: CaptureController
     /// Reputation lookups and geo/AS data, shared by the Intel tab and the tables' columns.
     public let intel: IntelModel
+    /// Where rows ask to block an address (no handler without a firewall in this session).
+    public let blockRequests = BlockRequests()
+    /// The one confirm-block dialog (nil without a store or firewall).
+    public let blockDialog: BlockDialog?
+    /// Auto-block by consensus of the window's lookups (nil without a store or firewall).
+    public let autoBlock: WindowAutoBlock?
     private var selectedIndex = 0
     /// How often frames come while only captured data changes (input draws at once).
     public var livePacing = LiveRedrawPacing()
@@ -85,8 +91,17 @@ public final class AppShell {
         self.toasts = toasts
         // Live captures keep their finished flows in the store.
         if let services { capture.flowHistoryWriter = services.writer }
-        intel = IntelModel(services: services, inbox: inbox, toasts: toasts)
-        let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts, intel: intel)
+        let intel = IntelModel(services: services, inbox: inbox, toasts: toasts)
+        self.intel = intel
+        let environment = ScreenEnvironment(capture: capture, services: services, inbox: inbox, toasts: toasts, intel: intel,
+                                            blockRequests: blockRequests)
+        if let firewall = services?.firewall {
+            blockDialog = BlockDialog(model: BlockDialogModel(firewall: firewall, intel: intel, inbox: inbox, toasts: toasts))
+        } else {
+            blockDialog = nil
+        }
+        // Settings in force are handed over below (and after every Apply Settings).
+        autoBlock = services?.firewall.map { WindowAutoBlock(firewall: $0, intel: intel, settings: .defaults, inbox: inbox, toasts: toasts) }
         screens = screenTypes.map { $0.make(environment) }
         // "Scan" on a host or flow row fills the Scanner's target and shows that tab.
         if let scanner = screens.lazy.compactMap({ $0 as? ScannerScreen }).first,
@@ -101,11 +116,23 @@ public final class AppShell {
            let iotMap = screens.lazy.compactMap({ $0 as? IoTMapScreen }).first {
             scanner.model.onDiscoveryFinished = { [weak iotMap] in iotMap?.model.discoveryFinished() }
         }
+        // Every Block action (row buttons, `B`, the IoT map) opens the one dialog; a ban it
+        // applies shows in the Firewall tab at once.
+        if let blockDialog {
+            blockRequests.handler = { [weak blockDialog] request in blockDialog?.model.open(request) }
+            blockDialog.model.onBlocked = { [weak self] _ in self?.screen(FirewallScreen.self)?.model.refresh() }
+        }
+        autoBlock?.onBlocked = { [weak self] _ in self?.screen(FirewallScreen.self)?.model.refresh() }
+        if let iotMap = screen(IoTMapScreen.self), blockRequests.isAvailable {
+            iotMap.onBlock = { [weak self] address in self?.blockRequests.request(address, from: "IoT Map") }
+        }
         if let settings = settingsScreen {
             let applied = settings.model.applied
             theme = applied.theme == "light" ? .light : .dark
             savedThemeSetting = applied.theme
             for screen in screens { screen.apply(applied) }
+            blockDialog?.model.apply(applied)
+            autoBlock?.apply(applied)
             settings.model.onApplied = { [weak self] settings, _ in self?.settingsApplied(settings) }
         }
         intel.apply(settingsScreen?.model.applied ?? .defaults)
@@ -143,12 +170,16 @@ public final class AppShell {
             themeToApply = theme
         }
         intel.apply(settings)
+        autoBlock?.apply(settings)
+        blockDialog?.model.apply(settings)
         for screen in screens { screen.apply(settings) }
     }
 
     /// True while short work started from the window (a save, an export, a job action) has not
     /// reported back through the inbox.
-    public var hasPendingWork: Bool { screens.contains { $0.hasPendingWork } }
+    public var hasPendingWork: Bool {
+        screens.contains { $0.hasPendingWork } || blockDialog?.model.hasPendingWork == true || autoBlock?.hasPendingWork == true
+    }
 
     /// Epoch nanoseconds; injectable so tests control time.
     public var wallClock: () -> Int64 = {
@@ -195,6 +226,8 @@ public final class AppShell {
                            height: viewport.height - tabHeight - statusHeight - 2 * ui.theme.padding - ui.theme.spacing)
         let screen = selectedScreen
         screen.build(ui, in: content)
+        // Above the screen: a Block asked for while building opens in this frame.
+        blockDialog?.build(ui)
         // After the screen, so a toast posted while building shows in this frame.
         toasts.deliver(to: ui)
         let hints = ["Ctrl+Tab next tab"] + screen.shortcutHints + ["F11 full screen", "Ctrl+Q quit"]
@@ -215,7 +248,8 @@ public final class AppShell {
             selectedIndex = (selectedIndex + step) % count
         }
         if input.pressed(.f11) { fullscreenToggleRequested = true }
-        selectedScreen.handleShortcuts(ui)
+        // While the confirm-block dialog shows, Enter and Escape are its own.
+        if blockDialog?.model.isOpen != true { selectedScreen.handleShortcuts(ui) }
     }
 }
 

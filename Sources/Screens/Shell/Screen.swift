@@ -14,6 +14,9 @@ public struct ScreenEnvironment {
     public let toasts: ToastCenter
     /// Reputation lookups and the offline geo/AS data every table with addresses shares.
     public let intel: IntelModel
+    /// "Block this address": every row showing a remote address offers it through here; the
+    /// shell answers with the one confirm-block dialog.
+    public let blockRequests: BlockRequests
 }
 
 /// A wall-screen panel a screen offers to kiosk mode: a title and a drawing with no controls.
