@@ -37,6 +37,25 @@ final class SpawnTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 
+    /// Pipes this process holds (read from /proc/self/fd).
+    private func openPipes() throws -> Int {
+        let folder = "/proc/self/fd"
+        return try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) ?? "").hasPrefix("pipe:")
+        }.count
+    }
+
+    /// Every way out closes the pipes: success, a timeout, a program that cannot start.
+    func testNoPipeIsLeftOpenOnAnyPath() throws {
+        let runner = try fakeProgram("nft", "case \"$1\" in slow) exec sleep 30;; esac; cat")
+        let before = try openPipes()
+        for _ in 0..<5 { _ = try runner.run(FirewallCommand("nft", ["-f", "-"], standardInput: "x\n")) }
+        XCTAssertThrowsError(try runner.run(FirewallCommand("nft", ["slow"], standardInput: "x\n")))
+        XCTAssertThrowsError(try Spawn.run(executable: directory.appendingPathComponent("absent").path, arguments: ["absent"],
+                                           environment: [], input: [1, 2, 3]))
+        XCTAssertEqual(try openPipes(), before)
+    }
+
     func testProgramIgnoringSIGTERMIsKilled() throws {
         // An ignored signal stays ignored across exec: sleep ignores SIGTERM, SIGKILL ends it.
         let runner = try fakeProgram("iptables", "trap '' TERM\nexec sleep 30")
