@@ -18,6 +18,8 @@ all: build
 DEBIAN_PACKAGES += libloc-dev libloc-database ieee-data libmaxminddb-dev
 # IoT: the export test validates against Assets/iot-export.schema.json with the reference validator.
 DEBIAN_PACKAGES += python3-jsonschema
+# Firewall: the setcap'd, non-root netscouter test (setcap; setpriv comes with util-linux).
+DEBIAN_PACKAGES += libcap2-bin
 
 deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH. Install the Swift toolchain from swift.org (Debian 12 build) and re-run."; exit 1; }

@@ -30,7 +30,7 @@ public enum PcapError: Error, Equatable, CustomStringConvertible {
             "Cannot open capture file \(path): \(message). Check the path and that it is a pcap or pcapng file."
         case let .permissionDenied(interface, message):
             "Capture on \(interface) needs the CAP_NET_RAW capability (\(message)). "
-                + "Run `sudo setcap cap_net_raw,cap_net_admin=eip \(PcapError.executablePath)` once, or start NetScouter with sudo."
+                + "Run `\(CapabilityHint.setcap(PcapError.executablePath))` once, or start NetScouter with sudo."
         case let .noSuchInterface(interface, message):
             "There is no capture interface named \(interface) (\(message)). Run `netscouter interfaces` to list them."
         case let .interfaceDown(interface, message):

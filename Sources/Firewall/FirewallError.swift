@@ -1,3 +1,5 @@
+import Packets
+
 /// Everything the firewall refuses or fails at, as sentences a user can act on.
 public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The text is not an address or CIDR (never reached a backend).
@@ -26,15 +28,23 @@ public enum FirewallError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .toolMissing(tool, package):
             "\(tool) is not installed. Install it with `sudo apt-get install \(package)`."
         case let .needsNetAdmin(executable):
-            "Changing the firewall needs the CAP_NET_ADMIN capability. Grant it once with `sudo setcap cap_net_admin+eip \(executable)` or run the command with sudo."
+            "Changing the firewall needs the CAP_NET_ADMIN capability. Grant it once with `\(CapabilityHint.setcap(executable))` or run the command with sudo."
         case let .unsupported(why): why
         case let .other(message): message
         }
     }
 
-    /// User text shown back in a message: printable, and short enough for one line.
-    static func clean(_ text: String) -> String {
-        let printable = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-        return printable.count > 70 ? String(printable.prefix(67)) + "…" : printable
+    /// A command failed because our table, chain or set is not there (nft: "No such file or
+    /// directory"; ipset: "does not exist"): the firewall was reloaded under us.
+    var isMissingObject: Bool {
+        guard case let .commandFailed(_, _, output) = self else { return false }
+        return output.contains("No such file or directory") || output.contains("does not exist")
+    }
+
+    /// User text shown back in a message or stored as a reason: control characters (newlines,
+    /// escapes) become spaces, and it is cut to `limit` characters (with an ellipsis).
+    static func clean(_ text: String, limit: Int = 70) -> String {
+        let printable = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        return printable.count > limit ? String(printable.prefix(limit - 1)) + "…" : printable
     }
 }

@@ -26,8 +26,7 @@ public enum BlocklistImportJob {
         guard let file = options["file"], !file.isEmpty else { throw Failure(message: "The job needs the option file (for example file=/etc/netscouter/drop.txt).") }
         try validate(options)
         let duration = try options["for"].map(BanDuration.init(parsing:)) ?? .permanent
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-        let firewall = FirewallService(backend: try backend ?? BackendChoice.auto.make(action: BlockAction(settings: settings)), database: database)
+        let firewall = try backend.map { FirewallService(backend: $0, database: database) } ?? FirewallService.configured(database: database)
         let name = URL(fileURLWithPath: file).lastPathComponent
         let (list, outcome) = try firewall.importBlocklist(path: file, duration: duration, reason: options["reason"] ?? "blocklist \(name)",
                                                            origin: .scheduled(job: "\(jobName) (imported list \(name))"))

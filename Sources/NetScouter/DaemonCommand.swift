@@ -139,10 +139,8 @@ struct DaemonCommand: ParsableCommand {
 extension DaemonCommand {
     /// The firewall the daemon keeps: nil (with a warning) when no backend is installed.
     static func banKeeper(database: NetScouterDatabase, log: Logger) -> BanKeeper? {
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
         do {
-            let backend = try BackendChoice.auto.make(action: BlockAction(settings: settings))
-            let service = FirewallService(backend: backend, database: database)
+            let service = try FirewallService.configured(database: database)
             return BanKeeper(firewall: service) { line, isError in
                 if isError { log.error("\(line)") } else { log.info("\(line)") }
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Firewall
 import Foundation
+import Packets
 import Store
 
 /// Options every firewall command shares: the database and the backend.
@@ -20,11 +21,9 @@ struct FirewallOptions: ParsableArguments {
 
     func openService() throws -> FirewallService {
         let database = try storage.openDatabase()
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-        let chosen = action.flatMap(BlockAction.init(rawValue:)) ?? BlockAction(settings: settings)
         do {
-            let backend = try BackendChoice(rawValue: backend)!.make(action: chosen)
-            return FirewallService(backend: backend, database: database)
+            return try FirewallService.configured(database: database, choice: BackendChoice(rawValue: backend)!,
+                                                  action: action.flatMap(BlockAction.init(rawValue:)))
         } catch { throw fail("\(error)") }
     }
 }
@@ -41,12 +40,13 @@ struct BlockCommand: ParsableCommand {
         abstract: "Block addresses or networks in the firewall (nftables table inet netscouter).",
         discussion: """
             Refused, with the reason: loopback, this machine's addresses, the default gateways, the DNS
-            resolvers of /etc/resolv.conf, link-local, multicast, ranges wider than /8 (IPv6 /16) and
-            anything on the allowlist (`netscouter allowlist`). With explicit addresses nothing is blocked
+            resolvers (/etc/resolv.conf and systemd-resolved's upstream servers), link-local, multicast,
+            ranges wider than /8 (IPv6 /16) and anything on the allowlist (`netscouter allowlist`); a
+            temporary network ban is refused over a longer ban inside it. With explicit addresses nothing is blocked
             when one of them is invalid or refused; a --from-file list skips such lines and blocks the rest
             as one batch (FireHOL and Spamhaus DROP formats, # and ; comments).
             Changing the firewall needs CAP_NET_ADMIN:
-              sudo setcap cap_net_admin+eip "$(command -v netscouter)"   (or run with sudo)
+              \(CapabilityHint.setcap())   (or run with sudo)
             Examples:
               netscouter block 203.0.113.9 --for 1h --reason "ssh brute force"
               netscouter block 198.51.100.0/24 2001:db8:bad::/48 --dry-run
@@ -84,6 +84,8 @@ struct BlockCommand: ParsableCommand {
         let service = try firewall.openService()
         var outcome: FirewallService.BlockOutcome
         var unreadable: [String] = []
+        // Explicit addresses are all or nothing, also next to a --from-file list.
+        var explicitProblem = false
         do {
             if let fromFile {
                 let imported = try service.importBlocklist(path: fromFile, duration: duration, reason: reason.isEmpty ? nil : reason, dryRun: dryRun)
@@ -91,6 +93,7 @@ struct BlockCommand: ParsableCommand {
                 unreadable = imported.list.unreadable
                 if !targets.isEmpty {
                     let more = try service.block(targets, duration: duration, reason: reason, origin: .user, dryRun: dryRun, allOrNothing: true)
+                    explicitProblem = !more.invalid.isEmpty || !more.refused.isEmpty
                     outcome.blocked += more.blocked
                     outcome.refused += more.refused
                     outcome.invalid += more.invalid
@@ -100,6 +103,7 @@ struct BlockCommand: ParsableCommand {
                 }
             } else {
                 outcome = try service.block(targets, duration: duration, reason: reason, origin: .user, dryRun: dryRun, allOrNothing: true)
+                explicitProblem = !outcome.invalid.isEmpty || !outcome.refused.isEmpty
             }
         } catch { throw fail("\(error)") }
 
@@ -107,8 +111,7 @@ struct BlockCommand: ParsableCommand {
         for refusal in outcome.refused { printError("netscouter: \(refusal)") }
         for line in unreadable.prefix(20) { printError("netscouter: skipped unreadable \(line)") }
         for skipped in outcome.skipped.prefix(20) { print("\(skipped.target): skipped, \(skipped.reason)") }
-        let explicitProblem = fromFile == nil && (!outcome.invalid.isEmpty || !outcome.refused.isEmpty)
-        if explicitProblem {
+        if explicitProblem && fromFile == nil {
             throw fail("nothing was blocked: fix or remove the addresses above (the allowlist and protections are explained in `netscouter block --help`).")
         }
         if let failure = outcome.failure {
@@ -126,6 +129,9 @@ struct BlockCommand: ParsableCommand {
         }
         if fromFile != nil {
             print("\(outcome.refused.count) refused, \(outcome.invalid.count) invalid, \(outcome.skipped.count) skipped, \(unreadable.count) unreadable lines")
+        }
+        if explicitProblem {
+            throw fail("the list was imported, but none of the addresses given on the command line was blocked: fix or remove those above.")
         }
     }
 }
@@ -235,6 +241,10 @@ struct AllowlistCommand: ParsableCommand {
                 do {
                     let result = try service.allow(target, note: note)
                     print(result.added ? "allowlisted \(result.entry)" : "\(result.entry) was already on the allowlist")
+                    if !result.overlappingBans.isEmpty {
+                        printError("netscouter: active bans overlap \(result.entry) and stay in force: \(result.overlappingBans.joined(separator: ", ")). "
+                                   + "The allowlist only stops new bans; lift these with `netscouter unblock`.")
+                    }
                 } catch { throw fail("\(error)") }
             }
         }

@@ -283,12 +283,21 @@ struct ScreenshotCommand: ParsableCommand {
 }
 
 extension GUICommand {
-    /// The window's ban keeper, or nil when no firewall backend is installed (nothing to keep).
+    /// The window's ban keeper, or nil when the firewall cannot be opened (no backend installed,
+    /// settings unreadable): said on stderr, and as a toast when stored bans go unapplied.
     static func banKeeper(database: NetScouterDatabase, inbox: UIInbox, toasts: UIThreadReference<ToastCenter>) -> BanKeeper? {
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-        guard let backend = try? BackendChoice.auto.make(action: BlockAction(settings: settings)) else { return nil }
-        return BanKeeper(firewall: FirewallService(backend: backend, database: database)) { line, isError in
-            inbox.post { toasts.object?.post(line, kind: isError ? .error : .info) }
+        do {
+            return BanKeeper(firewall: try FirewallService.configured(database: database)) { line, isError in
+                inbox.post { toasts.object?.post(line, kind: isError ? .error : .info) }
+            }
+        } catch {
+            let line = "firewall: \(error) Stored bans are not re-applied."
+            var standardError = StandardError()
+            print("netscouter: \(line)", to: &standardError)
+            if let stored = try? BlockStore(database: database).active(at: Date()), !stored.isEmpty {
+                inbox.post { toasts.object?.post("\(line) (\(stored.count) stored ban\(stored.count == 1 ? "" : "s"))", kind: .error) }
+            }
+            return nil
         }
     }
 }

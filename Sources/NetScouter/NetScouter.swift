@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Packets
 
 @main
 struct NetScouter: ParsableCommand {
@@ -8,7 +9,7 @@ struct NetScouter: ParsableCommand {
         abstract: "A network-security dashboard: live capture, traffic aggregates, scanning and threat intelligence.",
         discussion: """
             Live capture needs the CAP_NET_RAW capability:
-              sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v netscouter)"
+              \(CapabilityHint.setcap())
             or run with sudo. Reading capture files needs no privileges.
 
             Exit status: 0 success; 1 an error (stderr says what and what to do); 3 a capture

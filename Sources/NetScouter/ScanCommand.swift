@@ -285,7 +285,7 @@ struct DiscoverCommand: ParsableCommand {
         abstract: "Find the hosts on an interface's IPv4 subnet: ARP sweep, ICMP echo and the neighbour table.",
         discussion: """
             The ARP sweep needs CAP_NET_RAW:
-              sudo setcap cap_net_raw,cap_net_admin=eip "$(command -v netscouter)"
+              \(CapabilityHint.setcap())
             Without it, discovery falls back to ICMP echo (ping sockets, allowed by net.ipv4.ping_group_range)
             and the kernel's neighbour table, and says so. Every address gets --tries ARP and echo requests
             at most, sent at --rate frames per second; each round waits --wait ms after its last frame.

@@ -59,10 +59,10 @@ public enum FirewallFactory: Sendable {
 
 extension AppServices {
     /// The ban service on this machine's own firewall, with the action the settings name.
-    /// Blocking: reads the settings and looks for `nft` / `iptables`.
+    /// Blocking: reads the settings and looks for `nft` / `iptables`; an unreadable settings
+    /// table is reported, not guessed (`FirewallService.configured`).
     public static func systemFirewall(database: NetScouterDatabase) throws -> FirewallService {
-        let settings = (try? SettingsStore(database: database).load()) ?? .defaults
-        return FirewallService(backend: try BackendChoice.auto.make(action: BlockAction(settings: settings)), database: database)
+        try FirewallService.configured(database: database)
     }
 
     /// The scheduler a window runs, if no daemon (or other window) runs the jobs already: it

@@ -48,19 +48,36 @@ final class BackendCommandTests: XCTestCase {
         XCTAssertEqual(commands.map(\.argv), [
             ["ipset", "create", "netscouter4", "hash:net", "family", "inet", "timeout", "0", "counters", "-exist"],
             ["ipset", "create", "netscouter6", "hash:net", "family", "inet6", "timeout", "0", "counters", "-exist"],
-            ["iptables", "-w", "-I", "INPUT", "1", "-m", "set", "--match-set", "netscouter4", "src", "-j", "DROP"],
-            ["iptables", "-w", "-I", "OUTPUT", "1", "-m", "set", "--match-set", "netscouter4", "dst", "-j", "DROP"],
-            ["iptables", "-w", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter4", "src", "-j", "DROP"],
-            ["iptables", "-w", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter4", "dst", "-j", "DROP"],
-            ["ip6tables", "-w", "-I", "INPUT", "1", "-m", "set", "--match-set", "netscouter6", "src", "-j", "DROP"],
-            ["ip6tables", "-w", "-I", "OUTPUT", "1", "-m", "set", "--match-set", "netscouter6", "dst", "-j", "DROP"],
-            ["ip6tables", "-w", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter6", "src", "-j", "DROP"],
-            ["ip6tables", "-w", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter6", "dst", "-j", "DROP"],
+            ["iptables", "-w", "5", "-I", "INPUT", "1", "-m", "set", "--match-set", "netscouter4", "src", "-j", "DROP"],
+            ["iptables", "-w", "5", "-I", "OUTPUT", "1", "-m", "set", "--match-set", "netscouter4", "dst", "-j", "DROP"],
+            ["iptables", "-w", "5", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter4", "src", "-j", "DROP"],
+            ["iptables", "-w", "5", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter4", "dst", "-j", "DROP"],
+            ["ip6tables", "-w", "5", "-I", "INPUT", "1", "-m", "set", "--match-set", "netscouter6", "src", "-j", "DROP"],
+            ["ip6tables", "-w", "5", "-I", "OUTPUT", "1", "-m", "set", "--match-set", "netscouter6", "dst", "-j", "DROP"],
+            ["ip6tables", "-w", "5", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter6", "src", "-j", "DROP"],
+            ["ip6tables", "-w", "5", "-I", "FORWARD", "1", "-m", "set", "--match-set", "netscouter6", "dst", "-j", "DROP"],
             ["ipset", "restore", "-exist"],
         ])
         XCTAssertEqual(commands.last?.standardInput, "add netscouter4 203.0.113.9 timeout 30\nadd netscouter6 2001:db8:bad::/48 timeout 0\n")
         XCTAssertEqual(backend.unblockCommands([try BlockTarget(parsing: "203.0.113.9")]).map(\.standardInput), ["del netscouter4 203.0.113.9\n"])
         XCTAssertEqual(IptablesIpsetBackend(action: .reject).insertRuleCommands().first?.argv.last, "REJECT")
+    }
+
+    func testNftablesReblockReplacesElementInTheSameTransaction() throws {
+        var entries = try entries([("203.0.113.9", nil), ("198.51.100.0/24", 60), ("203.0.113.10", 30)])
+        entries[0].replacesExisting = true
+        entries[1].replacesExisting = true
+        let commands = NftablesBackend().blockCommands(entries)
+        XCTAssertEqual(commands.count, 1, "one nft -f: the delete and the add are one transaction")
+        let lines = (commands.first?.standardInput ?? "").split(separator: "\n").filter { $0.contains("element") }
+        XCTAssertEqual(lines, [
+            "add element inet netscouter ban4 { 203.0.113.9 }",
+            "delete element inet netscouter ban4 { 203.0.113.9 }",
+            "add element inet netscouter ban4_24 { 198.51.100.0 }",
+            "delete element inet netscouter ban4_24 { 198.51.100.0 }",
+            "add element inet netscouter ban4 { 203.0.113.9, 203.0.113.10 timeout 30s }",
+            "add element inet netscouter ban4_24 { 198.51.100.0 timeout 60s }",
+        ])
     }
 
     func testNftablesScriptIsOneTransaction() throws {

@@ -118,12 +118,60 @@ final class NamespaceBlockTests: XCTestCase {
         try service.unblock("10.213.1.2/31")
         XCTAssertTrue(try lab.pings("10.213.1.1"))
         XCTAssertNil(try service.block(["10.213.1.2"], duration: .permanent, reason: "narrow", origin: .user).failure)
-        let replacing = try service.block(["10.213.1.2/31"], duration: .seconds(60), reason: "wide", origin: .user)
+        // A wider temporary ban must not lift a permanent one inside it: when it expired, the
+        // permanent ban would be gone too.
+        let temporary = try service.block(["10.213.1.2/31"], duration: .seconds(60), reason: "wide", origin: .user)
+        XCTAssertEqual(temporary.blocked, [])
+        XCTAssertEqual(temporary.refused.map(\.kind), [.longerBanInside])
+        XCTAssertEqual(temporary.refused.first?.reason, "10.213.1.2 is banned permanently; unblock it first or block the network permanently")
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2"])
+        XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["10.213.1.2"])
+        XCTAssertTrue(try lab.audit().contains { $0.action == "block.refused" && $0.subject == "10.213.1.2/31" })
+        // A permanent wider ban outlasts it: it replaces the /32.
+        let replacing = try service.block(["10.213.1.2/31"], duration: .permanent, reason: "wide", origin: .user)
         XCTAssertNil(replacing.failure)
         XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"], "the /32 was lifted in favour of the /31")
         XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["10.213.1.2/31"])
         XCTAssertFalse(try lab.pings("10.213.1.1"))
         XCTAssertTrue(try lab.audit().contains { $0.action == "unblock" && $0.subject == "10.213.1.2" && $0.detail == "replaced by a wider ban" })
+        try service.unblock("10.213.1.2/31")
+        // Temporary inside temporary: only a wider ban that ends no earlier replaces the narrower one.
+        XCTAssertNil(try service.block(["10.213.1.2"], duration: .seconds(600), reason: "narrow", origin: .user).failure)
+        let shorter = try service.block(["10.213.1.2/31"], duration: .seconds(60), reason: "wide", origin: .user)
+        XCTAssertEqual(shorter.refused.map(\.kind), [.longerBanInside])
+        XCTAssertTrue(shorter.refused.first?.reason.hasPrefix("10.213.1.2 is banned for another 10m") == true, shorter.refused.first?.reason ?? "")
+        XCTAssertNil(try service.block(["10.213.1.2/31"], duration: .seconds(3600), reason: "wide", origin: .user).failure)
+        XCTAssertEqual(try service.activeBans().map(\.target), ["10.213.1.2/31"])
+    }
+
+    /// Re-blocking what the kernel holds replaces its element: a temporary ban made permanent
+    /// stays, a renewed one gets its new timeout (a plain `add element` keeps the old one on
+    /// kernels before 6.12, Debian 12's 6.1 among them, and never removes a timeout).
+    func testReblockMakesPermanentAndRenewsTimeoutInKernel() throws {
+        let service = lab.service()
+        let single = try BlockTarget(parsing: FirewallLab.addressB), network = try BlockTarget(parsing: "fd13::2/127")
+        XCTAssertNil(try service.block([FirewallLab.addressB, "fd13::2/127"], duration: .seconds(60), reason: "short", origin: .user).failure)
+        XCTAssertEqual(try lab.kernelBans()[single]?.expiresInSeconds.map { $0 <= 60 }, true)
+
+        let renewed = try service.block([FirewallLab.addressB, "fd13::2/127"], duration: .seconds(7200), reason: "longer", origin: .user)
+        XCTAssertNil(renewed.failure)
+        XCTAssertEqual(renewed.blocked.map(\.replacesExisting), [true, true])
+        for target in [single, network] {
+            let left = try XCTUnwrap(try lab.kernelBans()[target]?.expiresInSeconds, "\(target) still temporary")
+            XCTAssertTrue((7100...7200).contains(left), "\(target) has the new timeout in the kernel: \(left)")
+        }
+        XCTAssertNil(try service.block([FirewallLab.addressB, "fd13::2/127"], duration: .permanent, reason: "for good", origin: .user).failure)
+        let kernel = try lab.kernelBans()
+        XCTAssertEqual(Set(kernel.keys), [single, network])
+        XCTAssertNil(kernel[single]?.expiresInSeconds, "permanent in the kernel, as the store says")
+        XCTAssertNil(kernel[network]?.expiresInSeconds, "permanent in the kernel, as the store says")
+        XCTAssertEqual(try service.activeBans().map(\.secondsLeft), [nil, nil])
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA6))
+        // Replacing an element the kernel already dropped (reboot, flush) must not fail the batch.
+        try lab.dropKernelTable()
+        XCTAssertNil(try service.block([FirewallLab.addressB], duration: .seconds(30), reason: "again", origin: .user).failure)
+        XCTAssertEqual(try lab.kernelBans()[single]?.expiresInSeconds.map { $0 <= 30 }, true)
     }
 
     func testIPv6AddressAndNetworkAndRejectAction() throws {

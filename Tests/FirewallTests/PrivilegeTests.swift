@@ -28,7 +28,7 @@ final class PrivilegeTests: XCTestCase {
         }
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.standardError.contains("Changing the firewall needs the CAP_NET_ADMIN capability"), refused.standardError)
-        XCTAssertTrue(refused.standardError.contains("sudo setcap cap_net_admin+eip "), refused.standardError)
+        XCTAssertTrue(refused.standardError.contains("sudo setcap cap_net_raw,cap_net_admin=eip "), refused.standardError)
         XCTAssertTrue(refused.standardError.contains("or run the command with sudo"), refused.standardError)
 
         let dryRun = try asNobody(["block", "203.0.113.9", "--for", "5m", "--dry-run"])

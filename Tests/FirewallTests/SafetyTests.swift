@@ -25,7 +25,7 @@ final class SafetyTests: XCTestCase {
             ("2001:db8:1::20", .ownAddress, "this machine's address"),
             ("192.168.1.1", .gateway, "192.168.1.1 is a default gateway"),
             ("2001:db8:1::1", .gateway, "default gateway"),
-            ("9.9.9.9", .resolver, "9.9.9.9 is a DNS resolver in /etc/resolv.conf"),
+            ("9.9.9.9", .resolver, "9.9.9.9 is a configured DNS resolver (resolv.conf)"),
             ("9.9.0.0/16", .resolver, "DNS resolver"),
             ("2620:fe::fe", .resolver, "DNS resolver"),
             ("169.254.10.10", .linkLocal, "link-local"),
@@ -148,5 +148,53 @@ final class SafetyTests: XCTestCase {
         guard runner.locate("ip") != nil else { throw XCTSkip("iproute2 is not installed") }
         let gathered = try HostFacts.gather(runner: runner)
         XCTAssertTrue(gathered.ownAddresses.contains { $0.address == IPAddress("127.0.0.1")! && $0.interface == "lo" })
+    }
+
+    /// Multipath defaults name their gateways under `nexthops`; output that is not `ip`'s JSON
+    /// throws instead of leaving the lock-out protection without this machine's facts.
+    func testGatewaysFromNexthopsAndUnreadableOutputThrows() throws {
+        let multipath = #"[{"dst":"default","flags":[],"nexthops":[{"gateway":"192.0.2.1","dev":"eth0","weight":1,"flags":[]},{"gateway":"fe80::1%eth1","dev":"eth1","weight":1,"flags":[]}]},{"dst":"default","gateway":"198.51.100.1","dev":"eth2","flags":[]}]"#
+        XCTAssertEqual(try HostFacts.parseGateways(multipath), [IPAddress("192.0.2.1")!, IPAddress("fe80::1")!, IPAddress("198.51.100.1")!])
+        XCTAssertEqual(try HostFacts.parseGateways("[]\n"), [])
+        XCTAssertEqual(try HostFacts.parseGateways(""), [])
+        XCTAssertThrowsError(try HostFacts.parseGateways("default via 192.0.2.1 dev eth0\n"))
+        XCTAssertThrowsError(try HostFacts.parseAddresses("{\"truncated\": "))
+    }
+
+    /// A fake `ip` that prints plain text instead of JSON: gathering throws, and a block is
+    /// not attempted (nothing reaches the backend).
+    func testUnreadableIPOutputStopsTheBlock() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-fakeip-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ip = directory.appendingPathComponent("ip").path
+        try "#!/bin/sh\necho '1: lo: <LOOPBACK,UP> mtu 65536'\n".write(toFile: ip, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: ip)
+        let fakeIP = ProcessCommandRunner(searchPath: [directory.path])
+        XCTAssertThrowsError(try HostFacts.gather(runner: fakeIP, resolvConfFiles: [])) { error in
+            XCTAssertTrue("\(error)".contains("cannot read"), "\(error)")
+        }
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let counting = CountingRunner()
+        let service = FirewallService(backend: NftablesBackend(runner: counting), database: database,
+                                      facts: { try HostFacts.gather(runner: fakeIP, resolvConfFiles: []) }, privilegeCheck: {})
+        XCTAssertThrowsError(try service.block(["203.0.113.9"], duration: .permanent, reason: "", origin: .user))
+        XCTAssertEqual(counting.ran, [])
+    }
+
+    /// Without explicit facts, the service gathers them through its backend's runner: a
+    /// namespaced backend is checked against the namespace's addresses, not the host's.
+    func testDefaultFactsComeThroughTheBackendsRunner() throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let counting = CountingRunner(inner: ProcessCommandRunner())
+        let service = FirewallService(backend: NftablesBackend(runner: counting), database: database, privilegeCheck: {})
+        _ = try service.block(["203.0.113.9"], duration: .permanent, reason: "", origin: .user, dryRun: true)
+        XCTAssertEqual(counting.ran.map(\.argv).filter { $0.first == "ip" }, [
+            ["ip", "-j", "address", "show"],
+            ["ip", "-j", "-4", "route", "show", "default", "table", "all"],
+            ["ip", "-j", "-6", "route", "show", "default", "table", "all"],
+        ])
     }
 }

@@ -24,6 +24,25 @@ public enum BackendChoice: String, Sendable, CaseIterable {
     }
 }
 
+extension FirewallService {
+    /// The firewall this machine's settings ask for: `choice` of backend (default: nftables,
+    /// else iptables + ipset) with `action`, or the `firewallAction` setting when nil. The one
+    /// way the CLI, the window, the daemon and scheduled jobs open it.
+    /// - Throws: the settings could not be read (the action would be a guess), or no backend is
+    ///   installed (`toolMissing`, saying what to install).
+    public static func configured(database: NetScouterDatabase, choice: BackendChoice = .auto, action: BlockAction? = nil) throws -> FirewallService {
+        let chosen: BlockAction
+        if let action {
+            chosen = action
+        } else {
+            do { chosen = BlockAction(settings: try SettingsStore(database: database).load()) } catch {
+                throw FirewallError.other("The settings could not be read, so the firewall action (drop or reject) is unknown: \(error). Nothing was changed.")
+            }
+        }
+        return FirewallService(backend: try choice.make(action: chosen), database: database)
+    }
+}
+
 extension BlockAction {
     /// The configured action (settings `firewallAction`).
     public init(settings: AppSettings) {

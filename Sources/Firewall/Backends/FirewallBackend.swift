@@ -3,10 +3,15 @@ public struct BanEntry: Equatable, Sendable {
     public var target: BlockTarget
     /// Whole seconds; nil for a permanent ban.
     public var timeoutSeconds: Int?
+    /// The firewall may already hold this target (a re-block): its element is replaced, so the
+    /// new timeout (or permanence) takes effect. A plain add of an existing nftables element
+    /// keeps its old timeout on kernels before 6.12 and never makes a temporary one permanent.
+    public var replacesExisting: Bool
 
-    public init(target: BlockTarget, timeoutSeconds: Int? = nil) {
+    public init(target: BlockTarget, timeoutSeconds: Int? = nil, replacesExisting: Bool = false) {
         self.target = target
         self.timeoutSeconds = timeoutSeconds
+        self.replacesExisting = replacesExisting
     }
 }
 
@@ -78,11 +83,22 @@ public protocol FirewallBackend: Sendable {
     /// Called for bans whose time ran out (after the backend expired them itself): drops what
     /// the backend keeps beside the ban, so a new ban on the same target starts afresh.
     func forgetExpired(_ targets: [BlockTarget]) throws
+    /// The bans and the status from one reading of the firewall (the Firewall tab's refresh).
+    func listWithStatus() throws -> (bans: [KernelBan], status: FirewallStatus)
+    /// The longest timeout the kernel accepts for an entry (ipset: 2,147,483 s); longer bans go
+    /// in permanent and the ban service's expiry sweep lifts them. Nil: no limit below 30 days.
+    var longestKernelTimeout: Int? { get }
 }
 
 extension FirewallBackend {
     /// Nothing is kept beside a ban by default.
     public func forgetExpired(_ targets: [BlockTarget]) throws {}
+
+    public func listWithStatus() throws -> (bans: [KernelBan], status: FirewallStatus) {
+        (try list(), try status())
+    }
+
+    public var longestKernelTimeout: Int? { nil }
 }
 
 extension Array {

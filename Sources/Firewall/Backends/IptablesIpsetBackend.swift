@@ -31,7 +31,11 @@ public final class IptablesIpsetBackend: FirewallBackend {
         var rules: [(String, String, [String])] = []
         for (tool, set) in [("iptables", Self.set4), ("ip6tables", Self.set6)] {
             for (chain, direction) in [("INPUT", "src"), ("OUTPUT", "dst"), ("FORWARD", "src"), ("FORWARD", "dst")] {
-                rules.append((tool, chain, ["-m", "set", "--match-set", set, direction, "-j", target]))
+                // With REJECT, our own refusal (TCP reset, ICMP unreachable) to a banned address
+                // leaves through OUTPUT: only new outbound connections are stopped there, as the
+                // nftables backend's `ct state new`, or the refusal itself would be rejected.
+                let outbound = chain == "OUTPUT" && action == .reject ? ["-m", "conntrack", "--ctstate", "NEW"] : []
+                rules.append((tool, chain, outbound + ["-m", "set", "--match-set", set, direction, "-j", target]))
             }
         }
         return rules
@@ -39,12 +43,23 @@ public final class IptablesIpsetBackend: FirewallBackend {
 
     /// The rules inserted at the top of each chain (what `block` runs when a rule is missing).
     public func insertRuleCommands() -> [FirewallCommand] {
-        ruleSpecifications().map { FirewallCommand($0.tool, ["-w", "-I", $0.chain, "1"] + $0.spec) }
+        ruleSpecifications().map { FirewallCommand($0.tool, Self.waitForLock + ["-I", $0.chain, "1"] + $0.spec) }
     }
 
+    /// Wait at most 5 s for the xtables lock: a bare `-w` waits forever behind a stuck holder.
+    static let waitForLock = ["-w", "5"]
+
+    /// ipset's largest timeout (about 24.8 days); bans go to 30 days.
+    public static let longestTimeout = 2_147_483
+    public var longestKernelTimeout: Int? { Self.longestTimeout }
+
+    /// `add` lines for `ipset restore -exist`, which also updates the timeout of an entry that is
+    /// already there (a re-block; timeout 0 makes it permanent). A ban longer than ipset allows
+    /// goes in permanent: the ban service's expiry sweep removes it when its time is up.
     public func restoreScript(_ entries: [BanEntry]) -> String {
         entries.map { entry in
-            "add \(entry.target.family == .ipv4 ? Self.set4 : Self.set6) \(entry.target) timeout \(entry.timeoutSeconds ?? 0)\n"
+            let timeout = entry.timeoutSeconds.map { $0 > Self.longestTimeout ? 0 : $0 } ?? 0
+            return "add \(entry.target.family == .ipv4 ? Self.set4 : Self.set6) \(entry.target) timeout \(timeout)\n"
         }.joined()
     }
 
@@ -58,12 +73,22 @@ public final class IptablesIpsetBackend: FirewallBackend {
     }
 
     public func block(_ entries: [BanEntry]) throws {
-        if !rulesReady.withLock({ $0 }) {
+        do {
+            try block(entries, setUp: !rulesReady.withLock { $0 })
+        } catch let error as FirewallError where rulesReady.withLock({ $0 }) && error.isMissingObject {
+            // A firewall reload destroyed our sets since this instance created them: again, once.
+            rulesReady.withLock { $0 = false }
+            try block(entries, setUp: true)
+        }
+    }
+
+    private func block(_ entries: [BanEntry], setUp: Bool) throws {
+        if setUp {
             for command in createSetCommands() { try runner.check(command) }
             for rule in ruleSpecifications() {
                 // -C exits 1 when the rule is absent; insert it then, at the top.
-                if try runner.run(FirewallCommand(rule.tool, ["-w", "-C", rule.chain] + rule.spec)).status != 0 {
-                    try runner.check(FirewallCommand(rule.tool, ["-w", "-I", rule.chain, "1"] + rule.spec))
+                if try runner.run(FirewallCommand(rule.tool, Self.waitForLock + ["-C", rule.chain] + rule.spec)).status != 0 {
+                    try runner.check(FirewallCommand(rule.tool, Self.waitForLock + ["-I", rule.chain, "1"] + rule.spec))
                 }
             }
             rulesReady.withLock { $0 = true }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Windows Defender Firewall through `netsh advfirewall`: one inbound and one outbound rule per
 /// target, named after it so it can be deleted by name. netsh has no timeouts: the ban
 /// service's expiry sweep removes temporary bans.
@@ -30,8 +32,16 @@ public struct NetshBackend: FirewallBackend {
         for command in blockCommands(entries) { try runner.check(command) }
     }
 
+    /// A rule already gone (deleted by hand, or never added) is not an error; anything else is.
     public func unblock(_ targets: [BlockTarget]) throws {
-        for command in unblockCommands(targets) { _ = try runner.run(command) }
+        for command in unblockCommands(targets) {
+            let result = try runner.run(command)
+            guard result.status != 0 else { continue }
+            let output = result.standardOutput + result.standardError
+            if output.contains("No rules match the specified criteria") { continue }
+            throw FirewallError.commandFailed(command: command.description, status: result.status,
+                                              output: output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
     }
 
     public func list() throws -> [KernelBan] {

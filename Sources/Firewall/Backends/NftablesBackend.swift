@@ -213,6 +213,18 @@ public final class NftablesBackend: FirewallBackend {
         bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
+    /// For re-blocked targets: `add` (a no-op when present, so the `delete` cannot fail when the
+    /// kernel already expired it) then `delete`, so the `add element` that follows in the same
+    /// transaction creates the element anew with its new timeout or none (kernels before 6.12
+    /// ignore a timeout on an `add` of an element that is there).
+    public func replaceScript(_ entries: [BanEntry]) -> String {
+        let replaced = entries.filter(\.replacesExisting).map { (set: BanSet($0.target).name, element: BanSet.element($0.target)) }
+        guard !replaced.isEmpty else { return "" }
+        return Self.deleteScript(replaced).split(separator: "\n").map { line in
+            "add" + line.dropFirst("delete".count) + "\n" + line + "\n"
+        }.joined()
+    }
+
     /// `delete element` statements: each (set name, element) pair given.
     static func deleteScript(_ elements: [(set: String, element: String)]) -> String {
         var lines: [String] = []
@@ -226,7 +238,7 @@ public final class NftablesBackend: FirewallBackend {
 
     /// What `block` runs when nothing is installed yet (dry runs).
     public func blockCommands(_ entries: [BanEntry]) -> [FirewallCommand] {
-        [FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(sets: Self.sets(for: entries), chains: true) + elementScript(entries))]
+        [FirewallCommand("nft", ["-f", "-"], standardInput: setupScript(sets: Self.sets(for: entries), chains: true) + replaceScript(entries) + elementScript(entries))]
     }
 
     /// What `unblock` runs when every target is banned and none was hit yet (dry runs).
@@ -242,10 +254,13 @@ public final class NftablesBackend: FirewallBackend {
 
     public func block(_ entries: [BanEntry]) throws {
         let needed = Self.sets(for: entries)
+        let changes = replaceScript(entries) + elementScript(entries)
         if let ready = readySets.withLock({ $0 }), needed.isSubset(of: ready) {
             guard !entries.isEmpty else { return }
             do {
-                try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: elementScript(entries)))
+                // `list chain` makes the transaction fail (applying nothing) when a firewall
+                // reload removed our chains, instead of filling sets no rule looks at.
+                try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: Self.chainCheckScript + changes))
                 return
             } catch {
                 // Someone changed or deleted the table since: look again and set it up.
@@ -275,9 +290,11 @@ public final class NftablesBackend: FirewallBackend {
             }
             script = setupScript(sets: sets, chains: true, deleting: listing?.legacySets ?? []) + elementScript(moved) + counts
         }
-        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: script + elementScript(entries)))
+        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: script + changes))
         readySets.withLock { $0 = sets }
     }
+
+    static let chainCheckScript = hookChains.map { "list chain inet \(table) \($0)\n" }.joined()
 
     /// Installs the table, sets and chains (used at start-up even when there is nothing to re-apply).
     public func install() throws {
@@ -311,13 +328,17 @@ public final class NftablesBackend: FirewallBackend {
     }
 
     public func status() throws -> FirewallStatus {
+        try listWithStatus().status
+    }
+
+    public func listWithStatus() throws -> (bans: [KernelBan], status: FirewallStatus) {
         guard let listing = try listing(elements: true) else {
-            return FirewallStatus(backend: name, installed: false, action: nil, entries: 0, droppedPackets: 0, droppedBytes: 0,
-                                  detail: "table inet \(Self.table) is not installed (it is created by the first block)")
+            return ([], FirewallStatus(backend: name, installed: false, action: nil, entries: 0, droppedPackets: 0, droppedBytes: 0,
+                                       detail: "table inet \(Self.table) is not installed (it is created by the first block)"))
         }
-        return FirewallStatus(backend: name, installed: listing.hookChains == Self.hookChains.count, action: listing.action, entries: listing.bans.count,
-                              droppedPackets: listing.packets, droppedBytes: listing.bytes,
-                              detail: "table inet \(Self.table): \(listing.rules) rules at priority \(Self.priority) over \(listing.banSets.count) sets, \(listing.bans.count) entries")
+        return (listing.bans, FirewallStatus(backend: name, installed: listing.hookChains == Self.hookChains.count, action: listing.action,
+                                             entries: listing.bans.count, droppedPackets: listing.packets, droppedBytes: listing.bytes,
+                                             detail: "table inet \(Self.table): \(listing.rules) rules at priority \(Self.priority) over \(listing.banSets.count) sets, \(listing.bans.count) entries"))
     }
 
     struct Listing {

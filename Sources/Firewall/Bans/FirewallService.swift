@@ -23,9 +23,20 @@ public final class FirewallService: Sendable {
                 privilegeCheck: @escaping @Sendable () throws -> Void = { try NetAdminCapability.require() }) {
         self.backend = backend
         self.database = database
-        self.facts = facts ?? { try HostFacts.gather() }
+        let runner = Self.hostRunner(of: backend)
+        self.facts = facts ?? { try HostFacts.gather(runner: runner) }
         self.clock = clock
         self.privilegeCheck = privilegeCheck
+    }
+
+    /// The runner the backend's commands go through (a namespaced one in tests and benchmarks),
+    /// so the lock-out protections see the addresses of the machine the firewall runs on.
+    static func hostRunner(of backend: any FirewallBackend) -> any CommandRunner {
+        switch backend {
+        case let nftables as NftablesBackend: nftables.runner
+        case let iptables as IptablesIpsetBackend: iptables.runner
+        default: ProcessCommandRunner()
+        }
     }
 
     // MARK: Block
@@ -90,6 +101,7 @@ public final class FirewallService: Sendable {
             }
         }
         let now = clock()
+        let newExpiry = duration.timeInterval.map { now.addingTimeInterval($0) }
         let active = try BlockStore(database: database).active(at: now)
         var activeByTarget: [BlockTarget: [BlockRecord]] = [:]
         for record in active { if let target = try? BlockTarget(parsing: record.address) { activeByTarget[target, default: []].append(record) } }
@@ -104,14 +116,33 @@ public final class FirewallService: Sendable {
                 outcome.skipped.append(Skipped(target: target.description, reason: "already blocked by \(activeSorted[start - 1])"))
                 continue
             }
-            // Narrower active bans inside this one: this one replaces them (one ban per address, so hits count once).
+            // Narrower active bans inside this one: this one replaces them (one ban per address, so
+            // hits count once), but only those it outlasts (or a permanent ban would be lost when
+            // a wider temporary one expires).
+            var inside: [BlockTarget] = []
             var index = start
             while index < activeSorted.count, target.contains(activeSorted[index]) {
-                if activeSorted[index] != target { superseded.append(activeSorted[index]) }
+                if activeSorted[index] != target { inside.append(activeSorted[index]) }
                 index += 1
             }
-            entries.append(BanEntry(target: target, timeoutSeconds: duration.timeInterval.map { Int($0) }))
+            if let longer = Self.longerBan(inside, than: newExpiry, records: activeByTarget, now: now) {
+                outcome.refused.append(Refusal(target: target.description, kind: .longerBanInside, reason: longer))
+                continue
+            }
+            superseded += inside
+            entries.append(BanEntry(target: target, timeoutSeconds: duration.timeInterval.map { Int($0) },
+                                    replacesExisting: activeByTarget[target] != nil))
         }
+        let longerInside = outcome.refused.filter { $0.kind == .longerBanInside }
+        if !dryRun && !longerInside.isEmpty {
+            try database.write { db in
+                for refusal in longerInside.prefix(Self.perTargetAuditLimit) {
+                    try AuditLog.append(actor: origin.actor, action: "block.refused", subject: refusal.target,
+                                        detail: "\(origin.why); \(refusal.kind.rawValue): \(refusal.reason)", at: now, in: db)
+                }
+            }
+        }
+        if allOrNothing && !longerInside.isEmpty { return outcome }
         if entries.isEmpty { return outcome }
         if dryRun {
             outcome.commands = backend.unblockCommands(superseded) + backend.blockCommands(entries)
@@ -156,6 +187,24 @@ public final class FirewallService: Sendable {
         return outcome
     }
 
+    /// Why the narrower bans `inside` a new ban ending at `newExpiry` (nil: permanent) must not be
+    /// replaced by it: the first one that lasts longer; nil when the new ban outlasts them all.
+    static func longerBan(_ inside: [BlockTarget], than newExpiry: Date?, records: [BlockTarget: [BlockRecord]], now: Date) -> String? {
+        guard let newExpiry else { return nil }
+        for narrower in inside {
+            for record in records[narrower] ?? [] {
+                guard let expiry = record.expiresAt else {
+                    return "\(narrower) is banned permanently; unblock it first or block the network permanently"
+                }
+                if expiry > newExpiry {
+                    let left = BanDuration.text(max(1, Int(expiry.timeIntervalSince(now).rounded(.up))))
+                    return "\(narrower) is banned for another \(left), longer than this ban; unblock it first or block the network for longer"
+                }
+            }
+        }
+        return nil
+    }
+
     /// The first index whose element satisfies `isAfter` (elements before it do not): binary search.
     static func firstIndex(in sorted: [BlockTarget], where isAfter: (BlockTarget) -> Bool) -> Int {
         var low = 0, high = sorted.count
@@ -178,7 +227,11 @@ public final class FirewallService: Sendable {
     public func unblock(_ text: String, actor: String = "user", reason: String = "", dryRun: Bool = false) throws -> UnblockOutcome {
         let target = try BlockTarget(parsing: text)
         let now = clock()
-        let records = try BlockStore(database: database).active(at: now).filter { $0.address == target.description }
+        let active = try BlockStore(database: database).active(at: now)
+        let records = active.filter { $0.address == target.description }
+        if records.isEmpty, let covering = active.compactMap({ try? BlockTarget(parsing: $0.address) }).first(where: { $0 != target && $0.contains(target) }) {
+            throw FirewallError.other("\(target) has no ban of its own: it is inside the ban on \(covering). Unblock \(covering) to let it through (and block the rest again if needed).")
+        }
         if dryRun { return UnblockOutcome(target: target, liftedRecords: records.count, commands: backend.unblockCommands([target])) }
         do {
             try privilegeCheck()
@@ -209,7 +262,11 @@ public final class FirewallService: Sendable {
         let expired = try BlockStore(database: database).expired(at: now)
         guard !expired.isEmpty else { return 0 }
         let targets = expired.compactMap { try? BlockTarget(parsing: $0.address) }
-        if !backend.expiresEntriesItself {
+        // Bans longer than the kernel's longest timeout went in permanent: lifted here.
+        let outlivedKernelTimeout = backend.longestKernelTimeout.map { longest in
+            expired.contains { record in record.expiresAt.map { $0.timeIntervalSince(record.createdAt) > TimeInterval(longest) } ?? false }
+        } ?? false
+        if !backend.expiresEntriesItself || outlivedKernelTimeout {
             try privilegeCheck()
             try backend.unblock(targets)
         } else {
@@ -275,14 +332,21 @@ public final class FirewallService: Sendable {
 
     /// Active bans from the store, with the firewall's hit counters when it can be read.
     public func activeBans(includeKernel: Bool = true) throws -> [BanStatus] {
+        try activeBans(kernelBans: includeKernel ? try? backend.list() : nil)
+    }
+
+    /// Active bans and the firewall's status (nil when it cannot be read) from one reading of it.
+    public func overview() throws -> (bans: [BanStatus], status: FirewallStatus?) {
+        let kernel = try? backend.listWithStatus()
+        return (try activeBans(kernelBans: kernel?.bans), kernel?.status)
+    }
+
+    private func activeBans(kernelBans: [KernelBan]?) throws -> [BanStatus] {
         let now = clock()
         let records = try BlockStore(database: database).active(at: now)
         var kernel: [BlockTarget: KernelBan] = [:]
-        var kernelKnown = false
-        if includeKernel, let bans = try? backend.list() {
-            kernelKnown = true
-            for ban in bans { kernel[ban.target] = ban }
-        }
+        let kernelKnown = kernelBans != nil
+        for ban in kernelBans ?? [] { kernel[ban.target] = ban }
         return records.map { record in
             let target = try? BlockTarget(parsing: record.address)
             let ban = target.flatMap { kernel[$0] }
@@ -298,12 +362,17 @@ public final class FirewallService: Sendable {
         try AllowlistStore(database: database).all().compactMap { try? BlockTarget(parsing: $0.entry) }
     }
 
-    /// Adds an address or CIDR to the allowlist. Returns the canonical entry and whether it was new.
+    /// Adds an address or CIDR to the allowlist. Returns the canonical entry, whether it was new,
+    /// and the active bans that overlap it: the allowlist stops new bans, it lifts none.
     @discardableResult
-    public func allow(_ text: String, note: String = "", actor: String = "user") throws -> (entry: String, added: Bool) {
+    public func allow(_ text: String, note: String = "", actor: String = "user") throws -> (entry: String, added: Bool, overlappingBans: [String]) {
         let target = try BlockTarget(parsing: text)
-        let added = try AllowlistStore(database: database).add(target.description, note: Self.clean(note), actor: actor, at: clock())
-        return (target.description, added)
+        let now = clock()
+        let added = try AllowlistStore(database: database).add(target.description, note: Self.clean(note), actor: actor, at: now)
+        let overlapping = try BlockStore(database: database).active(at: now).map(\.address).filter { address in
+            (try? BlockTarget(parsing: address)).map(target.overlaps) ?? false
+        }
+        return (target.description, added, Array(Set(overlapping)).sorted())
     }
 
     @discardableResult
@@ -333,8 +402,5 @@ public final class FirewallService: Sendable {
     }
 
     /// Reasons are free text from users and lists: printable, one line, bounded.
-    static func clean(_ text: String) -> String {
-        let line = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
-        return line.count > 200 ? String(line.prefix(200)) : line
-    }
+    static func clean(_ text: String) -> String { FirewallError.clean(text, limit: 200) }
 }

@@ -11,10 +11,14 @@ public struct ProcessCommandRunner: CommandRunner {
     public var prefix: [String]
     /// Where programs are looked up, in order.
     public var searchPath: [String]
+    /// Seconds a command may take before it is stopped (SIGTERM, then SIGKILL) and reported.
+    public var timeout: Double
 
-    public init(prefix: [String] = [], searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"]) {
+    public init(prefix: [String] = [], searchPath: [String] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"],
+                timeout: Double = 30) {
         self.prefix = prefix
         self.searchPath = searchPath
+        self.timeout = timeout
     }
 
     /// Runs every command inside network namespace `name` (`ip netns exec`).
@@ -35,7 +39,8 @@ public struct ProcessCommandRunner: CommandRunner {
         // A fixed, minimal environment: nothing the caller's environment holds changes what runs.
         return try Spawn.run(executable: executable, arguments: argv,
                              environment: ["PATH=" + searchPath.joined(separator: ":"), "LC_ALL=C"],
-                             input: command.standardInput.map { Array($0.utf8) })
+                             input: command.standardInput.map { Array($0.utf8) }, timeout: timeout,
+                             passNetAdmin: getuid() != 0 && NetAdminCapability.isEffective(), name: command.program)
     }
 
     static func package(for tool: String) -> String {

@@ -10,13 +10,19 @@ public enum NetAdminCapability {
         return value & (1 << 12) != 0
     }
 
-    /// Throws `needsNetAdmin` (with the setcap command for this executable) when it is missing;
-    /// otherwise makes sure the `nft`/`ipset` children inherit it (ambient set) when we are not root.
+    /// Throws `needsNetAdmin` (with the setcap command for this executable) when it is missing,
+    /// or when a non-root process cannot pass it on to its `nft` / `ipset` children (checked by
+    /// a raise and lower). Only those children get it, each raised around its own spawn
+    /// (`Spawn`); this process's other children never do.
     public static func require() throws {
         guard isEffective() else {
             throw FirewallError.needsNetAdmin(executable: executablePath)
         }
-        if getuid() != 0 { _ = firewall_raise_ambient_net_admin() }
+        guard getuid() != 0, firewall_ambient_net_admin_is_set() != 1 else { return }
+        var addedInheritable: Int32 = 0
+        let raised = firewall_raise_ambient_net_admin(&addedInheritable) == 0
+        firewall_lower_ambient_net_admin(addedInheritable)
+        guard raised else { throw FirewallError.needsNetAdmin(executable: executablePath) }
     }
 
     static var executablePath: String {

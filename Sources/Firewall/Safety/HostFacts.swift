@@ -23,23 +23,41 @@ public struct HostFacts: Equatable, Sendable {
         self.resolvers = resolvers
     }
 
-    /// Reads them through `runner` (`ip -j address`, `ip -j route show default` for IPv4 and IPv6),
-    /// so a namespaced runner sees the namespace's own, and the resolvers from `resolvConf`.
-    public static func gather(runner: any CommandRunner = ProcessCommandRunner(), resolvConf: String = "/etc/resolv.conf") throws -> HostFacts {
+    /// Where resolvers are read: the system's resolv.conf and, with systemd-resolved (whose
+    /// resolv.conf names only its 127.0.0.53 stub), the upstream servers it forwards to.
+    public static let resolvConfFiles = ["/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"]
+
+    /// Reads them through `runner` (`ip -j address`, `ip -j route show default table all` for
+    /// IPv4 and IPv6), so a namespaced runner sees the namespace's own, and the resolvers from
+    /// `resolvConfFiles` (those that exist). Output `ip` printed but NetScouter cannot read
+    /// throws: the lock-out protection must never silently go without this machine's facts.
+    public static func gather(runner: any CommandRunner = ProcessCommandRunner(), resolvConfFiles: [String] = Self.resolvConfFiles) throws -> HostFacts {
         var facts = HostFacts()
         let addresses = try runner.check(FirewallCommand("ip", ["-j", "address", "show"])).standardOutput
-        facts.ownAddresses = parseAddresses(addresses)
+        facts.ownAddresses = try parseAddresses(addresses)
         for family in ["-4", "-6"] {
-            let routes = try runner.check(FirewallCommand("ip", ["-j", family, "route", "show", "default"])).standardOutput
-            facts.gateways += parseGateways(routes)
+            // Every routing table: policy routing (VPNs, multiple uplinks) keeps defaults outside main.
+            let routes = try runner.check(FirewallCommand("ip", ["-j", family, "route", "show", "default", "table", "all"])).standardOutput
+            for gateway in try parseGateways(routes) where !facts.gateways.contains(gateway) { facts.gateways.append(gateway) }
         }
-        facts.resolvers = parseResolvConf((try? String(contentsOfFile: resolvConf, encoding: .utf8)) ?? "")
+        for file in resolvConfFiles {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for resolver in parseResolvConf(text) where !facts.resolvers.contains(resolver) { facts.resolvers.append(resolver) }
+        }
         return facts
     }
 
-    static func parseAddresses(_ json: String) -> [OwnAddress] {
-        guard let interfaces = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
-        return interfaces.flatMap { interface -> [OwnAddress] in
+    static func parseJSONArray(_ json: String, what: String) throws -> [[String: Any]] {
+        // `ip -j` prints nothing at all for an empty answer on some versions.
+        if json.allSatisfy(\.isWhitespace) { return [] }
+        guard let array = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else {
+            throw FirewallError.other("`ip -j \(what)` printed output NetScouter cannot read, so this machine's own addresses and gateways are unknown and nothing can be checked against them: \(FirewallError.clean(json))")
+        }
+        return array
+    }
+
+    public static func parseAddresses(_ json: String) throws -> [OwnAddress] {
+        try parseJSONArray(json, what: "address show").flatMap { interface -> [OwnAddress] in
             let name = interface["ifname"] as? String ?? "?"
             return (interface["addr_info"] as? [[String: Any]] ?? []).compactMap { info in
                 (info["local"] as? String).flatMap(IPAddress.init).map { OwnAddress(address: $0, interface: name) }
@@ -47,10 +65,13 @@ public struct HostFacts: Equatable, Sendable {
         }
     }
 
-    static func parseGateways(_ json: String) -> [IPAddress] {
-        guard let routes = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] else { return [] }
-        return routes.compactMap { route in
-            (route["gateway"] as? String).flatMap { IPAddress(String($0.split(separator: "%").first ?? "")) }
+    /// `gateway` of each route, and of each of its `nexthops` (multipath defaults).
+    public static func parseGateways(_ json: String) throws -> [IPAddress] {
+        func address(_ text: Any?) -> IPAddress? {
+            (text as? String).flatMap { IPAddress(String($0.split(separator: "%").first ?? "")) }
+        }
+        return try parseJSONArray(json, what: "route show default").flatMap { route -> [IPAddress] in
+            [address(route["gateway"])].compactMap { $0 } + (route["nexthops"] as? [[String: Any]] ?? []).compactMap { address($0["gateway"]) }
         }
     }
 

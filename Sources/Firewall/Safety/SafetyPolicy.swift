@@ -12,6 +12,9 @@ public struct Refusal: Equatable, Sendable, CustomStringConvertible {
         case gateway = "default gateway"
         case resolver = "DNS resolver"
         case allowlisted = "allowlist"
+        /// A narrower ban inside the requested network lasts longer than the new one would:
+        /// replacing it would lift it early.
+        case longerBanInside = "longer ban inside"
     }
 
     public var target: String
@@ -68,7 +71,7 @@ public struct SafetyPolicy: Sendable {
             return refuse(.gateway, "\(gateway) is a default gateway; blocking it cuts this machine off the network")
         }
         if let resolver = facts.resolvers.first(where: target.contains) {
-            return refuse(.resolver, "\(resolver) is a DNS resolver in /etc/resolv.conf; blocking it breaks name resolution")
+            return refuse(.resolver, "\(resolver) is a configured DNS resolver (resolv.conf); blocking it breaks name resolution")
         }
         if let entry = allowlist.first(where: { $0.overlaps(target) }) {
             return refuse(.allowlisted, "it overlaps the allowlist entry \(entry); remove it from the allowlist first")

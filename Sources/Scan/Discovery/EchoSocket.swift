@@ -20,7 +20,7 @@ final class EchoSocket {
             raw = true
         }
         guard descriptor >= 0 else {
-            throw ScanError("ICMP echo skipped: this user may not open ping sockets (net.ipv4.ping_group_range) and raw sockets need CAP_NET_RAW. Allow ping sockets with `sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`, or grant `sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v netscouter)\"`.")
+            throw ScanError("ICMP echo skipped: this user may not open ping sockets (net.ipv4.ping_group_range) and raw sockets need CAP_NET_RAW. Allow ping sockets with `sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`, or grant `\(CapabilityHint.setcap())`.")
         }
         self.descriptor = descriptor
         isRaw = raw

@@ -77,7 +77,7 @@ public final class LanDiscovery: Sendable {
             arpSocket = Self.openARPSocket(interface)
             if arpSocket < 0 {
                 warnings.append(errno == EPERM || errno == EACCES
-                    ? "ARP sweep skipped: it needs the CAP_NET_RAW capability. Grant it with `sudo setcap cap_net_raw,cap_net_admin=eip \"$(command -v netscouter)\"` or run with sudo."
+                    ? "ARP sweep skipped: it needs the CAP_NET_RAW capability. Grant it with `\(CapabilityHint.setcap())` or run with sudo."
                     : "ARP sweep skipped: cannot open a packet socket on \(interface.name): \(String(cString: strerror(errno))).")
             }
         }
