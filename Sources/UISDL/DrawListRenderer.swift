@@ -22,6 +22,12 @@ public final class DrawListRenderer {
         public var skippedFills = 0
         /// Pixels the background was filled into (only where no opaque rectangle covers it later).
         public var backgroundPixels = 0
+        /// One-pixel lines drawn (a wide line is several, see `GeometryBatch.thinLine`).
+        public var lines = 0
+        /// Layers shown from their kept pixels, their commands skipped.
+        public var layerHits = 0
+        /// Layers drawn (into their texture, then shown).
+        public var layerMisses = 0
         public init() {}
     }
 
@@ -47,6 +53,29 @@ public final class DrawListRenderer {
     private let maxBackgroundPieces = 256
     private var destroyed = false
     public private(set) var statistics = Statistics()
+
+    /// A layer's kept pixels: a render-target texture the size of the target, valid inside
+    /// `region` (target pixels) for `key`.
+    private struct LayerPicture {
+        var texture: OpaquePointer
+        var width: Int32
+        var height: Int32
+        var key: UInt64
+        var region: PixelRect
+        var lastUsedFrame: Int
+    }
+    private var layers: [UInt64: LayerPicture] = [:]
+    /// The layer being drawn into its texture, and the solid regions of the target to restore
+    /// after it.
+    private var drawingLayer: (slot: UInt64, region: PixelRect, savedSolids: [(area: PixelRect, color: Color)])?
+    /// A kept layer was shown: its commands are skipped up to `.endLayer`.
+    private var skippingLayer = false
+    private var frameNumber = 0
+    /// A layer slot unused for this many frames gives its texture back.
+    private let maxIdleLayerFrames = 120
+    /// Render targets are not available (renderer without them, or creating one failed): layers
+    /// are drawn directly every frame.
+    private var layersUnavailable = false
 
     /// - Parameters:
     ///   - maxCachedTexts: textures kept at most (least recently used ones go first).
@@ -105,8 +134,16 @@ public final class DrawListRenderer {
         if let background { fillBackground(background, under: list, scale: scale) }
         SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
 
+        frameNumber += 1
+        skippingLayer = false
+        drawingLayer = nil
         list.points.withUnsafeBufferPointer { points in
             for command in list.commands {
+                if skippingLayer {
+                    guard case .endLayer = command else { continue }
+                    skippingLayer = false
+                    continue
+                }
                 if clipIsEmpty {
                     // Nothing is visible until the clip changes.
                     guard case .clip = command else { continue }
@@ -154,7 +191,7 @@ public final class DrawListRenderer {
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
                     drawn(Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale))
-                    batch.line(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
+                    batch.thinLine(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .polyline(start, count, color, thickness):
                     guard count >= 2, start >= 0, start + count <= points.count else { continue }
                     drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale,
@@ -204,10 +241,17 @@ public final class DrawListRenderer {
                 case let .clip(rect):
                     flush()
                     setClip(rect, scale: scale)
+                case let .beginLayer(slot, key, rect, background):
+                    beginLayer(slot: slot, key: key, rect: rect, background: background, scale: scale)
+                case .endLayer:
+                    endLayer()
                 }
             }
         }
+        // A layer left open ends with the list.
+        endLayer()
         flush()
+        evictIdleLayers()
         SDL_RenderSetClipRect(renderer, nil)
         clipPixels = nil
         clipIsEmpty = false
@@ -227,23 +271,142 @@ public final class DrawListRenderer {
         statistics.textBlits += 1
     }
 
-    /// Drops every cached text texture (e.g. after SDL reports its render targets were reset).
-    public func purgeTextCache() { textCache.removeAll() }
+    /// Drops every cached text texture and kept layer (e.g. after SDL reports its render
+    /// targets were reset).
+    public func purgeTextCache() {
+        textCache.removeAll()
+        removeLayers()
+    }
+
+    /// Layer pictures currently kept.
+    public var keptLayers: Int { layers.count }
+
+    // MARK: Layers
+
+    /// Shows the kept picture of `slot` when it was drawn for `key` over the same region, and
+    /// then skips the layer's commands; otherwise draws them into the slot's texture (on the
+    /// background) and shows that at `.endLayer`. Without render targets the layer is drawn
+    /// directly on its background.
+    private func beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scale: Float) {
+        guard drawingLayer == nil else { return }  // Layers do not nest: the inner one is drawn as part of the outer.
+        flush()
+        let region = Self.pixelBounds(rect, scale: scale).intersection((clipPixels ?? target).intersection(target))
+        guard !region.isEmpty else {
+            skippingLayer = true
+            return
+        }
+        let opaqueBackground = background.withAlpha(255)
+        drawn(region)
+        if var picture = layers[slot], picture.key == key, picture.region == region,
+           picture.width == target.right, picture.height == target.bottom {
+            picture.lastUsedFrame = frameNumber
+            layers[slot] = picture
+            show(picture)
+            statistics.layerHits += 1
+            skippingLayer = true
+            return
+        }
+        guard let texture = layerTexture(slot: slot), SDL_SetRenderTarget(renderer, texture) == 0 else {
+            // Drawn straight onto the target.
+            fillRegion(region, opaqueBackground)
+            return
+        }
+        statistics.layerMisses += 1
+        layers[slot]?.key = key
+        layers[slot]?.region = region
+        layers[slot]?.lastUsedFrame = frameNumber
+        // A new target starts unclipped; the layer's commands see the same clip as on screen.
+        var clip = SDL_Rect(x: region.left, y: region.top, w: region.right - region.left, h: region.bottom - region.top)
+        SDL_RenderSetClipRect(renderer, &clip)
+        fillRegion(region, opaqueBackground)
+        drawingLayer = (slot, region, solids)
+        solids = [(region, opaqueBackground)]
+    }
+
+    /// Ends the layer being drawn into its texture: back to the target, and the picture shown.
+    private func endLayer() {
+        skippingLayer = false
+        guard let layer = drawingLayer else { return }
+        drawingLayer = nil
+        flush()
+        SDL_SetRenderTarget(renderer, nil)
+        solids = layer.savedSolids
+        drawn(layer.region)
+        if let clipPixels {
+            var clip = SDL_Rect(x: clipPixels.left, y: clipPixels.top, w: clipPixels.right - clipPixels.left, h: clipPixels.bottom - clipPixels.top)
+            SDL_RenderSetClipRect(renderer, &clip)
+        } else {
+            SDL_RenderSetClipRect(renderer, nil)
+        }
+        if let picture = layers[layer.slot] { show(picture) }
+    }
+
+    private func show(_ picture: LayerPicture) {
+        var area = SDL_Rect(x: picture.region.left, y: picture.region.top, w: picture.region.right - picture.region.left,
+                            h: picture.region.bottom - picture.region.top)
+        SDL_RenderCopy(renderer, picture.texture, &area, &area)
+    }
+
+    /// Fills target pixels with a colour as stored (no blending), like a clear.
+    private func fillRegion(_ region: PixelRect, _ color: Color) {
+        var rect = SDL_Rect(x: region.left, y: region.top, w: region.right - region.left, h: region.bottom - region.top)
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_NONE)
+        SDL_SetRenderDrawColor(renderer, color.red, color.green, color.blue, color.alpha)
+        _ = SDL_RenderFillRect(renderer, &rect)
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+    }
+
+    /// The slot's texture, the size of the target (layers are drawn at target coordinates),
+    /// created or re-created as needed; nil when render targets are unavailable.
+    private func layerTexture(slot: UInt64) -> OpaquePointer? {
+        guard !layersUnavailable else { return nil }
+        if let picture = layers[slot] {
+            if picture.width == target.right && picture.height == target.bottom { return picture.texture }
+            SDL_DestroyTexture(picture.texture)
+            layers[slot] = nil
+        }
+        guard SDL_RenderTargetSupported(renderer) == SDL_TRUE,
+              let texture = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888.rawValue, Int32(SDL_TEXTUREACCESS_TARGET.rawValue),
+                                              target.right, target.bottom) else {
+            layersUnavailable = true
+            return nil
+        }
+        // Every pixel of the region is opaque: shown by copying, not blending.
+        SDL_SetTextureBlendMode(texture, SDL_BLENDMODE_NONE)
+        layers[slot] = LayerPicture(texture: texture, width: target.right, height: target.bottom, key: 0,
+                                    region: PixelRect(left: 0, top: 0, right: 0, bottom: 0), lastUsedFrame: frameNumber)
+        return texture
+    }
+
+    private func evictIdleLayers() {
+        for (slot, picture) in layers where frameNumber - picture.lastUsedFrame > maxIdleLayerFrames {
+            SDL_DestroyTexture(picture.texture)
+            layers[slot] = nil
+        }
+    }
+
+    private func removeLayers() {
+        for picture in layers.values { SDL_DestroyTexture(picture.texture) }
+        layers.removeAll()
+        layersUnavailable = false
+    }
 
     /// Destroys the cached textures. Call before destroying the renderer; idempotent.
     public func destroy() {
         guard !destroyed else { return }
         destroyed = true
         textCache.removeAll()
+        removeLayers()
         batch.removeAll()
     }
 
     private func flush() {
-        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count
+        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count, lineCount = batch.linePoints.count / 2
         if batch.flush(to: renderer) {
             statistics.geometryBatches += 1
             statistics.vertices += vertexCount
             statistics.rectangles += rectangleCount
+            statistics.lines += lineCount
         }
     }
 
@@ -273,8 +436,25 @@ public final class DrawListRenderer {
     private func fillBackground(_ background: Color, under list: DrawList, scale: Float) {
         var uncovered = [target]
         var clip: PixelRect? = nil, clipEmpty = false
+        var insideLayer = false
+        func cover(_ area: PixelRect) {
+            guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { return }
+            var remaining: [PixelRect] = []
+            remaining.reserveCapacity(uncovered.count + 4)
+            for piece in uncovered { piece.subtracting(area, into: &remaining) }
+            if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+        }
         for command in list.commands {
+            // A layer's commands may be skipped (its kept picture shown instead), but either way
+            // its whole region ends up opaque.
+            if insideLayer {
+                if case .endLayer = command { insideLayer = false }
+                continue
+            }
             switch command {
+            case let .beginLayer(_, _, rect, _):
+                insideLayer = true
+                if !clipEmpty { cover(Self.pixelBounds(rect, scale: scale).intersection(clip ?? target)) }
             case let .clip(rect):
                 // As `setClip` decides it.
                 if let rect {
@@ -288,12 +468,7 @@ public final class DrawListRenderer {
                 }
             case let .fillRect(rect, color, cornerRadius) where color.alpha == 255 && !clipEmpty:
                 for band in Self.coveredBands(Self.pixelBounds(rect, scale: scale), radius: cornerRadius * scale) {
-                    let area = band.intersection(clip ?? target)
-                    guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { continue }
-                    var remaining: [PixelRect] = []
-                    remaining.reserveCapacity(uncovered.count + 4)
-                    for piece in uncovered { piece.subtracting(area, into: &remaining) }
-                    if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+                    cover(band.intersection(clip ?? target))
                 }
             default:
                 continue

@@ -3,6 +3,7 @@ import Foundation
 import Intel
 import IoT
 import Packets
+import Synchronization
 import Store
 import Traffic
 import UI
@@ -76,6 +77,9 @@ public struct IoTMapGraph: Sendable {
     public var destinations: [Destination] = []
     public var edges: [Edge] = []
     public var layout = IoTMapLayout()
+    /// Which build this is: every graph built gets a new number, so a drawing can tell a
+    /// rebuilt graph from the one it drew before (the map's kept layer, see `IoTMapDrawing`).
+    public private(set) var generation: UInt64 = IoTMapGraph.nextGeneration()
     /// The anomalies per edge key, for details and the Block action.
     public var anomaliesByEdge: [String: [IoTAnomaly]] = [:]
     public var deviceIndex: [String: Int] = [:]
@@ -83,6 +87,9 @@ public struct IoTMapGraph: Sendable {
     public var edgeIndex: [String: Int] = [:]
 
     public init() {}
+
+    private static let generations = Atomic<UInt64>(0)
+    private static func nextGeneration() -> UInt64 { generations.add(1, ordering: .relaxed).newValue }
 
     public static func deviceKey(_ key: String) -> String { "device:" + key }
     public static func destinationKey(_ address: String) -> String { "dest:" + address }
