@@ -230,12 +230,16 @@ public final class IoTMapModel {
         var setType: (key: String, type: DeviceType?)?
         /// The graph is built on the worker too (tens of milliseconds for thousands of edges).
         var grouping: IoTMapGrouping
+        /// Announcements the window's capture saw, to add to the inventory (and save) first.
+        var observations: [DeviceObservation] = []
     }
 
     struct Loaded: Sendable {
         var snapshot: IoTMapSnapshot
         var graph: IoTMapGraph
         var grouping: IoTMapGrouping
+        /// How many of the model's unsaved announcements this load saved.
+        var savedObservations = 0
     }
 
     /// Loaded once on the worker: the MAC vendor registry and the rule files.
@@ -254,7 +258,8 @@ public final class IoTMapModel {
         let resources = Resources()
         loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
             let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
-            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping)
+            return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping,
+                          savedObservations: request.observations.count)
         }
     }
 
@@ -304,7 +309,24 @@ public final class IoTMapModel {
     /// Loads again now (Refresh, a finished discovery).
     public func refresh() {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil, grouping: grouping))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: nil, grouping: grouping, observations: takeAnnouncements()))
+    }
+
+    /// Announcements drained from the window's capture and not yet saved by a load: each load
+    /// carries all of them (a newer load may replace a pending one), and a finished load removes
+    /// the ones it saved. Ingesting one twice only refreshes what it already said.
+    private var unsavedAnnouncements: [DeviceObservation] = []
+    /// At most this many are kept while loads fail (a store that cannot be written).
+    private let maxUnsavedAnnouncements = 50_000
+
+    private func takeAnnouncements() -> [DeviceObservation] {
+        if let capture {
+            unsavedAnnouncements += capture.announcements.drain()
+            if unsavedAnnouncements.count > maxUnsavedAnnouncements {
+                unsavedAnnouncements.removeFirst(unsavedAnnouncements.count - maxUnsavedAnnouncements)
+            }
+        }
+        return unsavedAnnouncements
     }
 
     /// A discovery saved new sightings: show them.
@@ -313,7 +335,7 @@ public final class IoTMapModel {
     /// Overrides a device's type (nil: back to what the rules say), saved, then reloaded.
     public func setType(_ type: DeviceType?, for key: String) {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type), grouping: grouping))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, setType: (key, type), grouping: grouping, observations: takeAnnouncements()))
     }
 
     private func start(_ request: LoadRequest) {
@@ -323,6 +345,7 @@ public final class IoTMapModel {
             switch outcome {
             case let .success(loaded):
                 loadError = nil
+                unsavedAnnouncements.removeFirst(min(loaded.savedObservations, unsavedAnnouncements.count))
                 // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
                 install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
             case let .failure(error):
@@ -366,6 +389,7 @@ public final class IoTMapModel {
                 throw UserError("The device \(change.key) is no longer in the inventory", remedy: "Refresh the map and pick it again.")
             }
         }
+        for observation in request.observations { engine.inventory.ingest(observation) }
         try engine.correlateStoredFlows()
         try engine.save()
         // Open flows count in what is shown, never in what is saved: the engine is dropped here.
