@@ -17,26 +17,27 @@ final class LayerTests: XCTestCase {
 
     /// A map-like picture: translucent and opaque lines of several widths and directions
     /// (crossing, so blending order shows), a ring, discs and text.
-    func content(_ list: inout DrawList, lineColor: Color) {
-        list.append(.arc(center: Point(100, 80), radius: 50, startAngle: 0, endAngle: 2 * .pi, Color(48, 54, 61), thickness: 1))
+    func content(_ list: inout DrawList, lineColor: Color, scroll: Point = Point(0, 0)) {
+        let cx = 100 + scroll.x, cy = 80 + scroll.y
+        list.append(.arc(center: Point(cx, cy), radius: 50, startAngle: 0, endAngle: 2 * .pi, Color(48, 54, 61), thickness: 1))
         for step in 0..<24 {
             let angle = Float(step) / 24 * 2 * .pi
-            let end = Point(100 + 90 * cos(angle), 80 + 70 * sin(angle))
+            let end = Point(cx + 90 * cos(angle), cy + 70 * sin(angle))
             let color = step % 3 == 0 ? Color(248, 81, 73) : lineColor
-            list.append(.line(from: Point(100 + 20 * cos(angle * 3), 80 + 20 * sin(angle * 3)), to: end, color,
+            list.append(.line(from: Point(cx + 20 * cos(angle * 3), cy + 20 * sin(angle * 3)), to: end, color,
                               thickness: 1 + Float(step % 4)))
         }
-        list.append(.circle(center: Point(100, 80), radius: 12, Color(61, 139, 253), filled: true))
-        list.append(.circle(center: Point(160, 40), radius: 6, Color(255, 255, 255), filled: false))
-        list.append(.text("cam-1", at: Point(30, 130), Color(230, 237, 243), .small))
+        list.append(.circle(center: Point(cx, cy), radius: 12, Color(61, 139, 253), filled: true))
+        list.append(.circle(center: Point(cx + 60, cy - 40), radius: 6, Color(255, 255, 255), filled: false))
+        list.append(.text("cam-1", at: Point(cx - 70, cy + 50), Color(230, 237, 243), .small))
     }
 
-    func layerList(key: UInt64, lineColor: Color, rect: Rect, clip: Rect? = nil) -> DrawList {
+    func layerList(key: UInt64, lineColor: Color, rect: Rect, clip: Rect? = nil, scroll: Point = Point(0, 0)) -> DrawList {
         var list = DrawList()
         list.append(.fillRect(Rect(x: 0, y: 0, width: 20, height: 20), Color(200, 0, 0), cornerRadius: 0))
         if let clip { list.append(.clip(clip)) }
-        list.append(.beginLayer(slot: 7, key: key, rect: rect, background: panel))
-        content(&list, lineColor: lineColor)
+        list.append(.beginLayer(slot: 7, key: key, rect: rect, background: panel, scroll: scroll))
+        content(&list, lineColor: lineColor, scroll: scroll)
         list.append(.endLayer)
         if clip != nil { list.append(.clip(nil)) }
         // Over the layer: must show whether the layer was drawn or kept.
@@ -45,12 +46,12 @@ final class LayerTests: XCTestCase {
     }
 
     /// The same picture without a layer: the background fill, then the commands.
-    func directList(lineColor: Color, rect: Rect, clip: Rect? = nil) -> DrawList {
+    func directList(lineColor: Color, rect: Rect, clip: Rect? = nil, scroll: Point = Point(0, 0)) -> DrawList {
         var list = DrawList()
         list.append(.fillRect(Rect(x: 0, y: 0, width: 20, height: 20), Color(200, 0, 0), cornerRadius: 0))
         if let clip { list.append(.clip(clip)) }
         list.append(.fillRect(rect, panel, cornerRadius: 0))
-        content(&list, lineColor: lineColor)
+        content(&list, lineColor: lineColor, scroll: scroll)
         if clip != nil { list.append(.clip(nil)) }
         list.append(.line(from: Point(10, 150), to: Point(190, 10), Color(255, 255, 255), thickness: 3))
         return list
@@ -85,6 +86,47 @@ final class LayerTests: XCTestCase {
                 // Something was drawn at all: the lines and the red corner.
                 XCTAssertGreaterThan(expected.distinctColorCount, 8)
             }
+        }
+    }
+
+    /// A pan: the kept pixels move and only the uncovered strips are drawn; the picture matches
+    /// one drawn afresh but for lines stepping differently where a strip's edge cuts them, and
+    /// once the layer stops moving it is drawn afresh (exact) and then kept again.
+    func testAMovedLayerDrawsOnlyTheUncoveredStripsAndIsRedrawnAtRest() throws {
+        let muted = Color(139, 148, 158, 110)
+        for scale: Float in [1, 2] {
+            let rect = Rect(x: 5, y: 5, width: 190, height: 150)
+            let size = (Int32(200 * scale), Int32(160 * scale))
+            let layered = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { layered.destroy() }
+            let direct = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { direct.destroy() }
+            let regionPixels = Int(190 * scale) * Int(150 * scale)
+            // Clipped to the layer's rectangle, as a canvas is (the content moves past its edges).
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            var scroll = Point(0, 0)
+            for step in [Point(7, -4), Point(-3, 0), Point(0, 5), Point(-12, 9)] {
+                scroll = Point(scroll.x + step.x, scroll.y + step.y)
+                layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMoves, 1, "moved by \(step) at scale \(scale)")
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 0)
+                direct.render(directList(lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+                let differing = differingPixels(layered.image(), direct.image())
+                XCTAssertLessThan(differing, regionPixels / 200, "moved by \(step) at scale \(scale): \(differing) pixels differ")
+            }
+            // At rest: drawn afresh once, exactly, then kept.
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0)
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerHits, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0)
+            // A move by a fraction of a pixel cannot move pixels: drawn afresh.
+            let fraction = Point(scroll.x + 0.25 / scale, scroll.y)
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: fraction), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMoves, 0)
         }
     }
 

@@ -74,13 +74,14 @@ struct IoTMapDrawing {
     static let tabLayerSlot: UInt64 = 0x107_0001
     static let kioskLayerSlot: UInt64 = 0x107_0002
 
-    /// Everything the layer's pixels depend on: the graph build, the view, the area, the
-    /// theme's colours and the label rule. Hover and selection are drawn over the layer, so
+    /// Everything the layer's pixels depend on but the pan: the graph build, the zoom, the area,
+    /// the theme's colours and the label rule. Hover and selection are drawn over the layer, so
     /// moving the mouse keeps it.
     func layerKey(background: Color) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(graph.generation)
-        for value in [transform.zoom, transform.offset.x, transform.offset.y, rect.x, rect.y, rect.width, rect.height] {
+        // Not the pan offset: it is the layer's `scroll` (a pan moves the kept picture).
+        for value in [transform.zoom, rect.x, rect.y, rect.width, rect.height] {
             hasher.combine(value.bitPattern)
         }
         let theme = ui.theme
@@ -111,7 +112,7 @@ struct IoTMapDrawing {
         let center = IoTMapLayout.center
         let layerBackground = (background ?? theme.panel).withAlpha(255)
         ui.draw(.beginLayer(slot: painter != nil ? Self.tabLayerSlot : Self.kioskLayerSlot, key: layerKey(background: layerBackground),
-                            rect: rect, background: layerBackground))
+                            rect: rect, background: layerBackground, scroll: transform.offset))
 
         // Rings: where devices and destinations live.
         for radius in graph.layout.deviceRings {
