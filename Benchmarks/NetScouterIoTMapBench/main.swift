@@ -5,8 +5,10 @@
 //   2. the whole frame: the same + software render into an offscreen surface (SDL's software
 //      renderer), with the mouse moving over the map (hover, hit-testing, tooltip; the view
 //      unchanged, so the renderer shows the map's kept layer) — the target,
-//   3. the whole frame while panning by a pixel every frame (the layer is drawn again each frame),
-//   4. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference.
+//   3. the whole frame while panning by a pixel every frame (the kept layer moves, only the
+//      uncovered strip is drawn),
+//   4. the whole frame while zooming every frame (the layer is drawn afresh: the worst case),
+//   5. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference.
 // Target: the whole map frame (UI core + software render) ≤ 4 ms median.
 import Foundation
 import Intel
@@ -84,7 +86,7 @@ func runBenchmark() {
     // Over the map, off-centre, so hover hit-testing and the tooltip run; moving between a few
     // points so what is hovered changes.
     let hoverPoints = (0..<8).map { Point(mapRect.x + mapRect.width * (0.3 + Float($0) * 0.02), mapRect.y + mapRect.height * 0.4) }
-    func frame(whole: Bool, render: Bool, pan: Bool = false) -> Double {
+    func frame(whole: Bool, render: Bool, pan: Bool = false, zoom: Bool = false) -> Double {
         var input = InputSnapshot()
         frameIndex += 1
         input.mousePosition = hoverPoints[frameIndex % hoverPoints.count]
@@ -94,6 +96,7 @@ func runBenchmark() {
             input.mouseDown[0] = true
             input.mouseDelta = Point(frameIndex % 2 == 0 ? 1 : -1, 0)
         }
+        if zoom { input.wheel = Point(0, frameIndex % 2 == 0 ? 1 : -1) }
         input.time = time
         time += 1.0 / 60
         let start = nanoseconds()
@@ -117,7 +120,7 @@ func runBenchmark() {
     screen.buildMap(ui, in: mapRect)
     ui.endFrame()
     canvas.render(ui)
-    let panned = (0..<30).map { _ in frame(whole: false, render: true, pan: true) }
+    let panned = (0..<100).map { _ in frame(whole: false, render: true, pan: true) }
     let panStatistics = canvas.drawListRenderer.statistics
     var release = InputSnapshot()
     release.mousePosition = press.mousePosition
@@ -126,6 +129,8 @@ func runBenchmark() {
     screen.buildMap(ui, in: mapRect)
     ui.endFrame()
     canvas.render(ui)
+    let zoomed = (0..<30).map { _ in frame(whole: false, render: true, zoom: true) }
+    let zoomStatistics = canvas.drawListRenderer.statistics
     for _ in 0..<10 { _ = frame(whole: true, render: false) }
     let whole = (0..<300).map { _ in frame(whole: true, render: false) }
     // Where the render time goes: the same map without its edges.
@@ -135,16 +140,20 @@ func runBenchmark() {
     let nodesRendered = (0..<100).map { _ in frame(whole: false, render: true) }
     model.install(snapshot)
     let graph = model.graph
-    func row(_ name: String, _ value: String) { print(name.padding(toLength: 70, withPad: " ", startingAt: 0) + value) }
+    func row(_ name: String, _ value: String) { print(name.padding(toLength: 88, withPad: " ", startingAt: 0) + value) }
     row("map content", "\(graph.devices.count) devices, \(graph.destinations.count) destinations, \(graph.edges.count) edges")
     row("graph + layout from the snapshot (once per refresh)", milliseconds(graphSeconds))
     row("map frame, UI core (median / p95)", "\(milliseconds(percentile(core, 0.5))) / \(milliseconds(percentile(core, 0.95)))")
     row("map frame, UI core + software render (median / p95)", "\(milliseconds(percentile(rendered, 0.5))) / \(milliseconds(percentile(rendered, 0.95)))")
     row("  software render alone (median of the two above, subtracted)", milliseconds(percentile(rendered, 0.5) - percentile(core, 0.5)))
-    row("  layers kept / drawn in the last frame", "\(renderStatistics.layerHits) / \(renderStatistics.layerMisses)")
-    row("map frame while panning (layer drawn again), UI core + render (median / p95)",
+    row("  layers kept / moved / drawn in the last frame", "\(renderStatistics.layerHits) / \(renderStatistics.layerMoves) / \(renderStatistics.layerMisses)")
+    row("map frame while panning 1 px a frame (layer moved), UI core + render (median / p95)",
         "\(milliseconds(percentile(panned, 0.5))) / \(milliseconds(percentile(panned, 0.95)))")
-    row("  layers kept / drawn in the last panning frame", "\(panStatistics.layerHits) / \(panStatistics.layerMisses)")
+    row("  layers kept / moved / drawn in the last panning frame", "\(panStatistics.layerHits) / \(panStatistics.layerMoves) / \(panStatistics.layerMisses)")
+    row("map frame while zooming every frame (layer drawn afresh), UI core + render (median / p95)",
+        "\(milliseconds(percentile(zoomed, 0.5))) / \(milliseconds(percentile(zoomed, 0.95)))")
+    row("  layers kept / moved / drawn in the last zooming frame", "\(zoomStatistics.layerHits) / \(zoomStatistics.layerMoves) / \(zoomStatistics.layerMisses)")
+    row("  one-pixel lines / geometry vertices in the last zooming frame", "\(zoomStatistics.lines) / \(zoomStatistics.vertices)")
     row("  500 devices alone (no edges): UI core + software render (median)", milliseconds(percentile(nodesRendered, 0.5)))
     row("whole IoT Map tab, UI core (median / p95)", "\(milliseconds(percentile(whole, 0.5))) / \(milliseconds(percentile(whole, 0.95)))")
     row("draw commands per map frame", "\(commands)")
