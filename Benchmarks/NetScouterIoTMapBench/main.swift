@@ -2,9 +2,14 @@
 // devices and 5,000 edges to 2,000 outside destinations in 40 countries (a twentieth flagged),
 // fitted into the IoT Map tab's map area at 1280×800, timed as
 //   1. the UI core: beginFrame → the map canvas (nodes, edges, labels, hit targets) → endFrame,
-//   2. the same + software render into an offscreen surface (SDL's software renderer),
-//   3. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference,
-// with the mouse over the map so hover and hit-testing run. Target: map ≤ 4 ms per frame.
+//   2. the whole frame: the same + software render into an offscreen surface (SDL's software
+//      renderer), with the mouse moving over the map (hover, hit-testing, tooltip; the view
+//      unchanged, so the renderer shows the map's kept layer) — the target,
+//   3. the whole frame while panning by a pixel every frame (the kept layer moves, only the
+//      uncovered strip is drawn),
+//   4. the whole frame while zooming every frame (the layer is drawn afresh: the worst case),
+//   5. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference.
+// Target: the whole map frame (UI core + software render) ≤ 4 ms median.
 import Foundation
 import Intel
 import IoT
@@ -77,10 +82,21 @@ func runBenchmark() {
     let screen = IoTMapScreen(model: model, inbox: inbox, toasts: nil)
     let mapRect = Rect(x: 8, y: 76, width: 1264 - 520 - 6, height: 690)
     var time = 0.0
-    func frame(whole: Bool, render: Bool) -> Double {
+    var frameIndex = 0
+    // Over the map, off-centre, so hover hit-testing and the tooltip run; moving between a few
+    // points so what is hovered changes.
+    let hoverPoints = (0..<8).map { Point(mapRect.x + mapRect.width * (0.3 + Float($0) * 0.02), mapRect.y + mapRect.height * 0.4) }
+    func frame(whole: Bool, render: Bool, pan: Bool = false, zoom: Bool = false) -> Double {
         var input = InputSnapshot()
-        // Over the map, off-centre, so hover hit-testing and the tooltip run.
-        input.mousePosition = Point(mapRect.x + mapRect.width * 0.3, mapRect.y + mapRect.height * 0.4)
+        frameIndex += 1
+        input.mousePosition = hoverPoints[frameIndex % hoverPoints.count]
+        if pan {
+            // A drag on empty map space: pressed once, then one pixel right or left every frame.
+            input.mousePosition = Point(mapRect.x + 20, mapRect.y + 20)
+            input.mouseDown[0] = true
+            input.mouseDelta = Point(frameIndex % 2 == 0 ? 1 : -1, 0)
+        }
+        if zoom { input.wheel = Point(0, frameIndex % 2 == 0 ? 1 : -1) }
         input.time = time
         time += 1.0 / 60
         let start = nanoseconds()
@@ -94,6 +110,27 @@ func runBenchmark() {
     let core = (0..<300).map { _ in frame(whole: false, render: false) }
     let commands = ui.drawList.commands.count
     let rendered = (0..<300).map { _ in frame(whole: false, render: true) }
+    let renderStatistics = canvas.drawListRenderer.statistics
+    // Press on empty space starts the pan.
+    var press = InputSnapshot()
+    press.mousePosition = Point(mapRect.x + 20, mapRect.y + 20)
+    press.mouseDown[0] = true
+    press.mousePressed[0] = true
+    ui.beginFrame(input: press, viewport: canvas.viewport)
+    screen.buildMap(ui, in: mapRect)
+    ui.endFrame()
+    canvas.render(ui)
+    let panned = (0..<100).map { _ in frame(whole: false, render: true, pan: true) }
+    let panStatistics = canvas.drawListRenderer.statistics
+    var release = InputSnapshot()
+    release.mousePosition = press.mousePosition
+    release.mouseReleased[0] = true
+    ui.beginFrame(input: release, viewport: canvas.viewport)
+    screen.buildMap(ui, in: mapRect)
+    ui.endFrame()
+    canvas.render(ui)
+    let zoomed = (0..<30).map { _ in frame(whole: false, render: true, zoom: true) }
+    let zoomStatistics = canvas.drawListRenderer.statistics
     for _ in 0..<10 { _ = frame(whole: true, render: false) }
     let whole = (0..<300).map { _ in frame(whole: true, render: false) }
     // Where the render time goes: the same map without its edges.
@@ -103,16 +140,25 @@ func runBenchmark() {
     let nodesRendered = (0..<100).map { _ in frame(whole: false, render: true) }
     model.install(snapshot)
     let graph = model.graph
-    func row(_ name: String, _ value: String) { print(name.padding(toLength: 70, withPad: " ", startingAt: 0) + value) }
+    func row(_ name: String, _ value: String) { print(name.padding(toLength: 88, withPad: " ", startingAt: 0) + value) }
     row("map content", "\(graph.devices.count) devices, \(graph.destinations.count) destinations, \(graph.edges.count) edges")
     row("graph + layout from the snapshot (once per refresh)", milliseconds(graphSeconds))
     row("map frame, UI core (median / p95)", "\(milliseconds(percentile(core, 0.5))) / \(milliseconds(percentile(core, 0.95)))")
     row("map frame, UI core + software render (median / p95)", "\(milliseconds(percentile(rendered, 0.5))) / \(milliseconds(percentile(rendered, 0.95)))")
+    row("  software render alone (median of the two above, subtracted)", milliseconds(percentile(rendered, 0.5) - percentile(core, 0.5)))
+    row("  layers kept / moved / drawn in the last frame", "\(renderStatistics.layerHits) / \(renderStatistics.layerMoves) / \(renderStatistics.layerMisses)")
+    row("map frame while panning 1 px a frame (layer moved), UI core + render (median / p95)",
+        "\(milliseconds(percentile(panned, 0.5))) / \(milliseconds(percentile(panned, 0.95)))")
+    row("  layers kept / moved / drawn in the last panning frame", "\(panStatistics.layerHits) / \(panStatistics.layerMoves) / \(panStatistics.layerMisses)")
+    row("map frame while zooming every frame (layer drawn afresh), UI core + render (median / p95)",
+        "\(milliseconds(percentile(zoomed, 0.5))) / \(milliseconds(percentile(zoomed, 0.95)))")
+    row("  layers kept / moved / drawn in the last zooming frame", "\(zoomStatistics.layerHits) / \(zoomStatistics.layerMoves) / \(zoomStatistics.layerMisses)")
+    row("  one-pixel lines / geometry vertices in the last zooming frame", "\(zoomStatistics.lines) / \(zoomStatistics.vertices)")
     row("  500 devices alone (no edges): UI core + software render (median)", milliseconds(percentile(nodesRendered, 0.5)))
     row("whole IoT Map tab, UI core (median / p95)", "\(milliseconds(percentile(whole, 0.5))) / \(milliseconds(percentile(whole, 0.95)))")
     row("draw commands per map frame", "\(commands)")
-    let verdict = percentile(core, 0.5) <= 0.004 ? "holds" : "MISSED"
-    row("target: map frame ≤ 4 ms (UI core median)", verdict)
+    let verdict = percentile(rendered, 0.5) <= 0.004 ? "holds" : "MISSED"
+    row("target: map frame ≤ 4 ms (UI core + software render, median)", verdict)
     canvas.destroy()
 }
 

@@ -40,6 +40,14 @@ public struct CaptureStatistics: Sendable, Equatable {
     public var unrecordedPackets: Int = 0
 }
 
+/// Sees every captured frame, raw, on the capture thread, before it is decoded: for parsers that
+/// need more than a `PacketSummary` (device announcements for the IoT inventory). It runs on the
+/// capture's hot path, so it must reject uninteresting frames in a few byte compares, never block
+/// for long, and never keep `frame` (the bytes belong to libpcap until the call returns).
+public protocol CaptureFrameObserver: AnyObject, Sendable {
+    func captured(_ frame: UnsafeRawBufferPointer, linkType: LinkType, timestamp: Int64)
+}
+
 /// A capture running on its own thread: the thread owns the pcap handle, decodes each frame into
 /// a `PacketSummary` and pushes it into a lock-free SPSC ring that one consumer drains.
 ///
@@ -60,6 +68,8 @@ public final class CaptureSession: @unchecked Sendable {
     /// Where captured packets are saved, if anywhere.
     public let recording: PcapRecordingOptions?
 
+    /// Sees every frame on the capture thread (see `CaptureFrameObserver`).
+    public let frameObserver: CaptureFrameObserver?
     private let handle: PcapHandle
     private let stopRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
@@ -86,8 +96,9 @@ public final class CaptureSession: @unchecked Sendable {
     /// configuration errors (permissions, a missing file, bad BPF, an unwritable recording
     /// folder) are thrown here, on the caller's thread, before anything starts.
     public init(source: CaptureSource, filter: String? = nil, ringCapacity: Int = 1 << 16, packetLimit: Int? = nil,
-                recording: PcapRecordingOptions? = nil) throws(PcapError) {
+                recording: PcapRecordingOptions? = nil, frameObserver: CaptureFrameObserver? = nil) throws(PcapError) {
         self.source = source
+        self.frameObserver = frameObserver
         self.packetLimit = packetLimit
         let trimmed = filter?.trimmingWhitespace
         self.filter = trimmed?.isEmpty == false ? trimmed : nil
@@ -284,6 +295,7 @@ public final class CaptureSession: @unchecked Sendable {
                     recordingError = error
                     return false
                 }
+                frameObserver?.captured(bytes, linkType: linkType, timestamp: timestamp)
                 ring.push(PacketDecoder.decode(bytes, linkType: linkType, timestamp: timestamp, wireLength: wireLength))
                 count += 1
                 return true
@@ -362,6 +374,7 @@ public final class CaptureSession: @unchecked Sendable {
             } else if recorder != nil {
                 unrecordedPackets.add(1, ordering: .relaxed)
             }
+            frameObserver?.captured(bytes, linkType: packetLinkType, timestamp: timestamp)
             let summary = PacketDecoder.decode(bytes, linkType: packetLinkType, timestamp: timestamp, wireLength: wireLength)
             if replayAtRecordedSpeed {
                 let first = firstTimestamp ?? timestamp

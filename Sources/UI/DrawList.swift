@@ -28,6 +28,17 @@ public enum DrawCommand: Equatable, Sendable {
     case haloText(String, at: Point, Color, halo: Color, FontRole)
     /// Restricts later commands to a rectangle; nil lifts the restriction.
     case clip(Rect?)
+    /// Starts a layer: `rect` filled with the opaque `background`, then every command up to the
+    /// matching `.endLayer`. A backend may keep the layer's pixels (inside `rect` and the current
+    /// clip) and show them again instead of drawing its commands while `key` stays the same, so
+    /// `key` must change whenever anything that changes those pixels does (content, transform,
+    /// theme). `slot` names the layer (one cached picture per slot). Layers do not nest, and
+    /// the commands inside must not change the clip. `scroll` is where the content sits: the
+    /// same `key` with another `scroll` says the picture only moved by the difference (a pan),
+    /// so a backend may move the kept pixels and draw only the uncovered strips.
+    case beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point = Point(0, 0))
+    /// Ends the layer begun by `.beginLayer`.
+    case endLayer
 }
 
 /// The frame's drawing, in painter's order. Points for polylines and areas live in one shared
@@ -81,6 +92,9 @@ public struct DrawList: Sendable {
             case let .text(text, point, color, role): "text \"\(text)\" \(p(point)) \(color.hexString) \(role)"
             case let .haloText(text, point, color, halo, role): "text \"\(text)\" \(p(point)) \(color.hexString) halo \(halo.hexString) \(role)"
             case let .clip(rect): rect.map { "clip \(r($0))" } ?? "clip off"
+            case let .beginLayer(slot, key, rect, background, scroll):
+                "layer \(slot) key \(String(key, radix: 16)) \(r(rect)) \(background.hexString) scroll \(p(scroll))"
+            case .endLayer: "end layer"
             }
         }.joined(separator: "\n")
     }

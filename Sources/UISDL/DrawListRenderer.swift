@@ -22,6 +22,14 @@ public final class DrawListRenderer {
         public var skippedFills = 0
         /// Pixels the background was filled into (only where no opaque rectangle covers it later).
         public var backgroundPixels = 0
+        /// One-pixel lines drawn (a wide line is several, see `GeometryBatch.thinLine`).
+        public var lines = 0
+        /// Layers shown from their kept pixels, their commands skipped.
+        public var layerHits = 0
+        /// Layers drawn (into their texture, then shown).
+        public var layerMisses = 0
+        /// Layers moved (a pan): kept pixels moved, only the uncovered strips drawn.
+        public var layerMoves = 0
         public init() {}
     }
 
@@ -47,6 +55,47 @@ public final class DrawListRenderer {
     private let maxBackgroundPieces = 256
     private var destroyed = false
     public private(set) var statistics = Statistics()
+
+    /// A layer's kept pixels: a render-target texture the size of the target, valid inside
+    /// `region` (target pixels) for `key`.
+    private struct LayerPicture {
+        var texture: OpaquePointer
+        /// The other texture of a moved picture (the pixels are moved from one to the other).
+        var spare: OpaquePointer?
+        var width: Int32
+        var height: Int32
+        var key: UInt64
+        var region: PixelRect
+        /// The layer's `scroll` in pixels when drawn.
+        var scroll: (x: Float, y: Float)
+        /// Moved, with strips drawn at the new place: drawn afresh once it stops moving, since
+        /// a line clipped at a strip's edge may step a pixel differently from the whole line.
+        var moved: Bool
+        var lastUsedFrame: Int
+    }
+    private var layers: [UInt64: LayerPicture] = [:]
+    /// The layer being drawn into its texture: where, the strips still to draw (a moved layer's
+    /// commands run once per uncovered strip), and the target's solid regions to restore after it.
+    private struct LayerDrawing {
+        var slot: UInt64
+        var region: PixelRect
+        var background: Color
+        var savedSolids: [(area: PixelRect, color: Color)]
+        var strips: [PixelRect]
+        /// The index of the first command inside the layer.
+        var firstCommand: Int
+    }
+    private var drawingLayer: LayerDrawing?
+    /// The strip of a moved layer being drawn: commands wholly outside it are skipped.
+    private var currentStrip: PixelRect?
+    /// A kept layer was shown: its commands are skipped up to `.endLayer`.
+    private var skippingLayer = false
+    private var frameNumber = 0
+    /// A layer slot unused for this many frames gives its texture back.
+    private let maxIdleLayerFrames = 120
+    /// Render targets are not available (renderer without them, or creating one failed): layers
+    /// are drawn directly every frame.
+    private var layersUnavailable = false
 
     /// - Parameters:
     ///   - maxCachedTexts: textures kept at most (least recently used ones go first).
@@ -105,8 +154,21 @@ public final class DrawListRenderer {
         if let background { fillBackground(background, under: list, scale: scale) }
         SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
 
+        frameNumber += 1
+        skippingLayer = false
+        drawingLayer = nil
+        currentStrip = nil
         list.points.withUnsafeBufferPointer { points in
-            for command in list.commands {
+          list.commands.withUnsafeBufferPointer { commands in
+            var index = 0
+            while index < commands.count {
+                let command = commands[index]
+                index += 1
+                if skippingLayer {
+                    guard case .endLayer = command else { continue }
+                    skippingLayer = false
+                    continue
+                }
                 if clipIsEmpty {
                     // Nothing is visible until the clip changes.
                     guard case .clip = command else { continue }
@@ -153,8 +215,10 @@ public final class DrawListRenderer {
                     batch.strokeRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
-                    drawn(Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale))
-                    batch.line(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
+                    let bounds = Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale)
+                    if let currentStrip, !bounds.intersects(currentStrip) { continue }
+                    drawn(bounds)
+                    batch.thinLine(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .polyline(start, count, color, thickness):
                     guard count >= 2, start >= 0, start + count <= points.count else { continue }
                     drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale,
@@ -178,7 +242,9 @@ public final class DrawListRenderer {
                                baseline: UnsafeBufferPointer(rebasing: points[baselineStart..<(baselineStart + count)]),
                                scale: scale, Self.sdlColor(color))
                 case let .circle(center, radius, color, filled):
-                    drawn(Self.pixelBounds(of: [center], scale: scale, margin: radius * scale))
+                    let bounds = Self.pixelBounds(of: [center], scale: scale, margin: radius * scale)
+                    if let currentStrip, !bounds.intersects(currentStrip) { continue }
+                    drawn(bounds)
                     if filled {
                         batch.disc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, Self.sdlColor(color))
                     } else {
@@ -204,10 +270,19 @@ public final class DrawListRenderer {
                 case let .clip(rect):
                     flush()
                     setClip(rect, scale: scale)
+                case let .beginLayer(slot, key, rect, background, scroll):
+                    beginLayer(slot: slot, key: key, rect: rect, background: background, scroll: scroll, scale: scale, firstCommand: index)
+                case .endLayer:
+                    if let again = endLayer() { index = again }
                 }
             }
+          }
         }
+        // A layer left open ends with the list (a moved one without its remaining strips).
+        drawingLayer?.strips.removeAll()
+        _ = endLayer()
         flush()
+        evictIdleLayers()
         SDL_RenderSetClipRect(renderer, nil)
         clipPixels = nil
         clipIsEmpty = false
@@ -227,23 +302,221 @@ public final class DrawListRenderer {
         statistics.textBlits += 1
     }
 
-    /// Drops every cached text texture (e.g. after SDL reports its render targets were reset).
-    public func purgeTextCache() { textCache.removeAll() }
+    /// Drops every cached text texture and kept layer (e.g. after SDL reports its render
+    /// targets were reset).
+    public func purgeTextCache() {
+        textCache.removeAll()
+        removeLayers()
+    }
+
+    /// Layer pictures currently kept.
+    public var keptLayers: Int { layers.count }
+
+    // MARK: Layers
+
+    /// Shows the kept picture of `slot` when it was drawn for `key` over the same region, and
+    /// then skips the layer's commands; when only `scroll` changed by whole pixels, moves the
+    /// kept pixels and draws the commands into the uncovered strips alone; otherwise draws them
+    /// into the slot's texture (on the background). The picture is shown at `.endLayer`.
+    /// Without render targets the layer is drawn directly on its background.
+    private func beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point, scale: Float, firstCommand: Int) {
+        guard drawingLayer == nil else { return }  // Layers do not nest: the inner one is drawn as part of the outer.
+        flush()
+        let region = Self.pixelBounds(rect, scale: scale).intersection((clipPixels ?? target).intersection(target))
+        guard !region.isEmpty else {
+            skippingLayer = true
+            return
+        }
+        let opaqueBackground = background.withAlpha(255)
+        let scrollPixels = (x: scroll.x * scale, y: scroll.y * scale)
+        drawn(region)
+        if var picture = layers[slot], picture.key == key, picture.region == region,
+           picture.width == target.right, picture.height == target.bottom {
+            let dx = scrollPixels.x - picture.scroll.x, dy = scrollPixels.y - picture.scroll.y
+            if dx == 0 && dy == 0 && !picture.moved {
+                picture.lastUsedFrame = frameNumber
+                layers[slot] = picture
+                show(picture)
+                statistics.layerHits += 1
+                skippingLayer = true
+                return
+            }
+            if dx != 0 || dy != 0, dx.isFinite, dy.isFinite, dx == dx.rounded(), dy == dy.rounded(),
+               abs(dx) < Float(region.right - region.left), abs(dy) < Float(region.bottom - region.top),
+               moveLayer(slot: slot, &picture, by: (Int32(dx), Int32(dy)), scroll: scrollPixels, background: opaqueBackground, firstCommand: firstCommand) {
+                return
+            }
+        }
+        guard let texture = layerTexture(slot: slot), SDL_SetRenderTarget(renderer, texture) == 0 else {
+            // Drawn straight onto the target.
+            fillRegion(region, opaqueBackground)
+            return
+        }
+        statistics.layerMisses += 1
+        layers[slot]?.key = key
+        layers[slot]?.region = region
+        layers[slot]?.scroll = scrollPixels
+        layers[slot]?.moved = false
+        layers[slot]?.lastUsedFrame = frameNumber
+        // A new target starts unclipped; the layer's commands see the same clip as on screen.
+        setTargetClip(region)
+        fillRegion(region, opaqueBackground)
+        drawingLayer = LayerDrawing(slot: slot, region: region, background: opaqueBackground, savedSolids: solids, strips: [], firstCommand: firstCommand)
+        solids = [(region, opaqueBackground)]
+    }
+
+    /// A pan: the kept pixels move by `delta` into the slot's other texture, and the strips they
+    /// uncover are drawn from the layer's commands (one pass per strip, clipped to it).
+    private func moveLayer(slot: UInt64, _ picture: inout LayerPicture, by delta: (x: Int32, y: Int32), scroll: (x: Float, y: Float),
+                           background: Color, firstCommand: Int) -> Bool {
+        let region = picture.region
+        if picture.spare == nil {
+            guard let spare = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888.rawValue, Int32(SDL_TEXTUREACCESS_TARGET.rawValue),
+                                                picture.width, picture.height) else { return false }
+            SDL_SetTextureBlendMode(spare, SDL_BLENDMODE_NONE)
+            picture.spare = spare
+        }
+        guard let spare = picture.spare, SDL_SetRenderTarget(renderer, spare) == 0 else { return false }
+        setTargetClip(region)
+        let moved = region.intersection(PixelRect(left: region.left + delta.x, top: region.top + delta.y,
+                                                  right: region.right + delta.x, bottom: region.bottom + delta.y))
+        var destination = SDL_Rect(x: moved.left, y: moved.top, w: moved.right - moved.left, h: moved.bottom - moved.top)
+        var source = SDL_Rect(x: moved.left - delta.x, y: moved.top - delta.y, w: destination.w, h: destination.h)
+        SDL_RenderCopy(renderer, picture.texture, &source, &destination)
+        // What the move uncovered: a band of rows, then a band of columns beside the moved pixels.
+        var strips: [PixelRect] = []
+        if moved.top > region.top { strips.append(PixelRect(left: region.left, top: region.top, right: region.right, bottom: moved.top)) }
+        if moved.bottom < region.bottom { strips.append(PixelRect(left: region.left, top: moved.bottom, right: region.right, bottom: region.bottom)) }
+        if moved.left > region.left { strips.append(PixelRect(left: region.left, top: moved.top, right: moved.left, bottom: moved.bottom)) }
+        if moved.right < region.right { strips.append(PixelRect(left: moved.right, top: moved.top, right: region.right, bottom: moved.bottom)) }
+        picture.spare = picture.texture
+        picture.texture = spare
+        picture.scroll = scroll
+        picture.moved = true
+        picture.lastUsedFrame = frameNumber
+        layers[slot] = picture
+        statistics.layerMoves += 1
+        drawingLayer = LayerDrawing(slot: slot, region: region, background: background, savedSolids: solids, strips: strips, firstCommand: firstCommand)
+        solids = []
+        if !beginNextStrip() {
+            // Nothing uncovered (not for a real move): done, and the commands skipped.
+            _ = endLayer()
+            skippingLayer = true
+        }
+        return true
+    }
+
+    /// Starts drawing the next uncovered strip of a moved layer; false when none is left.
+    private func beginNextStrip() -> Bool {
+        guard var layer = drawingLayer, !layer.strips.isEmpty else { return false }
+        let strip = layer.strips.removeFirst()
+        drawingLayer = layer
+        setTargetClip(strip)
+        fillRegion(strip, layer.background)
+        solids = [(strip, layer.background)]
+        currentStrip = strip
+        return true
+    }
+
+    private func setTargetClip(_ area: PixelRect) {
+        var clip = SDL_Rect(x: area.left, y: area.top, w: area.right - area.left, h: area.bottom - area.top)
+        SDL_RenderSetClipRect(renderer, &clip)
+    }
+
+    /// Ends the layer being drawn into its texture: for a moved layer with strips left, returns
+    /// the index of the layer's first command (draw them again, for the next strip); otherwise
+    /// back to the target, and the picture shown.
+    private func endLayer() -> Int? {
+        skippingLayer = false
+        guard let layer = drawingLayer else { return nil }
+        flush()
+        if beginNextStrip() { return layer.firstCommand }
+        drawingLayer = nil
+        currentStrip = nil
+        SDL_SetRenderTarget(renderer, nil)
+        solids = layer.savedSolids
+        drawn(layer.region)
+        if let clipPixels {
+            setTargetClip(clipPixels)
+        } else {
+            SDL_RenderSetClipRect(renderer, nil)
+        }
+        if let picture = layers[layer.slot] { show(picture) }
+        return nil
+    }
+
+    private func show(_ picture: LayerPicture) {
+        var area = SDL_Rect(x: picture.region.left, y: picture.region.top, w: picture.region.right - picture.region.left,
+                            h: picture.region.bottom - picture.region.top)
+        SDL_RenderCopy(renderer, picture.texture, &area, &area)
+    }
+
+    /// Fills target pixels with a colour as stored (no blending), like a clear.
+    private func fillRegion(_ region: PixelRect, _ color: Color) {
+        var rect = SDL_Rect(x: region.left, y: region.top, w: region.right - region.left, h: region.bottom - region.top)
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_NONE)
+        SDL_SetRenderDrawColor(renderer, color.red, color.green, color.blue, color.alpha)
+        _ = SDL_RenderFillRect(renderer, &rect)
+        SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND)
+    }
+
+    /// The slot's texture, the size of the target (layers are drawn at target coordinates),
+    /// created or re-created as needed; nil when render targets are unavailable.
+    private func layerTexture(slot: UInt64) -> OpaquePointer? {
+        guard !layersUnavailable else { return nil }
+        if let picture = layers[slot] {
+            if picture.width == target.right && picture.height == target.bottom { return picture.texture }
+            destroyTextures(of: picture)
+            layers[slot] = nil
+        }
+        guard SDL_RenderTargetSupported(renderer) == SDL_TRUE,
+              let texture = SDL_CreateTexture(renderer, SDL_PIXELFORMAT_ARGB8888.rawValue, Int32(SDL_TEXTUREACCESS_TARGET.rawValue),
+                                              target.right, target.bottom) else {
+            layersUnavailable = true
+            return nil
+        }
+        // Every pixel of the region is opaque: shown by copying, not blending.
+        SDL_SetTextureBlendMode(texture, SDL_BLENDMODE_NONE)
+        layers[slot] = LayerPicture(texture: texture, spare: nil, width: target.right, height: target.bottom, key: 0,
+                                    region: PixelRect(left: 0, top: 0, right: 0, bottom: 0), scroll: (0, 0), moved: false,
+                                    lastUsedFrame: frameNumber)
+        return texture
+    }
+
+    private func evictIdleLayers() {
+        for (slot, picture) in layers where frameNumber - picture.lastUsedFrame > maxIdleLayerFrames {
+            destroyTextures(of: picture)
+            layers[slot] = nil
+        }
+    }
+
+    private func destroyTextures(of picture: LayerPicture) {
+        SDL_DestroyTexture(picture.texture)
+        if let spare = picture.spare { SDL_DestroyTexture(spare) }
+    }
+
+    private func removeLayers() {
+        for picture in layers.values { destroyTextures(of: picture) }
+        layers.removeAll()
+        layersUnavailable = false
+    }
 
     /// Destroys the cached textures. Call before destroying the renderer; idempotent.
     public func destroy() {
         guard !destroyed else { return }
         destroyed = true
         textCache.removeAll()
+        removeLayers()
         batch.removeAll()
     }
 
     private func flush() {
-        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count
+        let vertexCount = batch.vertices.count, rectangleCount = batch.rects.count, lineCount = batch.linePoints.count / 2
         if batch.flush(to: renderer) {
             statistics.geometryBatches += 1
             statistics.vertices += vertexCount
             statistics.rectangles += rectangleCount
+            statistics.lines += lineCount
         }
     }
 
@@ -273,8 +546,25 @@ public final class DrawListRenderer {
     private func fillBackground(_ background: Color, under list: DrawList, scale: Float) {
         var uncovered = [target]
         var clip: PixelRect? = nil, clipEmpty = false
+        var insideLayer = false
+        func cover(_ area: PixelRect) {
+            guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { return }
+            var remaining: [PixelRect] = []
+            remaining.reserveCapacity(uncovered.count + 4)
+            for piece in uncovered { piece.subtracting(area, into: &remaining) }
+            if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+        }
         for command in list.commands {
+            // A layer's commands may be skipped (its kept picture shown instead), but either way
+            // its whole region ends up opaque.
+            if insideLayer {
+                if case .endLayer = command { insideLayer = false }
+                continue
+            }
             switch command {
+            case let .beginLayer(_, _, rect, _, _):
+                insideLayer = true
+                if !clipEmpty { cover(Self.pixelBounds(rect, scale: scale).intersection(clip ?? target)) }
             case let .clip(rect):
                 // As `setClip` decides it.
                 if let rect {
@@ -288,12 +578,7 @@ public final class DrawListRenderer {
                 }
             case let .fillRect(rect, color, cornerRadius) where color.alpha == 255 && !clipEmpty:
                 for band in Self.coveredBands(Self.pixelBounds(rect, scale: scale), radius: cornerRadius * scale) {
-                    let area = band.intersection(clip ?? target)
-                    guard area.area >= minimumTrackedArea, uncovered.contains(where: { $0.intersects(area) }) else { continue }
-                    var remaining: [PixelRect] = []
-                    remaining.reserveCapacity(uncovered.count + 4)
-                    for piece in uncovered { piece.subtracting(area, into: &remaining) }
-                    if remaining.count <= maxBackgroundPieces { uncovered = remaining }
+                    cover(band.intersection(clip ?? target))
                 }
             default:
                 continue

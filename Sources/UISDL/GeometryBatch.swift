@@ -11,18 +11,22 @@ import UI
 /// fill whatever its alpha), and the pixels are the same. Everything else is indexed triangles
 /// for `SDL_RenderGeometry`.
 struct GeometryBatch {
-    /// A stretch of the batch: triangles (`indices[start..<end]`) or rectangles of one colour
-    /// (`rects[start..<end]`).
+    /// A stretch of the batch: triangles (`indices[start..<end]`), rectangles of one colour
+    /// (`rects[start..<end]`) or one-pixel lines of one colour (point pairs `linePoints[start..<end]`).
+    private enum Kind { case triangles, rects, lines }
     private struct Piece {
-        var isRects: Bool
+        var kind: Kind
         var color: SDL_Color
         var start: Int
         var end: Int
+        var isRects: Bool { kind == .rects }
     }
 
     private(set) var vertices: [SDL_Vertex] = []
     private(set) var indices: [Int32] = []
     private(set) var rects: [SDL_Rect] = []
+    /// Endpoints of one-pixel lines, two per line, in whole pixels.
+    private(set) var linePoints: [SDL_Point] = []
     private var pieces: [Piece] = []
 
     init() {
@@ -38,6 +42,7 @@ struct GeometryBatch {
         vertices.removeAll(keepingCapacity: true)
         indices.removeAll(keepingCapacity: true)
         rects.removeAll(keepingCapacity: true)
+        linePoints.removeAll(keepingCapacity: true)
         pieces.removeAll(keepingCapacity: true)
     }
 
@@ -49,10 +54,24 @@ struct GeometryBatch {
         vertices.withUnsafeBufferPointer { vertexBuffer in
             indices.withUnsafeBufferPointer { indexBuffer in
                 rects.withUnsafeBufferPointer { rectBuffer in
+                  linePoints.withUnsafeBufferPointer { lineBuffer in
                     var blendIsNone = false
                     for piece in pieces {
                         let end = piece.end
-                        if piece.isRects {
+                        if piece.kind == .lines {
+                            // Opaque lines are stored, not blended: the same pixels, far faster.
+                            let opaque = piece.color.a == 255
+                            if opaque != blendIsNone {
+                                SDL_SetRenderDrawBlendMode(renderer, opaque ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND)
+                                blendIsNone = opaque
+                            }
+                            SDL_SetRenderDrawColor(renderer, piece.color.r, piece.color.g, piece.color.b, piece.color.a)
+                            var index = piece.start
+                            while index < end {
+                                _ = SDL_RenderDrawLines(renderer, lineBuffer.baseAddress! + index, 2)
+                                index += 2
+                            }
+                        } else if piece.isRects {
                             let opaque = piece.color.a == 255
                             if opaque != blendIsNone {
                                 SDL_SetRenderDrawBlendMode(renderer, opaque ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND)
@@ -70,6 +89,7 @@ struct GeometryBatch {
                         }
                     }
                     if blendIsNone { SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND) }
+                  }
                 }
             }
         }
@@ -87,8 +107,8 @@ struct GeometryBatch {
 
     @inline(__always)
     private mutating func triangle(_ a: Int32, _ b: Int32, _ c: Int32) {
-        if pieces.last?.isRects != false {
-            pieces.append(Piece(isRects: false, color: SDL_Color(), start: indices.count, end: indices.count))
+        if pieces.last?.kind != .triangles {
+            pieces.append(Piece(kind: .triangles, color: SDL_Color(), start: indices.count, end: indices.count))
         }
         indices.append(a)
         indices.append(b)
@@ -104,7 +124,7 @@ struct GeometryBatch {
            last.color.b == color.b, last.color.a == color.a {
             // Same colour as the run before: one more rectangle for the same call.
         } else {
-            pieces.append(Piece(isRects: true, color: color, start: rects.count, end: rects.count))
+            pieces.append(Piece(kind: .rects, color: color, start: rects.count, end: rects.count))
         }
         // Kept far inside Int32 (a zoomed canvas can put shapes anywhere); the part on screen
         // stays the same.
@@ -201,6 +221,62 @@ struct GeometryBatch {
         let ex = x1 + ux * extend, ey = y1 + uy * extend
         quad(sx + nx, sy + ny, ex + nx, ey + ny, ex - nx, ey - ny, sx - nx, sy - ny, color)
     }
+
+    /// A straight line `thickness` pixels wide (perpendicular to it) as the same pixels a quad
+    /// would cover, but drawn as parallel one-pixel lines (Bresenham) offset along the minor
+    /// axis by whole pixels: the software renderer fills a long diagonal quad by walking its whole
+    /// bounding box (and blends a translucent one through a bounding-box-sized surface), while a
+    /// one-pixel line touches only its own pixels. The offsets tile: every pixel of the band is
+    /// set once, so translucent lines blend once. Axis-aligned lines, and lines wider than
+    /// `maxParallelLines` pixels across, stay quads (their boxes are tight or they are rare).
+    mutating func thinLine(_ x0: Float, _ y0: Float, _ x1: Float, _ y1: Float, thickness: Float, _ color: SDL_Color) {
+        let dx = x1 - x0, dy = y1 - y0
+        guard x0.isFinite, y0.isFinite, x1.isFinite, y1.isFinite, dx != 0 || dy != 0 else { return }
+        let major = max(abs(dx), abs(dy))
+        let length = (dx * dx + dy * dy).squareRoot()
+        // Pixels across, measured along the minor axis: a diagonal band of width w spans w·length/major rows.
+        let across = Int((max(thickness, 1) * length / major).rounded())
+        guard dx != 0, dy != 0, across <= Self.maxParallelLines else {
+            line(x0, y0, x1, y1, thickness: thickness, color)
+            return
+        }
+        if let last = pieces.last, last.kind == .lines, last.color.r == color.r, last.color.g == color.g,
+           last.color.b == color.b, last.color.a == color.a {
+        } else {
+            pieces.append(Piece(kind: .lines, color: color, start: linePoints.count, end: linePoints.count))
+        }
+        // Pixels are lit where their centre (+0.5) falls inside the band, as for a quad: along
+        // the major axis from the pixel whose centre is nearest one end to the one nearest the
+        // other; across, at those two pixels, the run of `across` pixels whose centres straddle
+        // the line there (found on the line itself, not from rounded ends, so the slope stays
+        // true to half a pixel). Bresenham joins the two runs' pixels.
+        let xMajor = abs(dx) >= abs(dy)
+        let half = Float(across) / 2
+        @inline(__always) func along(_ value: Float) -> Float { Self.clamped((value - 0.5).rounded()) }
+        let start = along(xMajor ? x0 : y0), end = along(xMajor ? x1 : y1)
+        // The minor coordinate of the line at the centre of a major-axis pixel.
+        @inline(__always) func minor(at major: Float) -> Int32 {
+            let t = xMajor ? (major + 0.5 - x0) / dx : (major + 0.5 - y0) / dy
+            let value = (xMajor ? y0 + t * dy : x0 + t * dx) - half
+            return Int32(Self.clamped(value.rounded()))
+        }
+        let a = (major: Int32(start), minor: minor(at: start)), b = (major: Int32(end), minor: minor(at: end))
+        let ax = xMajor ? a.major : a.minor, ay = xMajor ? a.minor : a.major
+        let bx = xMajor ? b.major : b.minor, by = xMajor ? b.minor : b.major
+        for k in 0..<Int32(across) {
+            if xMajor {
+                linePoints.append(SDL_Point(x: ax, y: ay + k))
+                linePoints.append(SDL_Point(x: bx, y: by + k))
+            } else {
+                linePoints.append(SDL_Point(x: ax + k, y: ay))
+                linePoints.append(SDL_Point(x: bx + k, y: by))
+            }
+        }
+        pieces[pieces.count - 1].end = linePoints.count
+    }
+
+    /// Wider lines than this many pixels across are quads.
+    static let maxParallelLines = 8
 
     /// The region between a polyline and its baseline as a strip of quads, one per segment.
     mutating func area(top: UnsafeBufferPointer<Point>, baseline: UnsafeBufferPointer<Point>, scale: Float, _ color: SDL_Color) {

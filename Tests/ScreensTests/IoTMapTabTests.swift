@@ -337,6 +337,92 @@ final class IoTMapTabTests: XCTestCase {
         XCTAssertFalse(try IoTStore(database: fixture.database).destinations().contains { $0.remoteIP == "91.92.109.43" }, "shown, not saved")
     }
 
+    /// The window's live capture feeds the inventory passively: devices on a LAN this test builds
+    /// (namespaces on a bridge, reached from this namespace by one veth the capture listens on)
+    /// announce themselves over mDNS, DHCP and ARP; the capture thread parses the announcements,
+    /// the map's next load saves them, and the map shows the devices.
+    func testLiveCaptureAnnouncementsFillTheInventory() throws {
+        let network: TestNetwork
+        do { network = try TestNetwork() } catch { throw XCTSkip("\(error)") }
+        defer { network.remove() }
+        let (shell, screen, harness) = try openTab()
+        let lan = try network.add("sw")
+        // The capture's leg: this namespace's end of a veth whose other end is on the LAN bridge.
+        let leg = "\(network.tag)c"
+        try Command.check(["ip", "link", "add", leg, "type", "veth", "peer", "name", "up0", "netns", lan])
+        defer { _ = try? Command.run(["ip", "link", "delete", leg]) }
+        try Command.check(["ip", "link", "set", leg, "up"])
+        try Command.check(["ip", "-n", lan, "link", "set", "up0", "up"])
+        let cast = (mac: "58:cb:52:88:00:02", ip: "192.168.88.12"), printer = (mac: "00:80:77:88:00:03", ip: "192.168.88.13")
+        let camera = (mac: "44:47:cc:88:00:01", ip: "192.168.88.11")
+        var namespaces: [String] = []
+        var ports = ["up0"]
+        for (index, device) in [cast, printer, camera].enumerated() {
+            let namespace = try network.add("d\(index)")
+            try network.veth("eth0", in: namespace, addresses: ["\(device.ip)/24"], mac: device.mac, "port\(index)", in: lan)
+            try Command.check(["ip", "-n", namespace, "route", "add", "224.0.0.0/4", "dev", "eth0"])
+            namespaces.append(namespace)
+            ports.append("port\(index)")
+        }
+        try network.bridge("br0", in: lan, attach: ports)
+
+        XCTAssertTrue(shell.capture.start(.live(LiveCaptureOptions(interface: leg)), filter: nil), shell.capture.lastError ?? "")
+        defer { shell.capture.stop() }
+        func python(_ script: String, in namespace: String) throws {
+            try Command.check(["ip", "netns", "exec", namespace, "python3", "-c", script])
+        }
+        // mDNS: the cast announces _googlecast (as AnnouncementFrames.mdnsMessage builds it).
+        try python("""
+            import socket, struct
+            def name(text): return b"".join(bytes([len(p)]) + p.encode() for p in text.split(".")) + b"\\0"
+            def record(owner, kind, data): return owner + struct.pack(">HHIH", kind, 0x8001, 4500, len(data)) + data
+            service, instance, host = name("_googlecast._tcp.local"), name("Lounge TV._googlecast._tcp.local"), name("Chromecast-Lounge.local")
+            message = struct.pack(">HHHHHH", 0, 0x8400, 0, 3, 0, 0) + record(service, 12, instance) \\
+                + record(instance, 33, bytes([0, 0, 0, 0, 0x1F, 0x49]) + host) + record(host, 1, socket.inet_aton("\(cast.ip)"))
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+            s.bind(("\(cast.ip)", 5353)); s.sendto(message, ("224.0.0.251", 5353))
+            """, in: namespaces[0])
+        // DHCP: the printer asks for its address, giving its host name (option 12).
+        try python("""
+            import socket
+            mac = bytes.fromhex("\(printer.mac.replacingOccurrences(of: ":", with: ""))")
+            bootp = bytes([1, 1, 6, 0, 0x12, 0x34, 0x56, 0x78]) + bytes(20) + mac + bytes(236 - 34)
+            options = bytes([0x63, 0x82, 0x53, 0x63, 53, 1, 3, 50, 4]) + socket.inet_aton("\(printer.ip)") + bytes([12, 14]) + b"office-printer" + bytes([255])
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1); s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"eth0")
+            s.bind(("0.0.0.0", 68)); s.sendto(bootp + options, ("255.255.255.255", 67))
+            """, in: namespaces[1])
+        // ARP: the camera looks for its gateway (no answer needed: the request announces it).
+        _ = try Command.run(["ip", "netns", "exec", namespaces[2], "ping", "-c", "1", "-W", "1", "192.168.88.1"])
+
+        let collector = shell.capture.announcements
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            harness.frame()
+            if Set(try IoTStore(database: fixture.database).devices().compactMap(\.mac)).isSuperset(of: [cast.mac, printer.mac, camera.mac]) { break }
+            if collector.count >= 3 { screen.model.refresh() }
+            _ = runFrames(harness) { !screen.model.isLoading }
+            usleep(50_000)
+        }
+        XCTAssertEqual(collector.dropped, 0)
+        screen.model.refresh()
+        XCTAssertTrue(runFrames(harness) { !screen.model.isLoading })
+        harness.frame()
+
+        // Saved in the store's inventory, and on the map.
+        let stored = Dictionary(uniqueKeysWithValues: try IoTStore(database: fixture.database).devices().compactMap { device in device.mac.map { ($0, device) } })
+        XCTAssertEqual(stored[cast.mac]?.hostname, "Chromecast-Lounge")
+        XCTAssertEqual(stored[cast.mac]?.deviceType, .media)
+        XCTAssertEqual(stored[cast.mac]?.ip, cast.ip)
+        XCTAssertEqual(stored[printer.mac]?.hostname, "office-printer")
+        XCTAssertEqual(stored[camera.mac]?.ip, camera.ip)
+        for device in [cast, printer, camera] {
+            XCTAssertNotNil(harness.item(ItemRole(kind: "map device", name: device.mac)), "\(device.mac) on the map")
+        }
+        XCTAssertEqual(harness.value(of: ItemRole(kind: "map device", name: cast.mac)), "Chromecast-Lounge · media · online")
+        XCTAssertEqual(collector.count, 0, "the load took every announcement")
+    }
+
     /// The map joins the kiosk rotation: the same devices, no controls.
     func testTheMapIsAKioskPanelWithoutControls() throws {
         try Self.populate(fixture.database)

@@ -1,6 +1,7 @@
 import Capture
 import Dispatch
 import Foundation
+import IoT
 import Jobs
 import Packets
 import Store
@@ -24,6 +25,9 @@ public final class CaptureController {
     /// The most packets drained in one frame, so a fast producer cannot stall a frame.
     public var drainLimitPerFrame = 500_000
     public let configuration: TrafficConfiguration
+    /// Device announcements (ARP, DHCP, mDNS, SSDP) every capture of the window sees, parsed on
+    /// the capture thread, until the IoT map drains them into the inventory.
+    public let announcements = AnnouncementCollector()
     /// Where live captures save their finished flows (nil: memory only). Set by the shell from
     /// its services; file reads are not saved (the file is the record).
     public var flowHistoryWriter: StoreWriter?
@@ -64,9 +68,10 @@ public final class CaptureController {
         deviceLister = BackgroundTask("interfaces", policy: .coalesce, inbox: inbox) { _, _ in try PcapHandle.devices() }
         // One serial queue: an open asked for while a capture stops runs after the join.
         let queue = DispatchQueue(label: "netscouter.capture-control", qos: .userInitiated)
+        let announcements = announcements
         opener = BackgroundTask("capture-open", policy: .serial, queue: queue, inbox: inbox) { request, _ in
             UncheckedSession(try CaptureSession(source: request.source, filter: request.filter, ringCapacity: CaptureController.ringCapacity,
-                                                recording: request.recording))
+                                                recording: request.recording, frameObserver: announcements))
         }
         stopper = BackgroundTask("capture-stop", policy: .serial, queue: queue, inbox: inbox) { session, _ in
             session.session.stop()
@@ -190,7 +195,8 @@ public final class CaptureController {
     public func start(_ source: CaptureSource, filter: String?, recording: PcapRecordingOptions? = nil) -> Bool {
         stop()
         do {
-            install(try CaptureSession(source: source, filter: filter, ringCapacity: Self.ringCapacity, recording: recording))
+            install(try CaptureSession(source: source, filter: filter, ringCapacity: Self.ringCapacity, recording: recording,
+                                       frameObserver: announcements))
             return true
         } catch {
             lastError = UserError.from(error).userText

@@ -70,7 +70,33 @@ struct IoTMapDrawing {
         return min(4, max(1, 1 + (magnitude - 3) * 0.6))
     }
 
-    func draw() {
+    /// The kept-layer slots of the tab's map and the kiosk's (see `DrawCommand.beginLayer`).
+    static let tabLayerSlot: UInt64 = 0x107_0001
+    static let kioskLayerSlot: UInt64 = 0x107_0002
+
+    /// Everything the layer's pixels depend on but the pan: the graph build, the zoom, the area,
+    /// the theme's colours and the label rule. Hover and selection are drawn over the layer, so
+    /// moving the mouse keeps it.
+    func layerKey(background: Color) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(graph.generation)
+        // Not the pan offset: it is the layer's `scroll` (a pan moves the kept picture).
+        for value in [transform.zoom, rect.x, rect.y, rect.width, rect.height] {
+            hasher.combine(value.bitPattern)
+        }
+        let theme = ui.theme
+        for color in [background, theme.background, theme.panel, theme.panelBorder, theme.gridLine, theme.text, theme.mutedText,
+                      theme.accent, theme.warning, theme.danger] {
+            hasher.combine(color)
+        }
+        hasher.combine(labelsAlways)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    /// Draws the map: rings, spokes, edges, nodes and labels as one layer the renderer may keep
+    /// while nothing in `layerKey` changes (the 5,000-edge map would otherwise be drawn again
+    /// every frame), then the hovered and selected items over it.
+    func draw(background: Color? = nil) {
         let theme = ui.theme
         let zoom = transform.zoom
         let originX = rect.x + transform.offset.x, originY = rect.y + transform.offset.y
@@ -84,6 +110,9 @@ struct IoTMapDrawing {
         let mouse = ui.input.mousePosition
         let mouseWorld: Point? = painter != nil && rect.contains(mouse) ? Point((mouse.x - originX) / zoom, (mouse.y - originY) / zoom) : nil
         let center = IoTMapLayout.center
+        let layerBackground = (background ?? theme.panel).withAlpha(255)
+        ui.draw(.beginLayer(slot: painter != nil ? Self.tabLayerSlot : Self.kioskLayerSlot, key: layerKey(background: layerBackground),
+                            rect: rect, background: layerBackground, scroll: transform.offset))
 
         // Rings: where devices and destinations live.
         for radius in graph.layout.deviceRings {
@@ -101,14 +130,16 @@ struct IoTMapDrawing {
             ui.draw(.line(from: centerScreen, to: screen(device.position), spoke, thickness: 1))
         }
 
-        // Edges, quiet ones first (the graph orders them).
+        // Edges, quiet ones first (the graph orders them); hovered and selected ones later, over the layer.
         let hitSlack = 6 / zoom
-        for edge in graph.edges {
+        var highlightedEdges: [Int] = []
+        for (index, edge) in graph.edges.enumerated() {
             let a = graph.devices[edge.device].position, b = graph.destinations[edge.destination].position
             guard max(a.x, b.x) >= minX, min(a.x, b.x) <= maxX, max(a.y, b.y) >= minY, min(a.y, b.y) <= maxY else { continue }
             let highlighted = edge.mapKey == hovered || edge.mapKey == selected
             let width = Self.edgeWidth(edge.bytes) + (highlighted ? 2 : 0)
-            ui.draw(.line(from: screen(a), to: screen(b), highlighted ? theme.text : Self.riskColor(edge.risk, theme: theme), thickness: width))
+            if highlighted { highlightedEdges.append(index) }
+            ui.draw(.line(from: screen(a), to: screen(b), Self.riskColor(edge.risk, theme: theme), thickness: Self.edgeWidth(edge.bytes)))
             guard let painter else { continue }
             let slack = max(hitSlack, width / 2 / zoom)
             if records || mouseWorld.map({ Self.distance($0, a, b) <= slack }) == true {
@@ -123,13 +154,15 @@ struct IoTMapDrawing {
 
         // Destinations, flagged in their risk colour.
         let destinationPixels = max(Self.destinationRadius * zoom, 3)
+        func drawDestination(_ destination: IoTMapGraph.Destination) {
+            let color = destination.risk.map { Self.riskColor($0, theme: theme) } ?? theme.accent.withAlpha(200)
+            ui.draw(.circle(center: screen(destination.position), radius: destinationPixels, color, filled: true))
+        }
+        var highlightedDestinations: [Point] = []
         for destination in graph.destinations where visible(destination.position) {
             let p = screen(destination.position)
-            let color = destination.risk.map { Self.riskColor($0, theme: theme) } ?? theme.accent.withAlpha(200)
-            ui.draw(.circle(center: p, radius: destinationPixels, color, filled: true))
-            if destination.mapKey == hovered || destination.mapKey == selected {
-                ui.draw(.circle(center: p, radius: destinationPixels + 3, theme.text, filled: false))
-            }
+            drawDestination(destination)
+            if destination.mapKey == hovered || destination.mapKey == selected { highlightedDestinations.append(p) }
             painter?.hitTarget(destination.mapKey, .circle(center: destination.position, radius: max(Self.destinationRadius, 5 / zoom)))
             if records {
                 ui.itemAdd(Rect(x: p.x - destinationPixels, y: p.y - destinationPixels, width: 2 * destinationPixels, height: 2 * destinationPixels),
@@ -152,25 +185,29 @@ struct IoTMapDrawing {
         let devicePixels = max(Self.deviceRadius * zoom, 4)
         let showLabels = labelsAlways || graph.devices.count <= 40 || zoom >= 1.2
         let showGlyphs = devicePixels >= 9
-        for device in graph.devices where visible(device.position) {
+        func drawDevice(_ device: IoTMapGraph.Device) {
             let p = screen(device.position)
             let color = Self.color(device.type)
-            let key = device.mapKey
             if device.online {
                 ui.draw(.circle(center: p, radius: devicePixels, color, filled: true))
             } else {
                 ui.draw(.circle(center: p, radius: devicePixels, theme.panel, filled: true))
                 ui.draw(.circle(center: p, radius: devicePixels, color, filled: false))
             }
-            let emphasised = painter != nil && (key == hovered || key == selected)
-            if emphasised { ui.draw(.circle(center: p, radius: devicePixels + 3, theme.text, filled: false)) }
             if showGlyphs {
                 let glyph = Self.glyph(device.type)
                 let size = ui.textSize(glyph, .small)
                 ui.draw(.text(glyph, at: Point((p.x - size.width / 2).rounded(), (p.y - size.height / 2).rounded()),
                               device.online ? theme.background : color, .small))
             }
-            if showLabels || emphasised {
+        }
+        var emphasisedDevices: [Int] = []
+        for (index, device) in graph.devices.enumerated() where visible(device.position) {
+            let p = screen(device.position)
+            let key = device.mapKey
+            drawDevice(device)
+            if painter != nil && (key == hovered || key == selected) { emphasisedDevices.append(index) }
+            if showLabels {
                 halo(device.label, at: Point(p.x, p.y + devicePixels + 9), color: device.online ? theme.text : theme.mutedText)
             }
             painter?.hitTarget(key, .circle(center: device.position, radius: max(Self.deviceRadius, 6 / zoom)))
@@ -178,6 +215,28 @@ struct IoTMapDrawing {
                 ui.itemAdd(Rect(x: p.x - devicePixels, y: p.y - devicePixels, width: 2 * devicePixels, height: 2 * devicePixels), id: 0,
                            label: "device " + device.key, kind: "map device", role: ItemRole(kind: "map device", name: device.key),
                            value: "\(device.label) · \(device.type.rawValue) · \(device.online ? "online" : "offline")")
+            }
+        }
+        ui.draw(.endLayer)
+
+        // Over the layer: a hovered or selected edge (wider, in the text colour) with its two
+        // ends drawn again on top of it, rings around hovered or selected nodes.
+        for index in highlightedEdges {
+            let edge = graph.edges[index]
+            let device = graph.devices[edge.device], destination = graph.destinations[edge.destination]
+            ui.draw(.line(from: screen(device.position), to: screen(destination.position), theme.text, thickness: Self.edgeWidth(edge.bytes) + 2))
+            if visible(destination.position) { drawDestination(destination) }
+            if visible(device.position) { drawDevice(device) }
+        }
+        for p in highlightedDestinations {
+            ui.draw(.circle(center: p, radius: destinationPixels + 3, theme.text, filled: false))
+        }
+        for index in emphasisedDevices {
+            let device = graph.devices[index]
+            let p = screen(device.position)
+            ui.draw(.circle(center: p, radius: devicePixels + 3, theme.text, filled: false))
+            if !showLabels {
+                halo(device.label, at: Point(p.x, p.y + devicePixels + 9), color: device.online ? theme.text : theme.mutedText)
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import Intel
 import IoT
 import Packets
+import Synchronization
 import Store
 import Traffic
 import UI
@@ -76,6 +77,9 @@ public struct IoTMapGraph: Sendable {
     public var destinations: [Destination] = []
     public var edges: [Edge] = []
     public var layout = IoTMapLayout()
+    /// Which build this is: every graph built gets a new number, so a drawing can tell a
+    /// rebuilt graph from the one it drew before (the map's kept layer, see `IoTMapDrawing`).
+    public private(set) var generation: UInt64 = IoTMapGraph.nextGeneration()
     /// The anomalies per edge key, for details and the Block action.
     public var anomaliesByEdge: [String: [IoTAnomaly]] = [:]
     public var deviceIndex: [String: Int] = [:]
@@ -83,6 +87,9 @@ public struct IoTMapGraph: Sendable {
     public var edgeIndex: [String: Int] = [:]
 
     public init() {}
+
+    private static let generations = Atomic<UInt64>(0)
+    private static func nextGeneration() -> UInt64 { generations.add(1, ordering: .relaxed).newValue }
 
     public static func deviceKey(_ key: String) -> String { "device:" + key }
     public static func destinationKey(_ address: String) -> String { "dest:" + address }
@@ -234,6 +241,8 @@ public final class IoTMapModel {
         var typeChanges: [TypeChange]
         /// The graph is built on the worker too (tens of milliseconds for thousands of edges).
         var grouping: IoTMapGrouping
+        /// Announcements the window's capture saw, to add to the inventory (and save) first.
+        var observations: [DeviceObservation] = []
     }
 
     struct Loaded: Sendable {
@@ -242,6 +251,8 @@ public final class IoTMapModel {
         var grouping: IoTMapGrouping
         var typeChanges: [TypeChange]
         var notice: String?
+        /// How many of the model's unsaved announcements this load saved.
+        var savedObservations = 0
     }
 
     /// Loaded once on the worker: the MAC vendor registry and the rule files.
@@ -262,7 +273,7 @@ public final class IoTMapModel {
         loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
             let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
             return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping,
-                          typeChanges: request.typeChanges, notice: resources.notice)
+                          typeChanges: request.typeChanges, notice: resources.notice, savedObservations: request.observations.count)
         }
     }
 
@@ -312,7 +323,24 @@ public final class IoTMapModel {
     /// Loads again now (Refresh, a finished discovery).
     public func refresh() {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, typeChanges: pendingTypeChanges, grouping: grouping))
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, typeChanges: pendingTypeChanges, grouping: grouping, observations: takeAnnouncements()))
+    }
+
+    /// Announcements drained from the window's capture and not yet saved by a load: each load
+    /// carries all of them (a newer load may replace a pending one), and a finished load removes
+    /// the ones it saved. Ingesting one twice only refreshes what it already said.
+    private var unsavedAnnouncements: [DeviceObservation] = []
+    /// At most this many are kept while loads fail (a store that cannot be written).
+    private let maxUnsavedAnnouncements = 50_000
+
+    private func takeAnnouncements() -> [DeviceObservation] {
+        if let capture {
+            unsavedAnnouncements += capture.announcements.drain()
+            if unsavedAnnouncements.count > maxUnsavedAnnouncements {
+                unsavedAnnouncements.removeFirst(unsavedAnnouncements.count - maxUnsavedAnnouncements)
+            }
+        }
+        return unsavedAnnouncements
     }
 
     /// A discovery saved new sightings: show them.
@@ -334,6 +362,7 @@ public final class IoTMapModel {
                 loadError = nil
                 notice = loaded.notice
                 settle(loaded.typeChanges)
+                unsavedAnnouncements.removeFirst(min(loaded.savedObservations, unsavedAnnouncements.count))
                 // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
                 install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
             case let .failure(error):
@@ -390,6 +419,7 @@ public final class IoTMapModel {
                 throw UserError("The device \(change.key) is no longer in the inventory", remedy: "Refresh the map and pick it again.")
             }
         }
+        for observation in request.observations { engine.inventory.ingest(observation) }
         try engine.correlateStoredFlows()
         try engine.save()
         // Open flows count in what is shown, never in what is saved: the engine is dropped here.

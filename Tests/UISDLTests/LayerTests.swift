@@ -1,0 +1,184 @@
+import Foundation
+import CSDL2
+import UI
+@testable import UISDL
+import XCTest
+
+/// Kept layers (`DrawCommand.beginLayer`): drawn into a render target once, shown again while
+/// their key stays, and pixel for pixel what drawing the same commands directly gives.
+final class LayerTests: XCTestCase {
+    let background = Color(10, 20, 30)
+    let panel = Color(22, 27, 34)
+
+    override func tearDown() {
+        XCTAssertEqual(TTFLibrary.userCount, 0, "a test left SDL_ttf in use (fonts not closed)")
+        super.tearDown()
+    }
+
+    /// A map-like picture: translucent and opaque lines of several widths and directions
+    /// (crossing, so blending order shows), a ring, discs and text.
+    func content(_ list: inout DrawList, lineColor: Color, scroll: Point = Point(0, 0)) {
+        let cx = 100 + scroll.x, cy = 80 + scroll.y
+        list.append(.arc(center: Point(cx, cy), radius: 50, startAngle: 0, endAngle: 2 * .pi, Color(48, 54, 61), thickness: 1))
+        for step in 0..<24 {
+            let angle = Float(step) / 24 * 2 * .pi
+            let end = Point(cx + 90 * cos(angle), cy + 70 * sin(angle))
+            let color = step % 3 == 0 ? Color(248, 81, 73) : lineColor
+            list.append(.line(from: Point(cx + 20 * cos(angle * 3), cy + 20 * sin(angle * 3)), to: end, color,
+                              thickness: 1 + Float(step % 4)))
+        }
+        list.append(.circle(center: Point(cx, cy), radius: 12, Color(61, 139, 253), filled: true))
+        list.append(.circle(center: Point(cx + 60, cy - 40), radius: 6, Color(255, 255, 255), filled: false))
+        list.append(.text("cam-1", at: Point(cx - 70, cy + 50), Color(230, 237, 243), .small))
+    }
+
+    func layerList(key: UInt64, lineColor: Color, rect: Rect, clip: Rect? = nil, scroll: Point = Point(0, 0)) -> DrawList {
+        var list = DrawList()
+        list.append(.fillRect(Rect(x: 0, y: 0, width: 20, height: 20), Color(200, 0, 0), cornerRadius: 0))
+        if let clip { list.append(.clip(clip)) }
+        list.append(.beginLayer(slot: 7, key: key, rect: rect, background: panel, scroll: scroll))
+        content(&list, lineColor: lineColor, scroll: scroll)
+        list.append(.endLayer)
+        if clip != nil { list.append(.clip(nil)) }
+        // Over the layer: must show whether the layer was drawn or kept.
+        list.append(.line(from: Point(10, 150), to: Point(190, 10), Color(255, 255, 255), thickness: 3))
+        return list
+    }
+
+    /// The same picture without a layer: the background fill, then the commands.
+    func directList(lineColor: Color, rect: Rect, clip: Rect? = nil, scroll: Point = Point(0, 0)) -> DrawList {
+        var list = DrawList()
+        list.append(.fillRect(Rect(x: 0, y: 0, width: 20, height: 20), Color(200, 0, 0), cornerRadius: 0))
+        if let clip { list.append(.clip(clip)) }
+        list.append(.fillRect(rect, panel, cornerRadius: 0))
+        content(&list, lineColor: lineColor, scroll: scroll)
+        if clip != nil { list.append(.clip(nil)) }
+        list.append(.line(from: Point(10, 150), to: Point(190, 10), Color(255, 255, 255), thickness: 3))
+        return list
+    }
+
+    func differingPixels(_ a: PixelImage, _ b: PixelImage) -> Int {
+        zip(a.pixels, b.pixels).reduce(0) { $0 + (($1.0 & 0x00FF_FFFF) == ($1.1 & 0x00FF_FFFF) ? 0 : 1) }
+    }
+
+    func testALayerLooksLikeItsCommandsDrawnDirectlyWhenDrawnAndWhenKept() throws {
+        let muted = Color(139, 148, 158, 110)
+        for scale: Float in [1, 2] {
+            for clip: Rect? in [nil, Rect(x: 40, y: 30, width: 100, height: 80)] {
+                let rect = Rect(x: 5, y: 5, width: 190, height: 150)
+                let size = (Int32(200 * scale), Int32(160 * scale))
+                let layered = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+                defer { layered.destroy() }
+                let direct = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+                defer { direct.destroy() }
+                direct.render(directList(lineColor: muted, rect: rect, clip: clip), background: background)
+                let expected = direct.image()
+
+                layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: clip), background: background)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerHits, 0)
+                XCTAssertEqual(differingPixels(layered.image(), expected), 0, "drawn layer, scale \(scale), clip \(String(describing: clip))")
+
+                layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: clip), background: background)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerHits, 1)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 0)
+                XCTAssertEqual(differingPixels(layered.image(), expected), 0, "kept layer, scale \(scale), clip \(String(describing: clip))")
+                // Something was drawn at all: the lines and the red corner.
+                XCTAssertGreaterThan(expected.distinctColorCount, 8)
+            }
+        }
+    }
+
+    /// A pan: the kept pixels move and only the uncovered strips are drawn; the picture matches
+    /// one drawn afresh but for lines stepping differently where a strip's edge cuts them, and
+    /// once the layer stops moving it is drawn afresh (exact) and then kept again.
+    func testAMovedLayerDrawsOnlyTheUncoveredStripsAndIsRedrawnAtRest() throws {
+        let muted = Color(139, 148, 158, 110)
+        for scale: Float in [1, 2] {
+            let rect = Rect(x: 5, y: 5, width: 190, height: 150)
+            let size = (Int32(200 * scale), Int32(160 * scale))
+            let layered = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { layered.destroy() }
+            let direct = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { direct.destroy() }
+            let regionPixels = Int(190 * scale) * Int(150 * scale)
+            // Clipped to the layer's rectangle, as a canvas is (the content moves past its edges).
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            var scroll = Point(0, 0)
+            for step in [Point(7, -4), Point(-3, 0), Point(0, 5), Point(-12, 9)] {
+                scroll = Point(scroll.x + step.x, scroll.y + step.y)
+                layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMoves, 1, "moved by \(step) at scale \(scale)")
+                XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 0)
+                direct.render(directList(lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+                let differing = differingPixels(layered.image(), direct.image())
+                XCTAssertLessThan(differing, regionPixels / 200, "moved by \(step) at scale \(scale): \(differing) pixels differ")
+            }
+            // At rest: drawn afresh once, exactly, then kept.
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0)
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: scroll), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerHits, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0)
+            // A move by a fraction of a pixel cannot move pixels: drawn afresh.
+            let fraction = Point(scroll.x + 0.25 / scale, scroll.y)
+            layered.render(layerList(key: 1, lineColor: muted, rect: rect, clip: rect, scroll: fraction), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMoves, 0)
+        }
+    }
+
+    func testAKeptLayerSkipsItsCommandsUntilTheKeyChanges() throws {
+        let canvas = try OffscreenCanvas(width: 200, height: 160)
+        defer { canvas.destroy() }
+        let rect = Rect(x: 5, y: 5, width: 190, height: 150)
+        let green = Color(0, 200, 0), blue = Color(0, 0, 255)
+        // The middle of an opaque 2 px green (later blue) line of the content (step 1: 15°, width 2).
+        let angle: Float = 2 * .pi / 24
+        let probe = (x: Int32(((100 + 20 * cos(angle * 3) + 100 + 90 * cos(angle)) / 2).rounded(.down)),
+                     y: Int32(((80 + 20 * sin(angle * 3) + 80 + 70 * sin(angle)) / 2).rounded(.down)))
+        func lineColorAtProbe() -> Color {
+            // The line is 2 px wide: one of the two pixels across it holds the colour.
+            [canvas.color(x: probe.x, y: probe.y), canvas.color(x: probe.x, y: probe.y + 1), canvas.color(x: probe.x, y: probe.y - 1)]
+                .first { $0 == green || $0 == blue } ?? canvas.color(x: probe.x, y: probe.y)
+        }
+        canvas.render(layerList(key: 1, lineColor: green, rect: rect), background: background)
+        XCTAssertEqual(lineColorAtProbe(), green)
+        // Same key, other commands: the kept picture is shown (the key is the caller's promise).
+        canvas.render(layerList(key: 1, lineColor: blue, rect: rect), background: background)
+        XCTAssertEqual(canvas.drawListRenderer.statistics.layerHits, 1)
+        XCTAssertEqual(lineColorAtProbe(), green)
+        // A new key draws the layer again.
+        canvas.render(layerList(key: 2, lineColor: blue, rect: rect), background: background)
+        XCTAssertEqual(canvas.drawListRenderer.statistics.layerMisses, 1)
+        XCTAssertEqual(lineColorAtProbe(), blue)
+        // So does a moved layer with the same key (its region changed).
+        canvas.render(layerList(key: 2, lineColor: green, rect: Rect(x: 6, y: 5, width: 190, height: 150)), background: background)
+        XCTAssertEqual(canvas.drawListRenderer.statistics.layerMisses, 1)
+        XCTAssertEqual(lineColorAtProbe(), green)
+        // The commands after the layer are drawn every frame: the white diagonal.
+        XCTAssertEqual(canvas.color(x: 100, y: 80 - 1).red > 200 || canvas.color(x: 100, y: 80).red > 200 || canvas.color(x: 100, y: 81).red > 200, true)
+        XCTAssertEqual(canvas.drawListRenderer.keptLayers, 1)
+        canvas.drawListRenderer.purgeTextCache()
+        XCTAssertEqual(canvas.drawListRenderer.keptLayers, 0)
+    }
+
+    func testALayerOutsideTheClipDrawsNothingAndIsSkipped() throws {
+        let canvas = try OffscreenCanvas(width: 200, height: 160)
+        defer { canvas.destroy() }
+        var list = DrawList()
+        list.append(.clip(Rect(x: 0, y: 0, width: 50, height: 50)))
+        list.append(.beginLayer(slot: 1, key: 1, rect: Rect(x: 100, y: 100, width: 50, height: 50), background: panel))
+        list.append(.fillRect(Rect(x: 0, y: 0, width: 200, height: 160), Color(255, 0, 0), cornerRadius: 0))
+        list.append(.endLayer)
+        list.append(.clip(nil))
+        list.append(.fillRect(Rect(x: 150, y: 0, width: 10, height: 10), Color(0, 255, 0), cornerRadius: 0))
+        canvas.render(list, background: background)
+        XCTAssertEqual(canvas.color(x: 10, y: 10), background)
+        XCTAssertEqual(canvas.color(x: 120, y: 120), background)
+        XCTAssertEqual(canvas.color(x: 155, y: 5), Color(0, 255, 0))
+        XCTAssertEqual(canvas.drawListRenderer.statistics.layerMisses + canvas.drawListRenderer.statistics.layerHits, 0)
+    }
+}
