@@ -89,7 +89,7 @@ func fullRangeLoopback() throws -> Double {
     // median of three still follows one unlucky round.
     let fullRounds = Int(ProcessInfo.processInfo.environment["SCAN_BENCH_ROUNDS"] ?? "") ?? 5
     print("1. Full 65,535-port TCP connect scan of 127.0.0.1 in a fresh namespace with 5 listeners")
-    print("   nmap -sT -p- -T4 against netscouter's defaults (one epoll thread); netscouter --workers 0 (one loop per core) for information.")
+    print("   nmap -sT -p- -T4 against netscouter's defaults (one epoll loop per core); netscouter --workers 1 (a single loop) for information.")
     print("   One unmeasured warm-up run of each, then \(fullRounds) rounds; each round starts with the next tool in turn.")
     let network = try TestNetwork()
     defer { network.remove() }
@@ -100,9 +100,9 @@ func fullRangeLoopback() throws -> Double {
     let commands = [
         ["ip", "netns", "exec", namespace, "nmap", "-sT", "-p-", "-T4", "-n", "-oG", "-", "127.0.0.1"],
         ["ip", "netns", "exec", namespace, netscouter, "scan", "127.0.0.1", "-p", "-", "--json", "--no-save"],
-        ["ip", "netns", "exec", namespace, netscouter, "scan", "127.0.0.1", "-p", "-", "--json", "--no-save", "--workers", "0"],
+        ["ip", "netns", "exec", namespace, netscouter, "scan", "127.0.0.1", "-p", "-", "--json", "--no-save", "--workers", "1"],
     ]
-    let names = ["nmap", "netscouter", "netscouter --workers 0"]
+    let names = ["nmap", "netscouter", "netscouter --workers 1"]
     // Warm-up: binaries and libraries into the page cache, nmap's data files read once.
     for command in commands { _ = try timed(command) }
     var times = [[Double]](repeating: [], count: commands.count), cpus = times

@@ -51,8 +51,8 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Connection attempts in flight at once (also bounded by the open-file limit).")
     var concurrency: Int = 2048
 
-    @Option(help: "Scan threads (epoll loops) sharing a scan of 4,096 ports or more: 1 (the default) for a single loop, 0 for one per core (at most 8).")
-    var workers: Int = 1
+    @Option(help: "Scan threads (epoll loops) sharing a scan of 4,096 ports or more: 0 for one per core (at most 8), 1 for a single loop.")
+    var workers: Int = 0
 
     @Option(help: "At most this many new connection attempts per second.")
     var rate: Int?

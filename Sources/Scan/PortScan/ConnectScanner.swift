@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// TCP connect scan: non-blocking sockets driven by `epoll` (no thread per socket) — one loop on
-/// the thread that calls `run`, or, when asked, several loops sharing a large scan (`workerCount`).
+/// the thread that calls `run`, or for large scans one loop per core (see `workerCount`).
 /// Thread-safe: `cancel()` from anywhere.
 public final class ConnectScanner: Sendable {
     public let hosts: [ScanHost]

@@ -48,12 +48,12 @@ public struct PortScanOptions: Sendable, Equatable {
     public var grabBanners: Bool = false
     public var bannerTimeoutMilliseconds: Int = 1500
     public var bannerBytes: Int = 512
-    /// Epoll loops (threads) sharing a large scan: 1 (the default) for a single loop, 0 for one per
-    /// core (at most 8). Rate-limited scans and scans of fewer than 4,096 ports always use one.
-    public var workers: Int = 1
+    /// Epoll loops (threads) sharing a large scan: 0 for one per core (at most 8); 1 for a single loop.
+    /// Rate-limited scans and scans of fewer than 4,096 ports always use one.
+    public var workers: Int = 0
 
     public init(timeoutMilliseconds: Int = 1000, retries: Int = 1, concurrency: Int = 2048,
-                packetsPerSecond: Int? = nil, grabBanners: Bool = false, workers: Int = 1) {
+                packetsPerSecond: Int? = nil, grabBanners: Bool = false, workers: Int = 0) {
         self.workers = workers
         self.timeoutMilliseconds = timeoutMilliseconds
         self.retries = retries
