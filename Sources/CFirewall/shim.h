@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <spawn.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -50,6 +51,11 @@ static inline int firewall_ambient_net_admin_is_set(void) {
 /// thread at the same moment cannot inherit them.
 static inline int firewall_pipe_cloexec(int descriptors[2]) {
     return pipe2(descriptors, O_CLOEXEC);
+}
+
+/// Closes every descriptor from `low` up in the child (glibc 2.34+, a _GNU_SOURCE extension).
+static inline int firewall_spawn_close_from(posix_spawn_file_actions_t *actions, int low) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, low);
 }
 
 #endif

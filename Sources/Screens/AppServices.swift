@@ -35,7 +35,9 @@ public struct AppServices: Sendable {
                 firewall: FirewallFactory = .none) {
         self.database = database
         switch firewall {
-        case .system: self.firewall = { try AppServices.systemFirewall(database: database) }
+        case .system:
+            let configured = ConfiguredFirewall(database: database)
+            self.firewall = { try configured.service() }
         case let .custom(make): self.firewall = make
         case .none: self.firewall = nil
         }
@@ -58,13 +60,6 @@ public enum FirewallFactory: Sendable {
 }
 
 extension AppServices {
-    /// The ban service on this machine's own firewall, with the action the settings name.
-    /// Blocking: reads the settings and looks for `nft` / `iptables`; an unreadable settings
-    /// table is reported, not guessed (`FirewallService.configured`).
-    public static func systemFirewall(database: NetScouterDatabase) throws -> FirewallService {
-        try FirewallService.configured(database: database)
-    }
-
     /// The scheduler a window runs, if no daemon (or other window) runs the jobs already: it
     /// takes the scheduler lock next to the database. A lock that is held is an answer (this
     /// window then only shows the jobs); a lock that cannot be taken at all is a problem the user

@@ -45,6 +45,8 @@ public struct TableRow {
     public let index: Int
     public let rect: Rect
     public let isSelected: Bool
+    /// The table has the keyboard (clicked last): row shortcuts act on its selected row only.
+    public let isInFocusedTable: Bool
     let ui: UIContext
     let cellRects: [Rect]
     let alignments: [TextAlignment]
@@ -248,7 +250,7 @@ extension UIContext {
                     }
                     let cells = (0..<columns.count).map { Rect(x: xs[$0], y: y, width: widths[$0], height: rowHeight) }
                     withID("\(index)") {
-                        drawRow(TableRow(index: index, rect: rowRect, isSelected: isSelected, ui: self, cellRects: cells,
+                        drawRow(TableRow(index: index, rect: rowRect, isSelected: isSelected, isInFocusedTable: isFocused(tableID), ui: self, cellRects: cells,
                                          alignments: columns.map(\.alignment)))
                     }
                 }

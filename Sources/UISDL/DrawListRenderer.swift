@@ -375,6 +375,8 @@ public final class DrawListRenderer {
                                                 picture.width, picture.height) else { return false }
             SDL_SetTextureBlendMode(spare, SDL_BLENDMODE_NONE)
             picture.spare = spare
+            // Kept (and destroyed with the layer) even if it cannot be drawn into below.
+            layers[slot] = picture
         }
         guard let spare = picture.spare, SDL_SetRenderTarget(renderer, spare) == 0 else { return false }
         setTargetClip(region)

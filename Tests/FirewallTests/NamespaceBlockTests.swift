@@ -332,4 +332,25 @@ final class NamespaceBlockTests: XCTestCase {
         try lab.service().backend.unblock([try BlockTarget(parsing: FirewallLab.addressB)])
         XCTAssertTrue(try lab.pings(FirewallLab.addressA))
     }
+
+    /// Ban changes from several services at once (the Block dialog, auto-block and the tab's
+    /// sweep in one window) run one at a time: blocking the same address from two threads again
+    /// and again leaves one active ban in the store, and the address banned in the kernel.
+    func testConcurrentBlocksOfOneAddressLeaveOneBan() throws {
+        let lab = try FirewallLab()
+        defer { lab.remove() }
+        let first = lab.service(), second = lab.service()
+        for round in 0..<4 {
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let service = index == 0 ? first : second
+                let outcome = try? service.block([FirewallLab.addressB], duration: .seconds(index == 0 ? 600 : 900), reason: "race \(round)", origin: .user)
+                XCTAssertNil(outcome?.failure, "round \(round), service \(index)")
+            }
+            let active = try BlockStore(database: lab.database).active(at: Date()).filter { $0.address == FirewallLab.addressB }
+            XCTAssertEqual(active.count, 1, "round \(round): \(active.map(\.reason))")
+            XCTAssertEqual(try first.backend.list().map(\.target.description), [FirewallLab.addressB], "round \(round)")
+        }
+        XCTAssertFalse(try lab.pings(FirewallLab.addressA))
+    }
+
 }

@@ -161,6 +161,26 @@ final class SafetyTests: XCTestCase {
         XCTAssertThrowsError(try HostFacts.parseAddresses("{\"truncated\": "))
     }
 
+    /// A resolver file that is there but cannot be read stops the gathering (its resolvers would
+    /// otherwise go unprotected); one that is absent is skipped.
+    func testAnUnreadableResolverFileThrowsAnAbsentOneIsSkipped() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netscouter-resolv-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ip = directory.appendingPathComponent("ip").path
+        try "#!/bin/sh\necho '[]'\n".write(toFile: ip, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: ip)
+        let runner = ProcessCommandRunner(searchPath: [directory.path])
+        let resolv = directory.appendingPathComponent("resolv.conf").path
+        try "nameserver 192.0.2.53\n".write(toFile: resolv, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try HostFacts.gather(runner: runner, resolvConfFiles: [resolv, directory.appendingPathComponent("absent").path]).resolvers,
+                       [IPAddress("192.0.2.53")!])
+        // A directory where the file should be: there, but not readable as text (root reads any file).
+        XCTAssertThrowsError(try HostFacts.gather(runner: runner, resolvConfFiles: [directory.path])) { error in
+            XCTAssertTrue("\(error)".hasPrefix("Cannot read \(directory.path)"), "\(error)")
+        }
+    }
+
     /// A fake `ip` that prints plain text instead of JSON: gathering throws, and a block is
     /// not attempted (nothing reaches the backend).
     func testUnreadableIPOutputStopsTheBlock() throws {

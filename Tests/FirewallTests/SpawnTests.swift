@@ -88,6 +88,20 @@ final class SpawnTests: XCTestCase {
         XCTAssertEqual(mask("SigBlk"), 0, status)
     }
 
+    /// A descriptor this process holds without close-on-exec (a capture socket, say) does not
+    /// reach a firewall child: the child's /proc/self/fd shows 0, 1, 2 and its own directory.
+    func testChildrenInheritNoOtherDescriptor() throws {
+        let leaked = open("/dev/null", O_RDONLY)
+        XCTAssertGreaterThanOrEqual(leaked, 0)
+        let high = dup2(leaked, 200)
+        XCTAssertEqual(high, 200)
+        defer { close(leaked); close(high) }
+        let listed = try ProcessCommandRunner().check(FirewallCommand("ls", ["-1", "/proc/self/fd"])).standardOutput
+        let descriptors = Set(listed.split(separator: "\n").compactMap { Int32($0) })
+        XCTAssertFalse(descriptors.contains(200), "\(descriptors.sorted())")
+        XCTAssertTrue(descriptors.isSuperset(of: [0, 1, 2]))
+    }
+
     private static func field(_ name: String, _ status: String) -> UInt64? {
         status.split(separator: "\n").first { $0.hasPrefix(name + ":") }
             .flatMap { UInt64($0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces), radix: 16) }

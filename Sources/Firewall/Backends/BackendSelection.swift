@@ -1,4 +1,5 @@
 import Store
+import Synchronization
 
 /// Which backend to use on this machine.
 public enum BackendChoice: String, Sendable, CaseIterable {
@@ -31,15 +32,38 @@ extension FirewallService {
     /// - Throws: the settings could not be read (the action would be a guess), or no backend is
     ///   installed (`toolMissing`, saying what to install).
     public static func configured(database: NetScouterDatabase, choice: BackendChoice = .auto, action: BlockAction? = nil) throws -> FirewallService {
-        let chosen: BlockAction
-        if let action {
-            chosen = action
-        } else {
-            do { chosen = BlockAction(settings: try SettingsStore(database: database).load()) } catch {
-                throw FirewallError.other("The settings could not be read, so the firewall action (drop or reject) is unknown: \(error). Nothing was changed.")
-            }
+        FirewallService(backend: try choice.make(action: try action ?? configuredAction(database: database)), database: database)
+    }
+
+    /// The `firewallAction` setting; an unreadable settings table is an error, not a guess.
+    public static func configuredAction(database: NetScouterDatabase) throws -> BlockAction {
+        do { return BlockAction(settings: try SettingsStore(database: database).load()) } catch {
+            throw FirewallError.other("The settings could not be read, so the firewall action (drop or reject) is unknown: \(error). Nothing was changed.")
         }
-        return FirewallService(backend: try choice.make(action: chosen), database: database)
+    }
+}
+
+/// A long-running process's ban service (the window's): built once and kept while the
+/// configured action stays the same, so its backend keeps what it learned of the kernel table
+/// and a ban after the first is one `nft` run; rebuilt when Apply Settings changed the action.
+public final class ConfiguredFirewall: Sendable {
+    private let database: NetScouterDatabase
+    private let current = Mutex<(action: BlockAction, service: FirewallService)?>(nil)
+
+    public init(database: NetScouterDatabase) { self.database = database }
+
+    /// Blocking (reads the settings, looks for `nft`): call on a worker.
+    public func service() throws -> FirewallService {
+        let action = try FirewallService.configuredAction(database: database)
+        return try current.withLock { current throws(FirewallError) -> FirewallService in
+            if let current, current.action == action { return current.service }
+            let service: FirewallService
+            do { service = FirewallService(backend: try BackendChoice.auto.make(action: action), database: database) } catch {
+                throw error as? FirewallError ?? .other("\(error)")
+            }
+            current = (action, service)
+            return service
+        }
     }
 }
 

@@ -262,8 +262,9 @@ public final class NftablesBackend: FirewallBackend {
                 // reload removed our chains, instead of filling sets no rule looks at.
                 try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: Self.chainCheckScript + changes))
                 return
-            } catch {
+            } catch let error as FirewallError where error.isMissingObject {
                 // Someone changed or deleted the table since: look again and set it up.
+                // Anything else (a timeout, a refused element) is the answer.
                 readySets.withLock { $0 = nil }
             }
         }
@@ -318,9 +319,13 @@ public final class NftablesBackend: FirewallBackend {
         try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: Self.deleteScript(elements)))
     }
 
-    /// The kernel expired these bans by itself; their hit counters are still there.
+    /// The kernel expired these bans by itself; their hit counters are still there. Only the
+    /// counters go: a ban element present now is a newer ban on the same target.
     public func forgetExpired(_ targets: [BlockTarget]) throws {
-        try unblock(targets)
+        guard !targets.isEmpty, let listing = try listing(elements: true) else { return }
+        let elements = targets.compactMap { target in listing.hitSetOf[target].map { (set: $0, element: BanSet.element(target)) } }
+        guard !elements.isEmpty else { return }
+        try runner.check(FirewallCommand("nft", ["-f", "-"], standardInput: Self.deleteScript(elements)))
     }
 
     public func list() throws -> [KernelBan] {

@@ -67,6 +67,13 @@ public final class FirewallService: Sendable {
     ///   explicit arguments: a typo must not leave half a command applied). Lists skip bad lines.
     public func block(_ texts: [String], duration: BanDuration, reason: String, origin: BanOrigin, dryRun: Bool = false,
                       allOrNothing: Bool = false) throws -> BlockOutcome {
+        try FirewallChanges.exclusively(database: database) {
+            try blockExclusively(texts, duration: duration, reason: reason, origin: origin, dryRun: dryRun, allOrNothing: allOrNothing)
+        }
+    }
+
+    private func blockExclusively(_ texts: [String], duration: BanDuration, reason: String, origin: BanOrigin, dryRun: Bool,
+                                  allOrNothing: Bool) throws -> BlockOutcome {
         var outcome = BlockOutcome()
         outcome.dryRun = dryRun
         outcome.backend = backend.name
@@ -158,7 +165,8 @@ public final class FirewallService: Sendable {
         do {
             try privilegeCheck()
             if lapsed { try sweepExpired(at: now) }
-            if !superseded.isEmpty { try backend.unblock(superseded) }
+            // The new ban first: the narrower ones it replaces stay enforced until it is in
+            // (overlapping entries are fine in per-prefix sets and ipset hash:net).
             try backend.block(entries)
         } catch {
             let failure = error as? FirewallError ?? .other("\(error)")
@@ -166,6 +174,15 @@ public final class FirewallService: Sendable {
             try audit(entries.map(\.target), actor: origin.actor, action: "block.failed",
                       detail: "\(origin.why); \(reason.isEmpty ? "" : "reason: \(Self.clean(reason)); ")backend \(backend.name): \(failure)", at: now)
             return outcome
+        }
+        if !superseded.isEmpty {
+            do {
+                try backend.unblock(superseded)
+            } catch {
+                // Both stay in the kernel (harmless: the wider ban covers them) and in the store.
+                try audit(superseded, actor: origin.actor, action: "unblock.failed", detail: "replacing with a wider ban: \(error)", at: now)
+                superseded = []
+            }
         }
         let cleanReason = Self.clean(reason)
         try database.write { db in
@@ -225,6 +242,10 @@ public final class FirewallService: Sendable {
 
     /// Lifts the ban on `text` (exactly that address or CIDR).
     public func unblock(_ text: String, actor: String = "user", reason: String = "", dryRun: Bool = false) throws -> UnblockOutcome {
+        try FirewallChanges.exclusively(database: database) { try unblockExclusively(text, actor: actor, reason: reason, dryRun: dryRun) }
+    }
+
+    private func unblockExclusively(_ text: String, actor: String, reason: String, dryRun: Bool) throws -> UnblockOutcome {
         let target = try BlockTarget(parsing: text)
         let now = clock()
         let active = try BlockStore(database: database).active(at: now)
@@ -254,14 +275,17 @@ public final class FirewallService: Sendable {
     /// them from it). Returns how many.
     @discardableResult
     public func sweepExpired() throws -> Int {
-        try sweepExpired(at: clock())
+        try FirewallChanges.exclusively(database: database) { try sweepExpired(at: clock()) }
     }
 
     @discardableResult
     private func sweepExpired(at now: Date) throws -> Int {
-        let expired = try BlockStore(database: database).expired(at: now)
+        let store = BlockStore(database: database)
+        let expired = try store.expired(at: now)
         guard !expired.isEmpty else { return 0 }
-        let targets = expired.compactMap { try? BlockTarget(parsing: $0.address) }
+        // A target banned again since (a second record still running) keeps its kernel entry.
+        let stillBanned = Set(try store.active(at: now).map(\.address))
+        let targets = expired.filter { !stillBanned.contains($0.address) }.compactMap { try? BlockTarget(parsing: $0.address) }
         // Bans longer than the kernel's longest timeout went in permanent: lifted here.
         let outlivedKernelTimeout = backend.longestKernelTimeout.map { longest in
             expired.contains { record in record.expiresAt.map { $0.timeIntervalSince(record.createdAt) > TimeInterval(longest) } ?? false }
@@ -290,7 +314,11 @@ public final class FirewallService: Sendable {
     /// At start-up (window and daemon): puts every ban the store holds back into the firewall
     /// with its remaining time, in one batch. Bans the kernel still holds are left as they are.
     public func reapply() throws -> ReapplyOutcome {
-        let expired = try sweepExpired()
+        try FirewallChanges.exclusively(database: database) { try reapplyExclusively() }
+    }
+
+    private func reapplyExclusively() throws -> ReapplyOutcome {
+        let expired = try sweepExpired(at: clock())
         let now = clock()
         let active = try BlockStore(database: database).active(at: now)
         guard !active.isEmpty else { return ReapplyOutcome(reapplied: 0, alreadyPresent: 0, expired: expired) }

@@ -51,6 +51,9 @@ enum Spawn {
         }
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        // Nothing else this process holds without close-on-exec (a capture socket, a database)
+        // reaches a child that may run with CAP_NET_ADMIN.
+        firewall_spawn_close_from(&actions, 3)
 
         // The child starts with default signal handling and nothing blocked, whatever this
         // process ignores (SIGPIPE) or blocks on the calling thread.
@@ -125,7 +128,16 @@ enum Spawn {
             }
         }
         var status: Int32 = 0
-        if failure == nil && !reap(pid, &status, until: deadline) { failure = timedOut(name, timeout) }
+        if failure == nil {
+            switch reap(pid, &status, until: deadline) {
+            case .exited: break
+            case .running: failure = timedOut(name, timeout)
+            case let .lost(code):
+                // Someone else reaped it (SIGCHLD ignored, another waiter): its outcome is unknown,
+                // never taken for success.
+                throw FirewallError.other("Could not learn how `\(name)` ended (waitpid: \(String(cString: strerror(code)))); the change may not have been applied. Check with `netscouter blocks`.")
+            }
+        }
         if let failure {
             stop(pid)
             throw failure
@@ -140,14 +152,20 @@ enum Spawn {
         .other("`\(name)` did not answer within \(Int(timeout.rounded())) s and was stopped. Another program may hold the firewall lock, or the system is overloaded; try again.")
     }
 
-    /// Waits for `pid` until `deadline` (monotonic seconds); false when it is still running.
-    private static func reap(_ pid: pid_t, _ status: inout Int32, until deadline: Double) -> Bool {
+    private enum Reaped {
+        case exited, running
+        /// waitpid failed with this errno: the child's status is not ours to know.
+        case lost(Int32)
+    }
+
+    /// Waits for `pid` until `deadline` (monotonic seconds).
+    private static func reap(_ pid: pid_t, _ status: inout Int32, until deadline: Double) -> Reaped {
         var pause: useconds_t = 100
         while true {
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid { return true }
-            if result < 0 && errno != EINTR { return true }
-            if monotonicNow() >= deadline { return false }
+            if result == pid { return .exited }
+            if result < 0 && errno != EINTR { return .lost(errno) }
+            if monotonicNow() >= deadline { return .running }
             usleep(pause)
             pause = min(pause * 2, 10_000)
         }
@@ -157,7 +175,7 @@ enum Spawn {
     private static func stop(_ pid: pid_t) {
         var status: Int32 = 0
         kill(pid, SIGTERM)
-        if reap(pid, &status, until: monotonicNow() + terminationGrace) { return }
+        if case .running = reap(pid, &status, until: monotonicNow() + terminationGrace) {} else { return }
         kill(pid, SIGKILL)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     }

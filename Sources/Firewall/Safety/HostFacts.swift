@@ -40,8 +40,13 @@ public struct HostFacts: Equatable, Sendable {
             let routes = try runner.check(FirewallCommand("ip", ["-j", family, "route", "show", "default", "table", "all"])).standardOutput
             for gateway in try parseGateways(routes) where !facts.gateways.contains(gateway) { facts.gateways.append(gateway) }
         }
-        for file in resolvConfFiles {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+        for file in resolvConfFiles where FileManager.default.fileExists(atPath: file) {
+            // A resolver file that is there but unreadable would silently drop the resolvers'
+            // protection: refuse instead.
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw FirewallError.other("Cannot read \(file), so the DNS resolvers it names cannot be protected from a ban: \(error.localizedDescription). Check its permissions.")
+            }
             for resolver in parseResolvConf(text) where !facts.resolvers.contains(resolver) { facts.resolvers.append(resolver) }
         }
         return facts

@@ -24,13 +24,15 @@ public final class BlockRequests {
 
     /// The Block action of a table row showing a remote address: a "Block" button at the row's
     /// right end while it is selected (`rightInset` leaves room for other row buttons), and `B`
-    /// on the selected row. Rows without a blockable remote end (`address` nil) offer nothing.
+    /// on the selected row of the focused table. Rows without a blockable remote end (`address` nil) offer nothing.
     public func rowAction(_ ui: UIContext, _ row: TableRow, address: IPAddress?, place: String, rightInset: Float = 0) {
         guard row.isSelected, isAvailable, let address else { return }
         let rect = Rect(x: row.rect.maxX - rightInset - 62, y: row.rect.y + 1, width: 60, height: row.rect.height - 2)
         let button = ui.button("Block##\(address)", style: .danger, rect: rect)
         if button.contains(.hovered) { ui.showTooltip("Block \(address) in the firewall (B)") }
-        if button.contains(.pressed) || Self.blockKeyPressed(ui) { request(address.description, from: place) }
+        // `B` acts on the table that has the keyboard: with two tables on screen (flows and
+        // hosts), only the one the user worked in last.
+        if button.contains(.pressed) || (row.isInFocusedTable && Self.blockKeyPressed(ui)) { request(address.description, from: place) }
     }
 
     /// `B` without Ctrl, while no text field has the keyboard.

@@ -60,7 +60,9 @@ public final class FirewallModel {
     /// Bans, allowlist, audit log and the firewall's status, the kernel read once.
     static func read(_ service: FirewallService) throws -> Snapshot {
         var snapshot = Snapshot()
-        try? service.sweepExpired()
+        // Not a reason to show nothing, but said: stale bans would otherwise linger unexplained.
+        var sweepProblem: String?
+        do { try service.sweepExpired() } catch { sweepProblem = "expired bans were not cleared: \(error)" }
         let overview = try service.overview()
         snapshot.bans = overview.bans
         snapshot.allowlist = try AllowlistStore(database: service.database).all()
@@ -70,6 +72,7 @@ public final class FirewallModel {
         } else {
             snapshot.status = "\(service.backend.name): the firewall cannot be read (needs CAP_NET_ADMIN); showing the stored bans"
         }
+        if let sweepProblem { snapshot.status += " — " + sweepProblem }
         snapshot.readAt = Date()
         return snapshot
     }

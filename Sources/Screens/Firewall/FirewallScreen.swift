@@ -49,8 +49,10 @@ public final class FirewallScreen: TabScreen {
             return UnavailableScreen(title: title, reason: "The firewall needs the NetScouter database, which could not be opened.",
                                      lines: ["Active bans with time left and hits, the allowlist and the audit log."])
         }
-        let database = services.database
-        let model = FirewallModel(firewall: services.firewall ?? { try AppServices.systemFirewall(database: database) },
+        // Without a firewall for this session (tests, screenshots) the tab still shows this
+        // machine's bans; the Block actions stay off.
+        let configured = ConfiguredFirewall(database: services.database)
+        let model = FirewallModel(firewall: services.firewall ?? { try configured.service() },
                                   inbox: environment.inbox, toasts: environment.toasts)
         return FirewallScreen(model: model)
     }

@@ -210,6 +210,8 @@ public final class IoTMapModel {
     /// Something the map works without but the user should know (no MAC vendor registry).
     public private(set) var notice: String?
     public var refreshInterval: Double = 30
+    public var announcementSaveInterval: Double = 5
+    private var lastAnnouncementSave: Double?
     public let hasStore: Bool
 
     let database: NetScouterDatabase?
@@ -243,6 +245,8 @@ public final class IoTMapModel {
         var grouping: IoTMapGrouping
         /// Announcements the window's capture saw, to add to the inventory (and save) first.
         var observations: [DeviceObservation] = []
+        /// The number after the last of `observations` (announcements are numbered in arrival order).
+        var observationsThrough = 0
     }
 
     struct Loaded: Sendable {
@@ -252,7 +256,8 @@ public final class IoTMapModel {
         var typeChanges: [TypeChange]
         var notice: String?
         /// How many of the model's unsaved announcements this load saved.
-        var savedObservations = 0
+        /// The announcements this load saved: those numbered below this (see `unsavedBase`).
+        var savedThrough = 0
     }
 
     /// Loaded once on the worker: the MAC vendor registry and the rule files.
@@ -273,7 +278,7 @@ public final class IoTMapModel {
         loader = BackgroundTask("iot-map", policy: .coalesce, inbox: inbox, toasts: toasts) { request, _ in
             let snapshot = try database.map { try Self.load(request, database: $0, enricher: enricher, resources: resources) } ?? .empty
             return Loaded(snapshot: snapshot, graph: IoTMapGraph(snapshot, grouping: request.grouping), grouping: request.grouping,
-                          typeChanges: request.typeChanges, notice: resources.notice, savedObservations: request.observations.count)
+                          typeChanges: request.typeChanges, notice: resources.notice, savedThrough: request.observationsThrough)
         }
     }
 
@@ -320,16 +325,33 @@ public final class IoTMapModel {
         refresh()
     }
 
+    /// While the map is not on screen: device announcements the window's capture collected are
+    /// saved every `announcementSaveInterval` seconds (at once when 1,000 wait), so a session
+    /// that never opens the map still fills the inventory and the collector never overflows.
+    public func saveAnnouncementsIfDue(now: Double) {
+        guard hasStore, let capture, !loader.isRunning else { return }
+        let waiting = capture.announcements.count
+        guard waiting > 0 else { return }
+        if waiting < 1_000, let last = lastAnnouncementSave, now - last < announcementSaveInterval { return }
+        lastAnnouncementSave = now
+        refresh()
+    }
+
     /// Loads again now (Refresh, a finished discovery).
     public func refresh() {
         let (flows, live) = liveFlows()
-        start(LoadRequest(liveFlows: flows, excludeThisHost: live, typeChanges: pendingTypeChanges, grouping: grouping, observations: takeAnnouncements()))
+        let observations = takeAnnouncements()
+        start(LoadRequest(liveFlows: flows, excludeThisHost: live, typeChanges: pendingTypeChanges, grouping: grouping,
+                          observations: observations, observationsThrough: unsavedBase + observations.count))
     }
 
     /// Announcements drained from the window's capture and not yet saved by a load: each load
     /// carries all of them (a newer load may replace a pending one), and a finished load removes
     /// the ones it saved. Ingesting one twice only refreshes what it already said.
     private var unsavedAnnouncements: [DeviceObservation] = []
+    /// The number of `unsavedAnnouncements[0]`: a load says up to which number it saved, so
+    /// trimming or newer arrivals while it ran never make it forget the wrong ones.
+    private var unsavedBase = 0
     /// At most this many are kept while loads fail (a store that cannot be written).
     private let maxUnsavedAnnouncements = 50_000
 
@@ -337,7 +359,9 @@ public final class IoTMapModel {
         if let capture {
             unsavedAnnouncements += capture.announcements.drain()
             if unsavedAnnouncements.count > maxUnsavedAnnouncements {
-                unsavedAnnouncements.removeFirst(unsavedAnnouncements.count - maxUnsavedAnnouncements)
+                let excess = unsavedAnnouncements.count - maxUnsavedAnnouncements
+                unsavedAnnouncements.removeFirst(excess)
+                unsavedBase += excess
             }
         }
         return unsavedAnnouncements
@@ -362,7 +386,9 @@ public final class IoTMapModel {
                 loadError = nil
                 notice = loaded.notice
                 settle(loaded.typeChanges)
-                unsavedAnnouncements.removeFirst(min(loaded.savedObservations, unsavedAnnouncements.count))
+                let saved = max(0, min(loaded.savedThrough - unsavedBase, unsavedAnnouncements.count))
+                unsavedAnnouncements.removeFirst(saved)
+                unsavedBase += saved
                 // Regrouped while it loaded: the graph is rebuilt for the grouping now in force.
                 install(loaded.snapshot, graph: loaded.grouping == grouping ? loaded.graph : IoTMapGraph(loaded.snapshot, grouping: grouping))
             case let .failure(error):

@@ -161,6 +161,10 @@ public final class IoTMapScreen: TabScreen {
 
     // MARK: Frame
 
+    public func backgroundTick(now: Double) {
+        model.saveAnnouncementsIfDue(now: now)
+    }
+
     public func build(_ ui: UIContext, in area: Rect) {
         model.tick(now: ui.input.time)
         let generation = model.generation

@@ -159,8 +159,8 @@ public final class SettingsModel {
 
     /// Every validation problem, in form order (field errors, then the form's own).
     public var problems: [String] {
-        let order = ["theme", "firewallAction"] + Self.textFields.map(\.key) + Self.numberFields.map(\.key)
-        return order.compactMap { fieldErrors[$0]?.userText } + (formError.map { [$0.userText] } ?? [])
+        Self.form.flatMap(\.items).compactMap { item in item.validated.flatMap { fieldErrors[$0.key]?.userText } }
+            + (formError.map { [$0.userText] } ?? [])
     }
 
     /// The first field problem in form order, with the field's title ("Capture snap length

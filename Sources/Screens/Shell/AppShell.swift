@@ -213,6 +213,8 @@ public final class AppShell {
         } else if capture.isCapturing {
             ui.requestWake(at: ui.input.time + 0.25)
         }
+        let shown = selectedScreen
+        for screen in screens where screen !== shown { screen.backgroundTick(now: ui.input.time) }
         handleShortcuts(ui)
         let viewport = ui.viewport
         let statusHeight: Float = 24

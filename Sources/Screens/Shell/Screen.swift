@@ -56,6 +56,9 @@ public protocol Screen: AnyObject {
     func handleShortcuts(_ ui: UIContext)
     /// Panels for kiosk mode, in rotation order.
     var kioskPanels: [KioskPanel] { get }
+    /// Called every frame while another tab shows: work that must go on unseen (the IoT map
+    /// saves the window capture's device announcements). Cheap when there is nothing to do.
+    func backgroundTick(now: Double)
 }
 
 /// A tab of the window: a `Screen` the shell can make. Adding a tab is one type conforming to
@@ -78,6 +81,7 @@ extension Screen {
     public func apply(_ settings: AppSettings) {}
     public var statusText: String? { nil }
     public var shortcutHints: [String] { [] }
+    public func backgroundTick(now: Double) {}
     public func handleShortcuts(_ ui: UIContext) {}
     public var kioskPanels: [KioskPanel] { [] }
 }
