@@ -5,7 +5,6 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
-#include <spawn.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -53,9 +52,10 @@ static inline int firewall_pipe_cloexec(int descriptors[2]) {
     return pipe2(descriptors, O_CLOEXEC);
 }
 
-/// Closes every descriptor from `low` up in the child (glibc 2.34+, a _GNU_SOURCE extension).
-static inline int firewall_spawn_close_from(posix_spawn_file_actions_t *actions, int low) {
-    return posix_spawn_file_actions_addclosefrom_np(actions, low);
-}
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34+, a GNU extension the Glibc module
+/// does not show), bound by its symbol name: including <spawn.h> here with _GNU_SOURCE would
+/// give this module a `fd_set` that clashes with Dispatch's. `actions` is a
+/// posix_spawn_file_actions_t *.
+extern int firewall_spawn_close_from(void *actions, int low) __asm__("posix_spawn_file_actions_addclosefrom_np");
 
 #endif
