@@ -73,4 +73,15 @@ final class FirewallMessageTests: XCTestCase {
         XCTAssertTrue(result.standardError.contains("none of the addresses given on the command line was blocked"), result.standardError)
         XCTAssertEqual(Set(try lab.kernelBans().keys.map(\.description)), ["203.0.113.9"], "the list itself went in")
     }
+
+    /// Time left is whole seconds rounded up, without the sub-millisecond noise of timestamps
+    /// stored as REAL (a 30-day ban read back at once showed one second more).
+    func testTimeLeftIgnoresStorageNoise() {
+        XCTAssertEqual(FirewallService.wholeSecondsLeft(2_592_000.000_000_4), 2_592_000)
+        XCTAssertEqual(FirewallService.wholeSecondsLeft(2_591_999.999_999_6), 2_592_000)
+        XCTAssertEqual(FirewallService.wholeSecondsLeft(59.2), 60)
+        XCTAssertEqual(FirewallService.wholeSecondsLeft(0.2), 1)
+        XCTAssertEqual(FirewallService.wholeSecondsLeft(-3), 0)
+    }
+
 }

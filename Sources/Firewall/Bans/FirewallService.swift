@@ -311,6 +311,12 @@ public final class FirewallService: Sendable {
         public var expired: Int
     }
 
+    /// Seconds left, rounded up, after dropping what the store's REAL timestamps add below a
+    /// millisecond (a 30-day ban read back at once must say 2,592,000, not 2,592,001).
+    public static func wholeSecondsLeft(_ interval: TimeInterval) -> Int {
+        max(0, Int(((interval * 1000).rounded() / 1000).rounded(.up)))
+    }
+
     /// At start-up (window and daemon): puts every ban the store holds back into the firewall
     /// with its remaining time, in one batch. Bans the kernel still holds are left as they are.
     public func reapply() throws -> ReapplyOutcome {
@@ -379,7 +385,7 @@ public final class FirewallService: Sendable {
             let target = try? BlockTarget(parsing: record.address)
             let ban = target.flatMap { kernel[$0] }
             return BanStatus(record: record, target: record.address,
-                             secondsLeft: record.expiresAt.map { max(0, Int($0.timeIntervalSince(now).rounded(.up))) },
+                             secondsLeft: record.expiresAt.map { Self.wholeSecondsLeft($0.timeIntervalSince(now)) },
                              packets: ban?.packets, bytes: ban?.bytes, inFirewall: kernelKnown ? ban != nil : true)
         }
     }
