@@ -172,6 +172,8 @@ func runBenchmark() {
     row("map frame while panning 1 px a frame (layer moved), UI core + render (median / p95)",
         "\(milliseconds(percentile(panned, 0.5))) / \(milliseconds(percentile(panned, 0.95)))")
     row("  layers kept / moved / drawn in the last panning frame", "\(panStatistics.layerHits) / \(panStatistics.layerMoves) / \(panStatistics.layerMisses)")
+    row("  one-pixel lines / geometry vertices / text blits / batches in the last panning frame",
+        "\(panStatistics.lines) / \(panStatistics.vertices) / \(panStatistics.textBlits) / \(panStatistics.geometryBatches)")
     row("map frame while zooming every frame (kept layer scaled), UI core + render (median / p95)",
         "\(milliseconds(percentile(zoomed, 0.5))) / \(milliseconds(percentile(zoomed, 0.95)))")
     row("  layers kept / moved / scaled / drawn in the last zooming frame",

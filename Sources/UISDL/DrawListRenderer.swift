@@ -221,7 +221,7 @@ public final class DrawListRenderer {
                     batch.strokeRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
-                    let bounds = Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale)
+                    let bounds = Self.pixelBounds(of: LinePoints(from, to), scale: scale, margin: thickness * scale)
                     if let currentStrip, !bounds.intersects(currentStrip) { continue }
                     drawn(bounds)
                     batch.thinLine(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
@@ -248,7 +248,7 @@ public final class DrawListRenderer {
                                baseline: UnsafeBufferPointer(rebasing: points[baselineStart..<(baselineStart + count)]),
                                scale: scale, Self.sdlColor(color))
                 case let .circle(center, radius, color, filled):
-                    let bounds = Self.pixelBounds(of: [center], scale: scale, margin: radius * scale)
+                    let bounds = Self.pixelBounds(of: CollectionOfOne(center), scale: scale, margin: radius * scale)
                     if let currentStrip, !bounds.intersects(currentStrip) { continue }
                     drawn(bounds)
                     if filled {
@@ -261,6 +261,9 @@ public final class DrawListRenderer {
                     drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, margin: 0))
                     batch.convexPolygon(UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, Self.sdlColor(color))
                 case let .arc(center, radius, startAngle, endAngle, color, thickness):
+                    // A strip that the ring's band misses (a map's rings seen through a pan's
+                    // one-pixel strip): nothing to tessellate.
+                    if let currentStrip, !Self.ring(center: center, radius: radius, thickness: thickness, scale: scale, touches: currentStrip) { continue }
                     drawn(Self.pixelBounds(of: [center], scale: scale, margin: (radius + thickness) * scale))
                     batch.arc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, startAngle: startAngle,
                               endAngle: endAngle, thickness: thickness * scale, Self.sdlColor(color))
@@ -302,8 +305,11 @@ public final class DrawListRenderer {
 
     private func blitText(_ text: String, at point: Point, color: Color, role: FontRole, scale: Float) {
         guard let entry = textCache.texture(for: text, role: role, color: color) else { return }
-        flush()
         var destination = SDL_Rect(x: Self.pixel(point.x * scale), y: Self.pixel(point.y * scale), w: entry.width, h: entry.height)
+        // A moved layer's strip draws only what reaches into it (a label elsewhere is clipped away anyway).
+        if let currentStrip, !PixelRect(left: destination.x, top: destination.y, right: destination.x + destination.w,
+                                        bottom: destination.y + destination.h).intersects(currentStrip) { return }
+        flush()
         drawn(PixelRect(left: destination.x, top: destination.y, right: destination.x + destination.w, bottom: destination.y + destination.h))
         SDL_RenderCopy(renderer, entry.texture, nil, &destination)
         statistics.textBlits += 1
@@ -716,6 +722,20 @@ public final class DrawListRenderer {
     }
 
     /// The pixels a rectangle fill covers: edges scaled, then rounded (as `GeometryBatch.rect`).
+    /// Whether the band `thickness` wide around a circle (with two pixels to spare for the
+    /// rasteriser) may touch `area`: the nearest point of the area is not beyond the band's outer
+    /// edge and the farthest is not inside its inner edge. Non-finite values count as touching.
+    static func ring(center: Point, radius: Float, thickness: Float, scale: Float, touches area: PixelRect) -> Bool {
+        let cx = center.x * scale, cy = center.y * scale, r = radius * scale, half = abs(thickness * scale) / 2 + 2
+        guard cx.isFinite, cy.isFinite, r.isFinite, half.isFinite else { return true }
+        let left = Float(area.left), right = Float(area.right), top = Float(area.top), bottom = Float(area.bottom)
+        let nearX = min(max(cx, left), right), nearY = min(max(cy, top), bottom)
+        let farX = abs(cx - left) > abs(cx - right) ? left : right, farY = abs(cy - top) > abs(cy - bottom) ? top : bottom
+        let near = ((nearX - cx) * (nearX - cx) + (nearY - cy) * (nearY - cy)).squareRoot()
+        let far = ((farX - cx) * (farX - cx) + (farY - cy) * (farY - cy)).squareRoot()
+        return near <= abs(r) + half && far >= abs(r) - half
+    }
+
     static func pixelBounds(_ rect: Rect, scale: Float) -> PixelRect {
         let x = rect.x * scale, y = rect.y * scale, right = x + rect.width * scale, bottom = y + rect.height * scale
         // NaN edges draw nothing there (the batch's comparisons fail); `pixel` would make them 0.
@@ -797,5 +817,20 @@ struct PixelRect: Equatable {
         if cut.bottom < bottom { pieces.append(PixelRect(left: left, top: cut.bottom, right: right, bottom: bottom)) }
         if cut.left > left { pieces.append(PixelRect(left: left, top: cut.top, right: cut.left, bottom: cut.bottom)) }
         if cut.right < right { pieces.append(PixelRect(left: cut.right, top: cut.top, right: right, bottom: cut.bottom)) }
+    }
+}
+
+/// A line's two ends as a sequence, for `pixelBounds(of:)` without an array per line.
+struct LinePoints: Sequence, IteratorProtocol {
+    private var points: (Point, Point)
+    private var index = 0
+    init(_ from: Point, _ to: Point) { points = (from, to) }
+    mutating func next() -> Point? {
+        defer { index += 1 }
+        switch index {
+        case 0: return points.0
+        case 1: return points.1
+        default: return nil
+        }
     }
 }

@@ -270,4 +270,26 @@ final class LayerTests: XCTestCase {
             XCTAssertEqual(layered.drawListRenderer.statistics.layerScales, 0)
         }
     }
+
+    /// A moved layer's strips skip rings whose band misses them (the map's rings seen through a
+    /// one-pixel strip); one the band crosses is still drawn.
+    func testARingIsSkippedOnlyByStripsItsBandMisses() {
+        func strip(_ left: Int32, _ top: Int32, _ right: Int32, _ bottom: Int32) -> PixelRect {
+            PixelRect(left: left, top: top, right: right, bottom: bottom)
+        }
+        let center = Point(100, 100)
+        for scale: Float in [1, 2] {
+            func touches(_ area: PixelRect) -> Bool {
+                DrawListRenderer.ring(center: center, radius: 50, thickness: 1, scale: scale, touches: area)
+            }
+            let s = Int32(scale)
+            XCTAssertTrue(touches(strip(149 * s, 0, 150 * s, 400 * s)), "a column through the ring's right side")
+            XCTAssertTrue(touches(strip(0, 99 * s, 400 * s, 100 * s)), "a row across the whole ring")
+            XCTAssertFalse(touches(strip(0, 0, 1, 400 * s)), "a column left of the ring")
+            XCTAssertFalse(touches(strip(95 * s, 95 * s, 105 * s, 105 * s)), "inside the inner edge")
+            XCTAssertTrue(touches(strip(140 * s, 95 * s, 160 * s, 105 * s)), "across the band")
+            XCTAssertFalse(touches(strip(0, 0, 10 * s, 10 * s)), "the corner outside")
+        }
+        XCTAssertTrue(DrawListRenderer.ring(center: Point(.nan, 0), radius: 5, thickness: 1, scale: 1, touches: strip(0, 0, 1, 1)))
+    }
 }
