@@ -7,9 +7,13 @@
 //      unchanged, so the renderer shows the map's kept layer) — the target,
 //   3. the whole frame while panning by a pixel every frame (the kept layer moves, only the
 //      uncovered strip is drawn),
-//   4. the whole frame while zooming every frame (the layer is drawn afresh: the worst case),
-//   5. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference.
-// Target: the whole map frame (UI core + software render) ≤ 4 ms median.
+//   4. the whole frame while zooming every frame (the wheel turning: the kept layer is shown
+//      scaled, nothing drawn),
+//   5. for information, the single frame that draws the layer afresh: once a zoom has settled
+//      (0.15 s after the wheel's last step) and after new data (a new graph),
+//   6. the whole tab (map, detail, inventory and anomaly tables) in the UI core, for reference.
+// Target: every interactive map frame (UI core + software render) ≤ 4 ms median; the one
+// redraw after a settled zoom or new data is a single frame, reported for information.
 import Foundation
 import Intel
 import IoT
@@ -86,7 +90,7 @@ func runBenchmark() {
     // Over the map, off-centre, so hover hit-testing and the tooltip run; moving between a few
     // points so what is hovered changes.
     let hoverPoints = (0..<8).map { Point(mapRect.x + mapRect.width * (0.3 + Float($0) * 0.02), mapRect.y + mapRect.height * 0.4) }
-    func frame(whole: Bool, render: Bool, pan: Bool = false, zoom: Bool = false) -> Double {
+    func frame(whole: Bool, render: Bool, pan: Bool = false, zoom: Bool = false, wheel: Float? = nil) -> Double {
         var input = InputSnapshot()
         frameIndex += 1
         input.mousePosition = hoverPoints[frameIndex % hoverPoints.count]
@@ -97,6 +101,7 @@ func runBenchmark() {
             input.mouseDelta = Point(frameIndex % 2 == 0 ? 1 : -1, 0)
         }
         if zoom { input.wheel = Point(0, frameIndex % 2 == 0 ? 1 : -1) }
+        if let wheel { input.wheel = Point(0, wheel) }
         input.time = time
         time += 1.0 / 60
         let start = nanoseconds()
@@ -129,8 +134,25 @@ func runBenchmark() {
     screen.buildMap(ui, in: mapRect)
     ui.endFrame()
     canvas.render(ui)
-    let zoomed = (0..<30).map { _ in frame(whole: false, render: true, zoom: true) }
+    let zoomed = (0..<300).map { _ in frame(whole: false, render: true, zoom: true) }
     let zoomStatistics = canvas.drawListRenderer.statistics
+    // The wheel stops: the frame after the settling time draws the layer afresh (one zoom step
+    // in or out, then the settled frame, timed).
+    var settled: [Double] = []
+    var settledStatistics = DrawListRenderer.Statistics()
+    for index in 0..<20 {
+        _ = frame(whole: false, render: true, wheel: index % 2 == 0 ? 1 : -1)
+        time += CanvasPainter.zoomSettleSeconds + 0.01
+        settled.append(frame(whole: false, render: true))
+        settledStatistics = canvas.drawListRenderer.statistics
+    }
+    // New data: a new graph (built outside the timing), the next frame draws the layer afresh.
+    var afterData: [Double] = []
+    for _ in 0..<10 {
+        model.install(snapshot)
+        afterData.append(frame(whole: false, render: true))
+    }
+    let afterDataStatistics = canvas.drawListRenderer.statistics
     for _ in 0..<10 { _ = frame(whole: true, render: false) }
     let whole = (0..<300).map { _ in frame(whole: true, render: false) }
     // Where the render time goes: the same map without its edges.
@@ -140,7 +162,7 @@ func runBenchmark() {
     let nodesRendered = (0..<100).map { _ in frame(whole: false, render: true) }
     model.install(snapshot)
     let graph = model.graph
-    func row(_ name: String, _ value: String) { print(name.padding(toLength: 88, withPad: " ", startingAt: 0) + value) }
+    func row(_ name: String, _ value: String) { print(name.padding(toLength: max(96, name.count + 1), withPad: " ", startingAt: 0) + value) }
     row("map content", "\(graph.devices.count) devices, \(graph.destinations.count) destinations, \(graph.edges.count) edges")
     row("graph + layout from the snapshot (once per refresh)", milliseconds(graphSeconds))
     row("map frame, UI core (median / p95)", "\(milliseconds(percentile(core, 0.5))) / \(milliseconds(percentile(core, 0.95)))")
@@ -150,15 +172,26 @@ func runBenchmark() {
     row("map frame while panning 1 px a frame (layer moved), UI core + render (median / p95)",
         "\(milliseconds(percentile(panned, 0.5))) / \(milliseconds(percentile(panned, 0.95)))")
     row("  layers kept / moved / drawn in the last panning frame", "\(panStatistics.layerHits) / \(panStatistics.layerMoves) / \(panStatistics.layerMisses)")
-    row("map frame while zooming every frame (layer drawn afresh), UI core + render (median / p95)",
+    row("  one-pixel lines / geometry vertices / text blits / batches in the last panning frame",
+        "\(panStatistics.lines) / \(panStatistics.vertices) / \(panStatistics.textBlits) / \(panStatistics.geometryBatches)")
+    row("map frame while zooming every frame (kept layer scaled), UI core + render (median / p95)",
         "\(milliseconds(percentile(zoomed, 0.5))) / \(milliseconds(percentile(zoomed, 0.95)))")
-    row("  layers kept / moved / drawn in the last zooming frame", "\(zoomStatistics.layerHits) / \(zoomStatistics.layerMoves) / \(zoomStatistics.layerMisses)")
-    row("  one-pixel lines / geometry vertices in the last zooming frame", "\(zoomStatistics.lines) / \(zoomStatistics.vertices)")
+    row("  layers kept / moved / scaled / drawn in the last zooming frame",
+        "\(zoomStatistics.layerHits) / \(zoomStatistics.layerMoves) / \(zoomStatistics.layerScales) / \(zoomStatistics.layerMisses)")
+    row("info: the one full redraw after a zoom settles (single frame; median / p95)",
+        "\(milliseconds(percentile(settled, 0.5))) / \(milliseconds(percentile(settled, 0.95)))")
+    row("  layers drawn / one-pixel lines / geometry vertices in that frame",
+        "\(settledStatistics.layerMisses) / \(settledStatistics.lines) / \(settledStatistics.vertices)")
+    row("info: the one full redraw after new data (single frame; median / p95)",
+        "\(milliseconds(percentile(afterData, 0.5))) / \(milliseconds(percentile(afterData, 0.95)))")
+    row("  layers drawn in that frame", "\(afterDataStatistics.layerMisses)")
     row("  500 devices alone (no edges): UI core + software render (median)", milliseconds(percentile(nodesRendered, 0.5)))
     row("whole IoT Map tab, UI core (median / p95)", "\(milliseconds(percentile(whole, 0.5))) / \(milliseconds(percentile(whole, 0.95)))")
     row("draw commands per map frame", "\(commands)")
-    let verdict = percentile(rendered, 0.5) <= 0.004 ? "holds" : "MISSED"
-    row("target: map frame ≤ 4 ms (UI core + software render, median)", verdict)
+    for (name, samples) in [("mouse over the map", rendered), ("panning", panned), ("zooming", zoomed)] {
+        let verdict = percentile(samples, 0.5) <= 0.004 ? "holds" : "MISSED"
+        row("target: map frame \(name) ≤ 4 ms (UI core + software render, median)", verdict)
+    }
     canvas.destroy()
 }
 

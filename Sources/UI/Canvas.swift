@@ -84,6 +84,9 @@ struct CanvasState: PersistentWidgetState {
     var pressPosition: Point?
     var dragged = false
     var hoveredKey: String?
+    /// When the wheel last changed the zoom (input time), while that is under
+    /// `CanvasPainter.zoomSettleSeconds` ago.
+    var zoomChangedAt: Double?
 }
 
 /// What a canvas reports after a frame.
@@ -108,14 +111,21 @@ public final class CanvasPainter {
     public let transform: CanvasTransform
     /// The item under the mouse in the previous frame, for hover highlights while drawing.
     public let hoveredKey: String?
+    /// False while the wheel is zooming (its last step under `zoomSettleSeconds` ago): a drawing
+    /// kept as a layer may then be shown scaled rather than drawn afresh every step.
+    public let zoomSettled: Bool
+    /// How long the zoom must stay unchanged to count as settled: longer than the gap between
+    /// the steps of one turn of the wheel, short enough that the crisp drawing follows at once.
+    public static let zoomSettleSeconds = 0.15
     let canvasID: WidgetID
     var targets: [(key: String, shape: CanvasShape)] = []
 
-    init(ui: UIContext, rect: Rect, transform: CanvasTransform, hoveredKey: String?, canvasID: WidgetID) {
+    init(ui: UIContext, rect: Rect, transform: CanvasTransform, hoveredKey: String?, zoomSettled: Bool = true, canvasID: WidgetID) {
         self.ui = ui
         self.rect = rect
         self.transform = transform
         self.hoveredKey = hoveredKey
+        self.zoomSettled = zoomSettled
         self.canvasID = canvasID
     }
 
@@ -240,12 +250,22 @@ extension UIContext {
         if interaction.contains(.hovered), input.wheel.y != 0 {
             let anchor = state.transform.toWorld(mouse, in: rect)
             let zoom = min(max(state.transform.zoom * powf(1.2, input.wheel.y), zoomLimits.lowerBound), zoomLimits.upperBound)
+            if zoom != state.transform.zoom { state.zoomChangedAt = input.time }
             state.transform.zoom = zoom
             state.transform.offset = Point(mouse.x - rect.x - anchor.x * zoom, mouse.y - rect.y - anchor.y * zoom)
         }
+        if let changed = state.zoomChangedAt {
+            if input.time - changed >= CanvasPainter.zoomSettleSeconds || input.time < changed {
+                state.zoomChangedAt = nil
+            } else {
+                // A frame once the zoom has settled, to draw it crisply.
+                requestWake(at: changed + CanvasPainter.zoomSettleSeconds)
+            }
+        }
 
         draw(.fillRect(rect, background ?? theme.panel, cornerRadius: 0))
-        let painter = CanvasPainter(ui: self, rect: rect, transform: state.transform, hoveredKey: state.hoveredKey, canvasID: id)
+        let painter = CanvasPainter(ui: self, rect: rect, transform: state.transform, hoveredKey: state.hoveredKey,
+                                    zoomSettled: state.zoomChangedAt == nil, canvasID: id)
         withClip(rect) {
             withID(label) { body(painter) }
         }

@@ -35,8 +35,13 @@ public enum DrawCommand: Equatable, Sendable {
     /// theme). `slot` names the layer (one cached picture per slot). Layers do not nest, and
     /// the commands inside must not change the clip. `scroll` is where the content sits: the
     /// same `key` with another `scroll` says the picture only moved by the difference (a pan),
-    /// so a backend may move the kept pixels and draw only the uncovered strips.
-    case beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point = Point(0, 0))
+    /// so a backend may move the kept pixels and draw only the uncovered strips. `zoom` is the
+    /// content's scale: a content point `c` lies at `rect`'s corner + `scroll` + `c` × `zoom`.
+    /// The same `key` with another `zoom` and `zoomSettled` false (a zoom in progress) lets a
+    /// backend show the kept pixels scaled to the new zoom instead of drawing the commands; with
+    /// `zoomSettled` true the layer is drawn afresh at the new zoom.
+    case beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point = Point(0, 0), zoom: Float = 1,
+                    zoomSettled: Bool = true)
     /// Ends the layer begun by `.beginLayer`.
     case endLayer
 }
@@ -92,8 +97,9 @@ public struct DrawList: Sendable {
             case let .text(text, point, color, role): "text \"\(text)\" \(p(point)) \(color.hexString) \(role)"
             case let .haloText(text, point, color, halo, role): "text \"\(text)\" \(p(point)) \(color.hexString) halo \(halo.hexString) \(role)"
             case let .clip(rect): rect.map { "clip \(r($0))" } ?? "clip off"
-            case let .beginLayer(slot, key, rect, background, scroll):
+            case let .beginLayer(slot, key, rect, background, scroll, zoom, zoomSettled):
                 "layer \(slot) key \(String(key, radix: 16)) \(r(rect)) \(background.hexString) scroll \(p(scroll))"
+                    + (zoom != 1 || !zoomSettled ? " zoom \(zoom)\(zoomSettled ? "" : " settling")" : "")
             case .endLayer: "end layer"
             }
         }.joined(separator: "\n")

@@ -30,6 +30,8 @@ public final class DrawListRenderer {
         public var layerMisses = 0
         /// Layers moved (a pan): kept pixels moved, only the uncovered strips drawn.
         public var layerMoves = 0
+        /// Layers shown scaled from their kept pixels (a zoom in progress), their commands skipped.
+        public var layerScales = 0
         public init() {}
     }
 
@@ -68,6 +70,10 @@ public final class DrawListRenderer {
         var region: PixelRect
         /// The layer's `scroll` in pixels when drawn.
         var scroll: (x: Float, y: Float)
+        /// The layer's `zoom` when drawn, and its rectangle's corner in pixels (what a scaled
+        /// showing scales about, with `scroll`).
+        var zoom: Float
+        var corner: (x: Float, y: Float)
         /// Moved, with strips drawn at the new place: drawn afresh once it stops moving, since
         /// a line clipped at a strip's edge may step a pixel differently from the whole line.
         var moved: Bool
@@ -215,7 +221,7 @@ public final class DrawListRenderer {
                     batch.strokeRect(x: rect.x * scale, y: rect.y * scale, width: rect.width * scale,
                                      height: rect.height * scale, thickness: thickness * scale, Self.sdlColor(color))
                 case let .line(from, to, color, thickness):
-                    let bounds = Self.pixelBounds(of: [from, to], scale: scale, margin: thickness * scale)
+                    let bounds = Self.pixelBounds(of: LinePoints(from, to), scale: scale, margin: thickness * scale)
                     if let currentStrip, !bounds.intersects(currentStrip) { continue }
                     drawn(bounds)
                     batch.thinLine(from.x * scale, from.y * scale, to.x * scale, to.y * scale, thickness: thickness * scale, Self.sdlColor(color))
@@ -242,7 +248,7 @@ public final class DrawListRenderer {
                                baseline: UnsafeBufferPointer(rebasing: points[baselineStart..<(baselineStart + count)]),
                                scale: scale, Self.sdlColor(color))
                 case let .circle(center, radius, color, filled):
-                    let bounds = Self.pixelBounds(of: [center], scale: scale, margin: radius * scale)
+                    let bounds = Self.pixelBounds(of: CollectionOfOne(center), scale: scale, margin: radius * scale)
                     if let currentStrip, !bounds.intersects(currentStrip) { continue }
                     drawn(bounds)
                     if filled {
@@ -255,6 +261,9 @@ public final class DrawListRenderer {
                     drawn(Self.pixelBounds(of: UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, margin: 0))
                     batch.convexPolygon(UnsafeBufferPointer(rebasing: points[start..<(start + count)]), scale: scale, Self.sdlColor(color))
                 case let .arc(center, radius, startAngle, endAngle, color, thickness):
+                    // A strip that the ring's band misses (a map's rings seen through a pan's
+                    // one-pixel strip): nothing to tessellate.
+                    if let currentStrip, !Self.ring(center: center, radius: radius, thickness: thickness, scale: scale, touches: currentStrip) { continue }
                     drawn(Self.pixelBounds(of: [center], scale: scale, margin: (radius + thickness) * scale))
                     batch.arc(cx: center.x * scale, cy: center.y * scale, radius: radius * scale, startAngle: startAngle,
                               endAngle: endAngle, thickness: thickness * scale, Self.sdlColor(color))
@@ -270,8 +279,9 @@ public final class DrawListRenderer {
                 case let .clip(rect):
                     flush()
                     setClip(rect, scale: scale)
-                case let .beginLayer(slot, key, rect, background, scroll):
-                    beginLayer(slot: slot, key: key, rect: rect, background: background, scroll: scroll, scale: scale, firstCommand: index)
+                case let .beginLayer(slot, key, rect, background, scroll, zoom, zoomSettled):
+                    beginLayer(slot: slot, key: key, rect: rect, background: background, scroll: scroll, zoom: zoom, zoomSettled: zoomSettled,
+                               scale: scale, firstCommand: index)
                 case .endLayer:
                     if let again = endLayer() { index = again }
                 }
@@ -295,8 +305,11 @@ public final class DrawListRenderer {
 
     private func blitText(_ text: String, at point: Point, color: Color, role: FontRole, scale: Float) {
         guard let entry = textCache.texture(for: text, role: role, color: color) else { return }
-        flush()
         var destination = SDL_Rect(x: Self.pixel(point.x * scale), y: Self.pixel(point.y * scale), w: entry.width, h: entry.height)
+        // A moved layer's strip draws only what reaches into it (a label elsewhere is clipped away anyway).
+        if let currentStrip, !PixelRect(left: destination.x, top: destination.y, right: destination.x + destination.w,
+                                        bottom: destination.y + destination.h).intersects(currentStrip) { return }
+        flush()
         drawn(PixelRect(left: destination.x, top: destination.y, right: destination.x + destination.w, bottom: destination.y + destination.h))
         SDL_RenderCopy(renderer, entry.texture, nil, &destination)
         statistics.textBlits += 1
@@ -317,9 +330,12 @@ public final class DrawListRenderer {
     /// Shows the kept picture of `slot` when it was drawn for `key` over the same region, and
     /// then skips the layer's commands; when only `scroll` changed by whole pixels, moves the
     /// kept pixels and draws the commands into the uncovered strips alone; otherwise draws them
-    /// into the slot's texture (on the background). The picture is shown at `.endLayer`.
-    /// Without render targets the layer is drawn directly on its background.
-    private func beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point, scale: Float, firstCommand: Int) {
+    /// into the slot's texture (on the background). While a zoom is in progress (same key, other
+    /// `zoom`, not settled) the kept pixels are shown scaled instead, and the commands skipped.
+    /// The picture is shown at `.endLayer`. Without render targets the layer is drawn directly
+    /// on its background.
+    private func beginLayer(slot: UInt64, key: UInt64, rect: Rect, background: Color, scroll: Point, zoom: Float, zoomSettled: Bool,
+                            scale: Float, firstCommand: Int) {
         guard drawingLayer == nil else { return }  // Layers do not nest: the inner one is drawn as part of the outer.
         flush()
         let region = Self.pixelBounds(rect, scale: scale).intersection((clipPixels ?? target).intersection(target))
@@ -332,6 +348,9 @@ public final class DrawListRenderer {
         drawn(region)
         if var picture = layers[slot], picture.key == key, picture.region == region,
            picture.width == target.right, picture.height == target.bottom {
+            if zoom != picture.zoom {
+                if !zoomSettled, showScaled(slot: slot, &picture, zoom: zoom, scroll: scrollPixels, background: opaqueBackground) { return }
+            } else {
             let dx = scrollPixels.x - picture.scroll.x, dy = scrollPixels.y - picture.scroll.y
             if dx == 0 && dy == 0 && !picture.moved {
                 picture.lastUsedFrame = frameNumber
@@ -346,6 +365,10 @@ public final class DrawListRenderer {
                moveLayer(slot: slot, &picture, by: (Int32(dx), Int32(dy)), scroll: scrollPixels, background: opaqueBackground, firstCommand: firstCommand) {
                 return
             }
+            // Back at the kept zoom in mid-zoom (but not where the pixels can be moved): shown
+            // as it is, shifted, until the zoom settles.
+            if !zoomSettled, showScaled(slot: slot, &picture, zoom: zoom, scroll: scrollPixels, background: opaqueBackground) { return }
+            }
         }
         guard let texture = layerTexture(slot: slot), SDL_SetRenderTarget(renderer, texture) == 0 else {
             // Drawn straight onto the target.
@@ -356,6 +379,8 @@ public final class DrawListRenderer {
         layers[slot]?.key = key
         layers[slot]?.region = region
         layers[slot]?.scroll = scrollPixels
+        layers[slot]?.zoom = zoom
+        layers[slot]?.corner = (rect.x * scale, rect.y * scale)
         layers[slot]?.moved = false
         layers[slot]?.lastUsedFrame = frameNumber
         // A new target starts unclipped; the layer's commands see the same clip as on screen.
@@ -405,6 +430,64 @@ public final class DrawListRenderer {
             _ = endLayer()
             skippingLayer = true
         }
+        return true
+    }
+
+    /// A zoom in progress: the kept pixels, scaled by the new zoom over the one they were drawn
+    /// at, about the content's origin (the rectangle's corner + `scroll`), on the background where
+    /// they do not reach. The picture itself is unchanged: it is drawn afresh once the zoom settles.
+    private func showScaled(slot: UInt64, _ picture: inout LayerPicture, zoom: Float, scroll: (x: Float, y: Float), background: Color) -> Bool {
+        let factor = zoom / picture.zoom
+        guard factor.isFinite, factor > 0, scroll.x.isFinite, scroll.y.isFinite else { return false }
+        let region = picture.region
+        // Where a pixel edge p of the picture goes: corner + scroll + (p − corner − old scroll) × factor,
+        // and back. Only the kept pixels that land in the region are copied (whole pixels, so the
+        // destination is computed from them and rounded once here, not truncated by SDL).
+        func place(_ value: Int32, corner: Float, old: Float, new: Float) -> Float { corner + new + (Float(value) - corner - old) * factor }
+        func source(_ value: Int32, corner: Float, old: Float, new: Float) -> Float { corner + old + (Float(value) - corner - new) / factor }
+        func whole(_ value: Float, _ rule: FloatingPointRoundingRule) -> Int32 { Int32(max(-1e6, min(1e6, value.rounded(rule)))) }
+        let from = PixelRect(left: whole(source(region.left, corner: picture.corner.x, old: picture.scroll.x, new: scroll.x), .down),
+                             top: whole(source(region.top, corner: picture.corner.y, old: picture.scroll.y, new: scroll.y), .down),
+                             right: whole(source(region.right, corner: picture.corner.x, old: picture.scroll.x, new: scroll.x), .up),
+                             bottom: whole(source(region.bottom, corner: picture.corner.y, old: picture.scroll.y, new: scroll.y), .up))
+            .intersection(region)
+        setTargetClip(region)
+        guard !from.isEmpty else {
+            fillRegion(region, background)
+            return finishShowingScaled(slot: slot, &picture)
+        }
+        let left = whole(place(from.left, corner: picture.corner.x, old: picture.scroll.x, new: scroll.x), .toNearestOrAwayFromZero)
+        let top = whole(place(from.top, corner: picture.corner.y, old: picture.scroll.y, new: scroll.y), .toNearestOrAwayFromZero)
+        let right = whole(place(from.right, corner: picture.corner.x, old: picture.scroll.x, new: scroll.x), .toNearestOrAwayFromZero)
+        let bottom = whole(place(from.bottom, corner: picture.corner.y, old: picture.scroll.y, new: scroll.y), .toNearestOrAwayFromZero)
+        // Only the part the scaled picture leaves uncovered needs the background.
+        let covered = PixelRect(left: left, top: top, right: right, bottom: bottom).intersection(region)
+        if covered.isEmpty {
+            fillRegion(region, background)
+        } else {
+            if covered.top > region.top { fillRegion(PixelRect(left: region.left, top: region.top, right: region.right, bottom: covered.top), background) }
+            if covered.bottom < region.bottom { fillRegion(PixelRect(left: region.left, top: covered.bottom, right: region.right, bottom: region.bottom), background) }
+            if covered.left > region.left { fillRegion(PixelRect(left: region.left, top: covered.top, right: covered.left, bottom: covered.bottom), background) }
+            if covered.right < region.right { fillRegion(PixelRect(left: covered.right, top: covered.top, right: region.right, bottom: covered.bottom), background) }
+        }
+        if !covered.isEmpty {
+            var sourceRect = SDL_Rect(x: from.left, y: from.top, w: from.right - from.left, h: from.bottom - from.top)
+            var destination = SDL_Rect(x: left, y: top, w: right - left, h: bottom - top)
+            SDL_RenderCopy(renderer, picture.texture, &sourceRect, &destination)
+        }
+        return finishShowingScaled(slot: slot, &picture)
+    }
+
+    private func finishShowingScaled(slot: UInt64, _ picture: inout LayerPicture) -> Bool {
+        if let clipPixels {
+            setTargetClip(clipPixels)
+        } else {
+            SDL_RenderSetClipRect(renderer, nil)
+        }
+        picture.lastUsedFrame = frameNumber
+        layers[slot] = picture
+        statistics.layerScales += 1
+        skippingLayer = true
         return true
     }
 
@@ -480,7 +563,7 @@ public final class DrawListRenderer {
         // Every pixel of the region is opaque: shown by copying, not blending.
         SDL_SetTextureBlendMode(texture, SDL_BLENDMODE_NONE)
         layers[slot] = LayerPicture(texture: texture, spare: nil, width: target.right, height: target.bottom, key: 0,
-                                    region: PixelRect(left: 0, top: 0, right: 0, bottom: 0), scroll: (0, 0), moved: false,
+                                    region: PixelRect(left: 0, top: 0, right: 0, bottom: 0), scroll: (0, 0), zoom: 1, corner: (0, 0), moved: false,
                                     lastUsedFrame: frameNumber)
         return texture
     }
@@ -564,7 +647,7 @@ public final class DrawListRenderer {
                 continue
             }
             switch command {
-            case let .beginLayer(_, _, rect, _, _):
+            case let .beginLayer(_, _, rect, _, _, _, _):
                 insideLayer = true
                 if !clipEmpty { cover(Self.pixelBounds(rect, scale: scale).intersection(clip ?? target)) }
             case let .clip(rect):
@@ -639,6 +722,20 @@ public final class DrawListRenderer {
     }
 
     /// The pixels a rectangle fill covers: edges scaled, then rounded (as `GeometryBatch.rect`).
+    /// Whether the band `thickness` wide around a circle (with two pixels to spare for the
+    /// rasteriser) may touch `area`: the nearest point of the area is not beyond the band's outer
+    /// edge and the farthest is not inside its inner edge. Non-finite values count as touching.
+    static func ring(center: Point, radius: Float, thickness: Float, scale: Float, touches area: PixelRect) -> Bool {
+        let cx = center.x * scale, cy = center.y * scale, r = radius * scale, half = abs(thickness * scale) / 2 + 2
+        guard cx.isFinite, cy.isFinite, r.isFinite, half.isFinite else { return true }
+        let left = Float(area.left), right = Float(area.right), top = Float(area.top), bottom = Float(area.bottom)
+        let nearX = min(max(cx, left), right), nearY = min(max(cy, top), bottom)
+        let farX = abs(cx - left) > abs(cx - right) ? left : right, farY = abs(cy - top) > abs(cy - bottom) ? top : bottom
+        let near = ((nearX - cx) * (nearX - cx) + (nearY - cy) * (nearY - cy)).squareRoot()
+        let far = ((farX - cx) * (farX - cx) + (farY - cy) * (farY - cy)).squareRoot()
+        return near <= abs(r) + half && far >= abs(r) - half
+    }
+
     static func pixelBounds(_ rect: Rect, scale: Float) -> PixelRect {
         let x = rect.x * scale, y = rect.y * scale, right = x + rect.width * scale, bottom = y + rect.height * scale
         // NaN edges draw nothing there (the batch's comparisons fail); `pixel` would make them 0.
@@ -720,5 +817,20 @@ struct PixelRect: Equatable {
         if cut.bottom < bottom { pieces.append(PixelRect(left: left, top: cut.bottom, right: right, bottom: bottom)) }
         if cut.left > left { pieces.append(PixelRect(left: left, top: cut.top, right: cut.left, bottom: cut.bottom)) }
         if cut.right < right { pieces.append(PixelRect(left: cut.right, top: cut.top, right: right, bottom: cut.bottom)) }
+    }
+}
+
+/// A line's two ends as a sequence, for `pixelBounds(of:)` without an array per line.
+struct LinePoints: Sequence, IteratorProtocol {
+    private var points: (Point, Point)
+    private var index = 0
+    init(_ from: Point, _ to: Point) { points = (from, to) }
+    mutating func next() -> Point? {
+        defer { index += 1 }
+        switch index {
+        case 0: return points.0
+        case 1: return points.1
+        default: return nil
+        }
     }
 }

@@ -8,7 +8,7 @@ import XCTest
 
 /// The map kept as a layer (`IoTMapDrawing`): moving the mouse shows the kept picture with the
 /// hover drawn over it — pixel for pixel what a renderer drawing everything afresh shows —,
-/// panning moves it, and new data draws it again.
+/// panning moves it, zooming shows it scaled until the zoom settles, and new data draws it again.
 final class IoTMapLayerTests: XCTestCase {
     static func snapshot(devices deviceCount: Int, edges edgeCount: Int, destinations destinationCount: Int) -> IoTMapSnapshot {
         let start = Date(timeIntervalSince1970: 1_764_000_000)
@@ -106,6 +106,32 @@ final class IoTMapLayerTests: XCTestCase {
         frame(release)
         kept.render(ui)
         XCTAssertEqual(kept.drawListRenderer.statistics.layerMisses, 1, "at rest the moved layer is drawn afresh")
+        fresh.drawListRenderer.purgeTextCache()
+        fresh.render(ui)
+        XCTAssertEqual(differingPixels(kept.image(), fresh.image()), 0)
+
+        // The wheel zooms: while it turns the kept picture is shown scaled (nothing drawn); once
+        // the zoom has settled (the canvas asks to be woken then) the layer is drawn afresh, exactly.
+        var wheel = at(Point(mapRect.x + 300, mapRect.y + 200))
+        wheel.wheel = Point(0, 1)
+        wheel.time = 10
+        frame(wheel)
+        kept.render(ui)
+        XCTAssertEqual(kept.drawListRenderer.statistics.layerScales, 1, "zooming shows the kept layer scaled")
+        XCTAssertEqual(kept.drawListRenderer.statistics.layerMisses, 0)
+        XCTAssertEqual(kept.drawListRenderer.statistics.lines, 0)
+        let wake = try XCTUnwrap(ui.nextWakeTime, "a wake for the settled zoom")
+        XCTAssertEqual(wake, 10 + CanvasPainter.zoomSettleSeconds, accuracy: 1e-9)
+        var still = at(wheel.mousePosition)
+        still.time = 10.05
+        frame(still)
+        kept.render(ui)
+        XCTAssertEqual(kept.drawListRenderer.statistics.layerScales, 1, "not settled yet")
+        still.time = 10 + CanvasPainter.zoomSettleSeconds + 0.01
+        frame(still)
+        kept.render(ui)
+        XCTAssertEqual(kept.drawListRenderer.statistics.layerMisses, 1, "the settled zoom draws the layer afresh")
+        XCTAssertNil(ui.nextWakeTime)
         fresh.drawListRenderer.purgeTextCache()
         fresh.render(ui)
         XCTAssertEqual(differingPixels(kept.image(), fresh.image()), 0)

@@ -181,4 +181,115 @@ final class LayerTests: XCTestCase {
         XCTAssertEqual(canvas.color(x: 155, y: 5), Color(0, 255, 0))
         XCTAssertEqual(canvas.drawListRenderer.statistics.layerMisses + canvas.drawListRenderer.statistics.layerHits, 0)
     }
+
+    /// A map-like drawing at a zoom: content point c at the rectangle's corner + scroll + c × zoom,
+    /// with an opaque vertical and an opaque horizontal thick edge (their width does not scale, as
+    /// the map's edges do not) and a translucent diagonal.
+    func zoomedList(rect: Rect, scroll: Point, zoom: Float, settled: Bool, layered: Bool) -> DrawList {
+        var list = DrawList()
+        list.append(.clip(rect))
+        func at(_ x: Float, _ y: Float) -> Point { Point(rect.x + scroll.x + x * zoom, rect.y + scroll.y + y * zoom) }
+        if layered {
+            list.append(.beginLayer(slot: 9, key: 3, rect: rect, background: panel, scroll: scroll, zoom: zoom, zoomSettled: settled))
+        } else {
+            list.append(.fillRect(rect, panel, cornerRadius: 0))
+        }
+        list.append(.line(from: at(60, 10), to: at(60, 120), Color(255, 0, 0), thickness: 6))
+        list.append(.line(from: at(10, 70), to: at(150, 70), Color(0, 255, 0), thickness: 6))
+        list.append(.line(from: at(0, 0), to: at(160, 130), Color(139, 148, 158, 110), thickness: 1))
+        list.append(.circle(center: at(110, 40), radius: 8 * zoom, Color(61, 139, 253), filled: true))
+        if layered { list.append(.endLayer) }
+        list.append(.clip(nil))
+        return list
+    }
+
+    /// The centre (in pixels) across a thick line: the mean column of pure red in row `y`, or the
+    /// mean row of pure green in column `x`.
+    func redCentre(_ image: PixelImage, row y: Int) -> Float? {
+        let columns = (0..<image.width).filter { image.pixels[y * image.width + $0] & 0x00FF_FFFF == 0xFF_0000 }
+        return columns.isEmpty ? nil : Float(columns.reduce(0, +)) / Float(columns.count)
+    }
+    func greenCentre(_ image: PixelImage, column x: Int) -> Float? {
+        let rows = (0..<image.height).filter { image.pixels[$0 * image.width + x] & 0x00FF_FFFF == 0x00_FF00 }
+        return rows.isEmpty ? nil : Float(rows.reduce(0, +)) / Float(rows.count)
+    }
+
+    /// A zoom in progress shows the kept picture scaled (no commands drawn): its thick edges'
+    /// centres land within a pixel of where the new zoom puts them; once the zoom settles the
+    /// layer is drawn afresh, exactly as a direct drawing, and then kept.
+    func testAZoomingLayerIsShownScaledAndDrawnAfreshOnceSettled() throws {
+        for scale: Float in [1, 2] {
+            let rect = Rect(x: 5, y: 5, width: 190, height: 150)
+            let size = (Int32(200 * scale), Int32(160 * scale))
+            let layered = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { layered.destroy() }
+            let direct = try OffscreenCanvas(width: size.0, height: size.1, scale: scale)
+            defer { direct.destroy() }
+            var scroll = Point(12, 6)
+            var zoom: Float = 1
+            layered.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom, settled: true, layered: true), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            // Wheel steps about a point (the world point under it stays put), in and out.
+            let anchor = Point(70, 60)
+            for factor: Float in [1.2, 1.3, 0.7, 0.8] {
+                let world = Point((anchor.x - scroll.x) / zoom, (anchor.y - scroll.y) / zoom)
+                zoom *= factor
+                scroll = Point(anchor.x - world.x * zoom, anchor.y - world.y * zoom)
+                layered.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom, settled: false, layered: true), background: background)
+                let statistics = layered.drawListRenderer.statistics
+                XCTAssertEqual(statistics.layerScales, 1, "zoom \(zoom) at scale \(scale)")
+                XCTAssertEqual(statistics.layerMisses + statistics.layerHits + statistics.layerMoves, 0)
+                XCTAssertEqual(statistics.lines + statistics.vertices, 0, "a scaled layer draws none of its commands")
+                direct.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom, settled: true, layered: false), background: background)
+                let shown = layered.image(), fresh = direct.image()
+                // Rows and columns through the middle of the edges, inside the region.
+                let row = Int((rect.y + scroll.y + 100 * zoom) * scale), column = Int((rect.x + scroll.x + 120 * zoom) * scale)
+                let expectedRed = try XCTUnwrap(redCentre(fresh, row: row)), expectedGreen = try XCTUnwrap(greenCentre(fresh, column: column))
+                let shownRed = try XCTUnwrap(redCentre(shown, row: row), "zoom \(zoom) at scale \(scale)")
+                let shownGreen = try XCTUnwrap(greenCentre(shown, column: column), "zoom \(zoom) at scale \(scale)")
+                // Where the edges' centres truly are (a pixel index i covers i..<i+1).
+                let idealRed = (rect.x + scroll.x + 60 * zoom) * scale - 0.5, idealGreen = (rect.y + scroll.y + 70 * zoom) * scale - 0.5
+                XCTAssertEqual(shownRed, idealRed, accuracy: 1, "vertical edge, zoom \(zoom) at scale \(scale)")
+                XCTAssertEqual(shownGreen, idealGreen, accuracy: 1, "horizontal edge, zoom \(zoom) at scale \(scale)")
+                // And near the fresh drawing's pixels (which themselves sit up to a pixel off the ideal).
+                XCTAssertEqual(shownRed, expectedRed, accuracy: 2)
+                XCTAssertEqual(shownGreen, expectedGreen, accuracy: 2)
+                // Outside the layer's rectangle nothing changed: the background.
+                XCTAssertEqual(layered.color(x: 1, y: 1), background)
+            }
+            // Settled: drawn afresh at the new zoom, pixel for pixel a direct drawing, then kept.
+            layered.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom, settled: true, layered: true), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0, "settled at scale \(scale)")
+            layered.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom, settled: true, layered: true), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerHits, 1)
+            XCTAssertEqual(differingPixels(layered.image(), direct.image()), 0, "kept at scale \(scale)")
+            // A settled zoom that differs from the kept picture's is drawn afresh, never scaled.
+            layered.render(zoomedList(rect: rect, scroll: scroll, zoom: zoom * 1.2, settled: true, layered: true), background: background)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerMisses, 1)
+            XCTAssertEqual(layered.drawListRenderer.statistics.layerScales, 0)
+        }
+    }
+
+    /// A moved layer's strips skip rings whose band misses them (the map's rings seen through a
+    /// one-pixel strip); one the band crosses is still drawn.
+    func testARingIsSkippedOnlyByStripsItsBandMisses() {
+        func strip(_ left: Int32, _ top: Int32, _ right: Int32, _ bottom: Int32) -> PixelRect {
+            PixelRect(left: left, top: top, right: right, bottom: bottom)
+        }
+        let center = Point(100, 100)
+        for scale: Float in [1, 2] {
+            func touches(_ area: PixelRect) -> Bool {
+                DrawListRenderer.ring(center: center, radius: 50, thickness: 1, scale: scale, touches: area)
+            }
+            let s = Int32(scale)
+            XCTAssertTrue(touches(strip(149 * s, 0, 150 * s, 400 * s)), "a column through the ring's right side")
+            XCTAssertTrue(touches(strip(0, 99 * s, 400 * s, 100 * s)), "a row across the whole ring")
+            XCTAssertFalse(touches(strip(0, 0, 1, 400 * s)), "a column left of the ring")
+            XCTAssertFalse(touches(strip(95 * s, 95 * s, 105 * s, 105 * s)), "inside the inner edge")
+            XCTAssertTrue(touches(strip(140 * s, 95 * s, 160 * s, 105 * s)), "across the band")
+            XCTAssertFalse(touches(strip(0, 0, 10 * s, 10 * s)), "the corner outside")
+        }
+        XCTAssertTrue(DrawListRenderer.ring(center: Point(.nan, 0), radius: 5, thickness: 1, scale: 1, touches: strip(0, 0, 1, 1)))
+    }
 }

@@ -74,14 +74,16 @@ struct IoTMapDrawing {
     static let tabLayerSlot: UInt64 = 0x107_0001
     static let kioskLayerSlot: UInt64 = 0x107_0002
 
-    /// Everything the layer's pixels depend on but the pan: the graph build, the zoom, the area,
-    /// the theme's colours and the label rule. Hover and selection are drawn over the layer, so
-    /// moving the mouse keeps it.
+    /// Everything the layer's pixels depend on but the pan and the zoom (the layer's `scroll` and
+    /// `zoom`): the graph build, the area, the theme's colours and the label rule. What shows at
+    /// a zoom (labels, glyphs) follows the zoom: a scaled picture is only a preview until the zoom
+    /// settles. Hover and selection are drawn over the layer, so moving the mouse keeps it.
     func layerKey(background: Color) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(graph.generation)
-        // Not the pan offset: it is the layer's `scroll` (a pan moves the kept picture).
-        for value in [transform.zoom, rect.x, rect.y, rect.width, rect.height] {
+        // Not the pan offset nor the zoom: they are the layer's `scroll` and `zoom` (a pan moves the
+        // kept picture, a zoom in progress scales it; a settled zoom draws it afresh).
+        for value in [rect.x, rect.y, rect.width, rect.height] {
             hasher.combine(value.bitPattern)
         }
         let theme = ui.theme
@@ -112,7 +114,8 @@ struct IoTMapDrawing {
         let center = IoTMapLayout.center
         let layerBackground = (background ?? theme.panel).withAlpha(255)
         ui.draw(.beginLayer(slot: painter != nil ? Self.tabLayerSlot : Self.kioskLayerSlot, key: layerKey(background: layerBackground),
-                            rect: rect, background: layerBackground, scroll: transform.offset))
+                            rect: rect, background: layerBackground, scroll: transform.offset, zoom: zoom,
+                            zoomSettled: painter?.zoomSettled ?? true))
 
         // Rings: where devices and destinations live.
         for radius in graph.layout.deviceRings {
