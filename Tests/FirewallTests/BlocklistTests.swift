@@ -85,12 +85,8 @@ final class BlocklistImportTests: XCTestCase {
     func testIptablesIpsetFallbackBlocksInNamespace() throws {
         let lab = try FirewallLab()
         defer { lab.remove() }
-        for (tool, package) in [("ipset", "ipset"), ("iptables", "iptables")] {
-            do { _ = try ExternalTools.require(tool, package: package) } catch { throw XCTSkip("\(error)") }
-        }
         let runner = lab.runnerA
-        let service = FirewallService(backend: IptablesIpsetBackend(runner: runner), database: lab.database,
-                                      facts: { try HostFacts.gather(runner: runner) }, privilegeCheck: {})
+        let service = try lab.ipsetService()
         XCTAssertNil(try service.block([FirewallLab.addressB, "fd13::2"], duration: .seconds(60), reason: "ipset", origin: .user).failure)
         XCTAssertFalse(try lab.pings(FirewallLab.addressA))
         XCTAssertFalse(try lab.pings(FirewallLab.addressA6))

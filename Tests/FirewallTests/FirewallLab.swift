@@ -53,6 +53,16 @@ final class FirewallLab: @unchecked Sendable {
                                facts: { try HostFacts.gather(runner: runner) }, clock: clock, privilegeCheck: {})
     }
 
+    /// The same on the iptables + ipset fallback; skips the test when either tool is missing.
+    func ipsetService(action: BlockAction = .drop, clock: @escaping @Sendable () -> Date = { Date() }) throws -> FirewallService {
+        for (tool, package) in [("ipset", "ipset"), ("iptables", "iptables")] {
+            do { _ = try ExternalTools.require(tool, package: package) } catch { throw XCTSkip("\(error)") }
+        }
+        let runner = runnerA
+        return FirewallService(backend: IptablesIpsetBackend(action: action, runner: runner), database: database,
+                               facts: { try HostFacts.gather(runner: runner) }, clock: clock, privilegeCheck: {})
+    }
+
     /// A new database connection on the same file: what a restarted process opens.
     func reopenDatabase() throws {
         try database.close()

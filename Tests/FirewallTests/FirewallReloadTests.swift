@@ -26,12 +26,7 @@ final class FirewallReloadTests: XCTestCase {
     func testIpsetRecreatesSetsAndRulesAfterTheyWereDestroyed() throws {
         let lab = try FirewallLab()
         defer { lab.remove() }
-        for (tool, package) in [("ipset", "ipset"), ("iptables", "iptables")] {
-            do { _ = try ExternalTools.require(tool, package: package) } catch { throw XCTSkip("\(error)") }
-        }
-        let runner = lab.runnerA
-        let service = FirewallService(backend: IptablesIpsetBackend(runner: runner), database: lab.database,
-                                      facts: { try HostFacts.gather(runner: runner) }, privilegeCheck: {})
+        let service = try lab.ipsetService()
         XCTAssertNil(try service.block([FirewallLab.addressB], duration: .seconds(600), reason: "one", origin: .user).failure)
         XCTAssertFalse(try lab.pings(FirewallLab.addressA))
         for command in [["iptables", "-w", "-F"], ["ip6tables", "-w", "-F"], ["ipset", "destroy"]] {

@@ -12,9 +12,7 @@ final class IpsetBackendTests: XCTestCase {
 
     override func setUpWithError() throws {
         lab = try FirewallLab()
-        for (tool, package) in [("ipset", "ipset"), ("iptables", "iptables")] {
-            do { _ = try ExternalTools.require(tool, package: package) } catch { throw XCTSkip("\(error)") }
-        }
+        _ = try lab.ipsetService()  // skips without ipset / iptables
     }
 
     override func tearDown() {
@@ -23,9 +21,8 @@ final class IpsetBackendTests: XCTestCase {
     }
 
     private func service(action: BlockAction = .drop, clock: @escaping @Sendable () -> Date = { Date() }) -> FirewallService {
-        let runner = lab.runnerA
-        return FirewallService(backend: IptablesIpsetBackend(action: action, runner: runner), database: lab.database,
-                               facts: { try HostFacts.gather(runner: runner) }, clock: clock, privilegeCheck: {})
+        // The tools were checked in setUp.
+        try! lab.ipsetService(action: action, clock: clock)
     }
 
     private func kernelBans() throws -> [BlockTarget: KernelBan] {

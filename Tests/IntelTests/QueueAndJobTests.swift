@@ -11,8 +11,9 @@ import XCTest
 final class LookupQueueTests: XCTestCase {
     typealias Response = FakeHTTPServer.Response
 
-    func testDeduplicatesAndPutsVisibleAddressesFirst() throws {
-        // The first request is held long enough for the test to queue everything else behind it.
+    /// A lookup queue on AbuseIPDB alone (the other providers fail), whose first answer is held
+    /// 0.6 s so a test can queue more behind it; `delivered` lists answered addresses in order.
+    private func queueWithFirstAnswerHeld() throws -> (FakeProviders, ReputationLookupQueue, AnsweredAddresses) {
         let first = Atomic(true)
         let providers = try FakeProviders(
             abuseIPDB: { request in
@@ -21,8 +22,14 @@ final class LookupQueueTests: XCTestCase {
             },
             virusTotal: { _ in Response(status: 500, body: "{}") }, otx: { _ in Response(status: 500, body: "{}") })
         let service = providers.service(keys: APIKeys(abuseIPDB: FakeProviders.keys.abuseIPDB))
-        let delivered = Mutex<[String]>([])
+        let delivered = AnsweredAddresses()
         let queue = ReputationLookupQueue(service: service) { result in delivered.withLock { $0.append(result.address) } }
+        return (providers, queue, delivered)
+    }
+
+    func testDeduplicatesAndPutsVisibleAddressesFirst() throws {
+        // The first request is held long enough for the test to queue everything else behind it.
+        let (providers, queue, delivered) = try queueWithFirstAnswerHeld()
         defer { queue.stop() }
 
         XCTAssertEqual(queue.enqueue(["45.1.0.1"]), 1)
@@ -40,16 +47,7 @@ final class LookupQueueTests: XCTestCase {
     /// predate the request (or come from the cache), so the address is looked up once more, past
     /// the cache; a plain lookup of it meanwhile still shares the answer in flight.
     func testARefreshWhileTheAddressIsInFlightAsksTheProvidersAgain() throws {
-        let first = Atomic(true)
-        let providers = try FakeProviders(
-            abuseIPDB: { request in
-                let delay = first.exchange(false, ordering: .relaxed) ? 0.6 : 0
-                return Response(body: ProviderBodies.abuseIPDB(address: FakeProviders.address(of: request), score: 0), delay: delay)
-            },
-            virusTotal: { _ in Response(status: 500, body: "{}") }, otx: { _ in Response(status: 500, body: "{}") })
-        let service = providers.service(keys: APIKeys(abuseIPDB: FakeProviders.keys.abuseIPDB))
-        let delivered = Mutex<[String]>([])
-        let queue = ReputationLookupQueue(service: service) { result in delivered.withLock { $0.append(result.address) } }
+        let (providers, queue, delivered) = try queueWithFirstAnswerHeld()
         defer { queue.stop() }
 
         XCTAssertEqual(queue.enqueue(["45.1.0.1"]), 1)
@@ -200,5 +198,14 @@ final class ConfigurationAndEnrichmentTests: XCTestCase {
         XCTAssertEqual(enricher.enrich(IPAddress("1.1.1.1")!).consensus, Consensus(flagged: 1, answered: 1))
         XCTAssertEqual(enricher.vendor(MACAddress("06:00:00:00:00:01")!), .locallyAdministered)
         try database.close()
+    }
+}
+
+/// Addresses a lookup queue answered, in order (a class, so a helper can hand it out).
+final class AnsweredAddresses: Sendable {
+    private let list = Mutex<[String]>([])
+
+    func withLock<Result: Sendable>(_ body: (inout [String]) -> Result) -> Result {
+        list.withLock { body(&$0) }
     }
 }

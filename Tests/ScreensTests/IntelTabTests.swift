@@ -38,6 +38,12 @@ final class IntelTabTests: XCTestCase {
         return (shell, harness)
     }
 
+    /// Types `address` into the Intel tab's lookup field and presses Enter.
+    private func lookUp(_ address: String, in harness: UIHarness) {
+        harness.replaceText(in: "Intel/Look up address", with: address)
+        harness.press(.enter)
+    }
+
     /// The acceptance test: a flow from an address that every provider flags shows `3/3` in the
     /// flagged colour; a flow from an address nobody flags shows `0/3` in the normal colour.
     func testAFlowFromAnAddressEveryProviderFlagsShowsThreeOfThreeInTheFlaggedColour() throws {
@@ -206,8 +212,7 @@ final class IntelTabTests: XCTestCase {
         shell.selectedTab = .intel
         harness.frame()
         let key = Self.cleanServer.description
-        harness.replaceText(in: "Intel/Look up address", with: key)
-        harness.press(.enter)
+        lookUp(key, in: harness)
         XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(key, IntelColumns.consensusTitle)) == "0/3" })
         XCTAssertEqual(servers.requests(about: key), [1, 1, 1])
 
@@ -215,8 +220,7 @@ final class IntelTabTests: XCTestCase {
         let (other, otherHarness) = makeShell(environment: servers.environment())
         other.selectedTab = .intel
         otherHarness.frame()
-        otherHarness.replaceText(in: "Intel/Look up address", with: key)
-        otherHarness.press(.enter)
+        lookUp(key, in: otherHarness)
         XCTAssertTrue(runFrames(otherHarness) { otherHarness.value(of: .cell(key, "abuseipdb state")) == "not flagged" })
         XCTAssertEqual(servers.requests(about: key), [1, 1, 1], "the cache answered")
         XCTAssertTrue(otherHarness.drawnTexts.contains { $0.hasPrefix("cached, ") }, "the detail says the answer is cached")
@@ -237,8 +241,7 @@ final class IntelTabTests: XCTestCase {
         shell.selectedTab = .intel
         harness.frame()
         let key = Self.cleanServer.description
-        harness.replaceText(in: "Intel/Look up address", with: key)
-        harness.press(.enter)
+        lookUp(key, in: harness)
         XCTAssertTrue(runFrames(harness) { servers.requests(about: key) == [1, 1, 1] }, "the first lookup is in flight")
         XCTAssertNil(screen.model.records[Self.cleanServer], "and has not answered")
         harness.click("Intel/Details/Refresh##\(key)")
@@ -300,8 +303,7 @@ final class IntelTabTests: XCTestCase {
         harness.frame()
         XCTAssertEqual(harness.value(of: .cell("virustotal", "Quota")), "40 of 40 left today, 2 of 2 this minute")
         XCTAssertEqual(harness.value(of: .cell("otx", "Quota")), "no daily limit, 10 of 10 this minute")
-        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
-        harness.press(.enter)
+        lookUp(Self.attacker.description, in: harness)
         let key = Self.attacker.description
         // 2/3 shows as soon as VirusTotal and OTX answered: wait for AbuseIPDB's answer too.
         XCTAssertTrue(runFrames(harness) {
@@ -454,8 +456,7 @@ final class IntelTabTests: XCTestCase {
         shell.selectedTab = .intel
         harness.frame()
         XCTAssertEqual(harness.value(of: .cell("virustotal", "Key")), "configured (Settings)")
-        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
-        harness.press(.enter)
+        lookUp(Self.attacker.description, in: harness)
         XCTAssertTrue(runFrames(harness) { look(); return harness.value(of: .cell(Self.attacker.description, "virustotal state")) == "flagged" })
         XCTAssertEqual(servers.virusTotal.requests.last?.headers["x-apikey"], FakeReputationServers.virusTotalKey, "sent in the header")
         XCTAssertEqual(servers.requests(about: Self.attacker.description), [0, 1, 0], "only the provider with a key was asked")
@@ -481,8 +482,7 @@ final class IntelTabTests: XCTestCase {
 
         shell.selectedTab = .intel
         harness.frame()
-        harness.replaceText(in: "Intel/Look up address", with: Self.attacker.description)
-        harness.press(.enter)
+        lookUp(Self.attacker.description, in: harness)
         XCTAssertTrue(runFrames(harness) { harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle)) == "3/3" },
                       "answers from the servers Settings named: \(String(describing: harness.value(of: .cell(Self.attacker.description, IntelColumns.consensusTitle))))")
         XCTAssertEqual(servers.requests(about: Self.attacker.description), [1, 1, 1])
@@ -492,8 +492,7 @@ final class IntelTabTests: XCTestCase {
         let (shell, harness) = makeShell(environment: [:])
         shell.selectedTab = .intel
         harness.frame()
-        harness.replaceText(in: "Intel/Look up address", with: "8.8.8.8; rm -rf /")
-        harness.press(.enter)
+        lookUp("8.8.8.8; rm -rf /", in: harness)
         harness.frame()
         XCTAssertTrue(harness.drawnTexts.contains { $0.contains("is not an IPv4 or IPv6 address") })
         XCTAssertTrue(try XCTUnwrap(shell.screen(IntelScreen.self)).model.manualAddresses.isEmpty)
